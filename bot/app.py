@@ -1,0 +1,178 @@
+"""The one place that assembles the service: settings -> engine -> services -> dispatcher -> HTTP app ->
+background work (Telegram polling, delivery workers, scheduler)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.settings import Settings
+from channels.telegram.client import create_bot
+from contacts.privacy import PrivacyPolicy
+from contacts.vault import DataVault
+from handlers.context import AppContext
+from handlers.telegram import routers as telegram_routers
+from handlers.telegram.commands import register_commands
+from handlers.telegram.middlewares import UnitOfWorkMiddleware
+from handlers.telegram.webhook import router as telegram_webhook_router
+from storage.db import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+# A background component: started after the database and channels exist, stopped before they close.
+Component = Callable[["Service"], Awaitable[None]]
+
+
+@dataclass
+class Service:
+    """Everything one running process holds. Built by `Service.build`, started by the HTTP lifespan."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    context: AppContext
+    bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Service:
+        engine = create_engine(settings.db.database_url)
+        sessions = session_factory(engine)
+        data_key = settings.privacy.data_key.get_secret_value() if settings.privacy.data_key else None
+        context = AppContext(
+            sessions=sessions,
+            vault=DataVault.from_key_or_file(data_key, settings.privacy.state_dir),
+            policy=PrivacyPolicy(
+                settings.privacy.privacy_notice_version, settings.privacy.controller_contact
+            ),
+        )
+        service = cls(settings, engine, sessions, context)
+        if settings.telegram.enabled:
+            assert settings.telegram.telegram_bot_token is not None
+            service.bot = create_bot(
+                settings.telegram.telegram_bot_token.get_secret_value(), settings.telegram.telegram_api_base
+            )
+            service.dispatcher = build_dispatcher(context)
+        return service
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.telegram.telegram_webhook_url)
+
+    async def start(self) -> None:
+        if self.bot is None or self.dispatcher is None:
+            log.warning("TELEGRAM_BOT_TOKEN is not set: the Telegram channel is off")
+        else:
+            await self._start_telegram()
+        for component in BACKGROUND_COMPONENTS:
+            self.tasks.append(asyncio.create_task(component(self), name=component.__name__))
+
+    async def _start_telegram(self) -> None:
+        assert self.bot is not None
+        assert self.dispatcher is not None
+        me = await self.bot.get_me()
+        log.info("Telegram bot @%s connected", me.username)
+        await register_commands(self.bot)
+        if self.webhook_mode:
+            secret = self.settings.telegram.telegram_webhook_secret
+            await self.bot.set_webhook(
+                str(self.settings.telegram.telegram_webhook_url),
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("Telegram webhook mode")
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self.tasks.append(
+                asyncio.create_task(
+                    self.dispatcher.start_polling(
+                        self.bot,
+                        handle_signals=False,
+                        close_bot_session=False,
+                        allowed_updates=ALLOWED_UPDATES,
+                    ),
+                    name="telegram-polling",
+                )
+            )
+            log.info("Telegram long polling")
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        if self.dispatcher is not None and not self.webhook_mode:
+            # RuntimeError: polling had not started (e.g. the Bot API was unreachable at start-up).
+            with contextlib.suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.bot is not None:
+            await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def build_dispatcher(context: AppContext) -> Dispatcher:
+    dispatcher = Dispatcher(app=context)
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(context))
+    dispatcher.include_routers(*telegram_routers())
+    return dispatcher
+
+
+# Long-running work started with the service (the delivery engine and scheduler register here).
+BACKGROUND_COMPONENTS: list[Component] = []
+
+
+def create_http_app(settings: Settings, service: Service | None = None) -> FastAPI:
+    """The one HTTP surface: health, metrics, the Telegram webhook and (when configured) Twilio webhooks."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = service or Service.build(settings)
+        app.state.service = running
+        app.state.bot = running.bot if running.webhook_mode else None
+        app.state.dispatcher = running.dispatcher if running.webhook_mode else None
+        secret = settings.telegram.telegram_webhook_secret
+        app.state.webhook_secret = secret.get_secret_value() if secret else None
+        app.state.pending_updates = set()
+        await running.start()
+        try:
+            yield
+        finally:
+            if app.state.pending_updates:
+                await asyncio.wait(app.state.pending_updates, timeout=10)
+            await running.stop()
+
+    app = FastAPI(title="civicbot", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(telegram_webhook_router)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, object]:
+        """Liveness and readiness: the database answers, and which channels are on."""
+        running: Service = app.state.service
+        async with running.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return {
+            "status": "ok",
+            "database": running.engine.dialect.name,
+            "telegram": "webhook" if running.webhook_mode else ("polling" if running.bot else "off"),
+            "sms": "on" if settings.twilio.enabled else "off",
+        }
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,110 @@
+"""`civicbot` command line: run the service, migrate, seed, and the coordinators' tools."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import typer
+
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="civicbot",
+    help="Telegram + SMS bot through which municipalities reach their citizens and hear back from them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Listen address (default HTTP_HOST)."),
+    port: int | None = typer.Option(None, help="Listen port (default HTTP_PORT)."),
+) -> None:
+    """Run the whole service: HTTP (health, metrics, webhooks), Telegram, delivery workers, scheduler.
+
+    Long polling when TELEGRAM_WEBHOOK_URL is unset, a webhook otherwise; without TELEGRAM_BOT_TOKEN the
+    Telegram channel is off. Stops cleanly on SIGTERM or Ctrl-C.
+    """
+    import uvicorn
+
+    from bot.app import create_http_app
+    from bot.logging import configure_logging
+
+    settings = load_settings()
+    secrets = [
+        s.get_secret_value()
+        for s in (
+            settings.telegram.telegram_bot_token,
+            settings.telegram.telegram_webhook_secret,
+            settings.twilio.twilio_auth_token,
+            settings.privacy.data_key,
+        )
+        if s is not None
+    ]
+    configure_logging(settings.log_level, secrets)
+    uvicorn.run(
+        create_http_app(settings),
+        host=host or settings.http.http_host,
+        port=port or settings.http.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=15,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Create or migrate the database schema (SQLite or PostgreSQL, from DATABASE_URL)."""
+    from storage.migrate import current_revision, upgrade
+
+    url = load_settings().db.database_url
+    run(upgrade(url, revision))
+    typer.echo(f"database at revision {run(current_revision(url))}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    from storage.migrate import current_revision
+
+    typer.echo(run(current_revision(load_settings().db.database_url)) or "empty database")
+
+
+@app.command()
+def seed() -> None:
+    """Add the four pilot municipalities (Batumi, Chokhatauri, Dmanisi, Marneuli); safe to repeat."""
+    from storage.db import create_engine_unpooled, session_factory, unit_of_work
+    from storage.seed import seed_municipalities
+
+    async def _seed() -> int:
+        engine = create_engine_unpooled(load_settings().db.database_url)
+        try:
+            async with unit_of_work(session_factory(engine)) as session:
+                return await seed_municipalities(session)
+        finally:
+            await engine.dispose()
+
+    added = run(_seed())
+    typer.echo(f"pilot municipalities ready ({added} added)")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Send a channel-neutral reply to one Telegram chat (interactive answers; broadcasts use the outbox)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+
+from channels.message import Outgoing
+from channels.telegram.render import render_telegram
+
+log = logging.getLogger(__name__)
+
+
+async def send_reply(
+    bot: Bot, chat_id: int | str, reply: list[Outgoing] | tuple[Outgoing, ...], lang: str,
+    *, edit_message_id: int | None = None,
+) -> None:
+    """Messages in order; one marked `edit` replaces the tapped message (a check mark toggled in place)."""
+    for message in reply:
+        rendered = render_telegram(message, lang)
+        if message.edit and edit_message_id is not None:
+            try:
+                await bot.edit_message_text(
+                    text=rendered.text, chat_id=chat_id, message_id=edit_message_id,
+                    reply_markup=rendered.reply_markup,
+                )
+                continue
+            except TelegramBadRequest as exc:
+                if "message is not modified" in str(exc):
+                    continue
+                log.info("edit failed (%s); sending a new message instead", exc)
+        await bot.send_message(chat_id=chat_id, text=rendered.text, reply_markup=rendered.reply_markup)

@@ -1,0 +1,198 @@
+"""The person's rights as services: notice, access (/mydata), stop, erasure, special-data consent.
+
+PRIVACY.md: consent is a separate affirmative reply stored with time, channel, language and notice version;
+erasure hard-deletes profile and special data and keeps only an anonymous row plus a keyed opt-out hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.message import N_, Content, Joined, Literal, Renderable, Text
+from contacts import options
+from contacts.registry import audit, forget_opt_out, remember_opt_out
+from contacts.vault import DataVault
+from storage.base import utcnow
+from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, Municipality, SpecialProfile
+
+
+@dataclass(frozen=True)
+class PrivacyPolicy:
+    """What the notice names: its version and who to contact (the controller's DPO)."""
+
+    notice_version: str
+    controller_contact: str
+
+
+def short_notice(municipality: Municipality | None, policy: PrivacyPolicy) -> Text:
+    controller: Renderable = (
+        Content(municipality.official_names, fallback="en")
+        if municipality
+        else Text("the municipality you choose")
+    )
+    return Text.of(
+        "Before we start, please read how we use your data.\n"
+        "• Who: {controller} is responsible for your data; contact: {contact}.\n"
+        "• Why: to send you notices about public hearings, surveys and decisions you chose, and to "
+        "count answers for participation statistics.\n"
+        "• What: your Telegram ID or phone number, language, municipality, the topics you follow, "
+        "and your answers. Anything else is optional.\n"
+        "• Who else: messages travel through Telegram and Twilio (SMS), whose servers are outside "
+        "Georgia.\n"
+        "• How long: until you delete your data, or 12 months after your last activity.\n"
+        "• Your rights: see your data (/mydata), correct it, stop messages (/stop), delete it "
+        "(/delete), and complain to the Personal Data Protection Service of Georgia.\n"
+        "Giving consent is voluntary; without it we store nothing about you.\n"
+        "Privacy notice version {version}.",
+        controller=controller,
+        contact=policy.controller_contact or Text("the municipality's data protection officer"),
+        version=policy.notice_version,
+    )
+
+
+def record_consent(contact: Contact, channel: Channel, policy: PrivacyPolicy, now: datetime) -> None:
+    contact.consent_at = now
+    contact.consent_version = policy.notice_version
+    contact.consent_channel = channel
+    contact.consent_language = contact.language
+    contact.status = ContactStatus.ACTIVE
+
+
+async def decline(session: AsyncSession, vault: DataVault, contact: Contact) -> None:
+    """A refusal leaves nothing but the keyed hash that makes us respect it."""
+    for identity in contact.identities:
+        await remember_opt_out(session, vault, identity.channel, identity.address, "declined")
+    await session.delete(contact)
+    await session.flush()
+
+
+async def accept(session: AsyncSession, vault: DataVault, contact: Contact) -> None:
+    for identity in contact.identities:
+        await forget_opt_out(session, vault, identity.channel, identity.address)
+
+
+async def stop(session: AsyncSession, contact: Contact, now: datetime | None = None) -> bool:
+    """No more broadcasts; True when this changed anything (so STOP is confirmed once)."""
+    if contact.status == ContactStatus.UNSUBSCRIBED:
+        return False
+    contact.status = ContactStatus.UNSUBSCRIBED
+    await audit(session, f"contact:{contact.id}", "contact.unsubscribed", f"contact:{contact.id}",
+                municipality_id=contact.municipality_id, now=now)
+    return True
+
+
+async def resume(session: AsyncSession, contact: Contact, now: datetime | None = None) -> bool:
+    if contact.status != ContactStatus.UNSUBSCRIBED:
+        return False
+    contact.status = ContactStatus.ACTIVE if contact.has_consent else ContactStatus.PENDING
+    await audit(session, f"contact:{contact.id}", "contact.resubscribed", f"contact:{contact.id}",
+                municipality_id=contact.municipality_id, now=now)
+    return True
+
+
+async def erase(
+    session: AsyncSession, vault: DataVault, contact: Contact, *, actor: str, now: datetime | None = None
+) -> None:
+    """Hard-delete everything that identifies the person; the anonymous row keeps statistics whole."""
+    now = now or utcnow()
+    for identity in list(contact.identities):
+        await remember_opt_out(session, vault, identity.channel, identity.address, "erased")
+    await session.execute(delete(ChannelIdentity).where(ChannelIdentity.contact_id == contact.id))
+    await session.execute(delete(SpecialProfile).where(SpecialProfile.contact_id == contact.id))
+    contact.identities.clear()
+    contact.status = ContactStatus.ERASED
+    contact.erased_at = now
+    contact.consent_at = contact.consent_channel = contact.consent_version = None
+    contact.consent_language = None
+    contact.topics, contact.tags = [], []
+    contact.age_band = contact.gender = None
+    contact.sms_latin = None
+    contact.dialog_state, contact.dialog_data = None, {}
+    await audit(session, actor, "contact.erased", f"contact:{contact.id}",
+                municipality_id=contact.municipality_id, now=now)
+    await session.flush()
+
+
+async def save_special(
+    session: AsyncSession, vault: DataVault, contact: Contact, groups: dict[str, str],
+    policy: PrivacyPolicy, now: datetime,
+) -> None:
+    row = await session.get(SpecialProfile, contact.id)
+    sealed = vault.seal({"groups": groups})
+    if row is None:
+        session.add(SpecialProfile(contact_id=contact.id, sealed=sealed, consent_at=now,
+                                   consent_version=policy.notice_version))
+    else:
+        row.sealed, row.consent_at, row.consent_version = sealed, now, policy.notice_version
+
+
+async def special_groups(session: AsyncSession, vault: DataVault, contact_id: int) -> dict[str, str] | None:
+    row = await session.get(SpecialProfile, contact_id)
+    if row is None:
+        return None
+    groups = vault.unseal(row.sealed).get("groups", {})
+    return {str(k): str(v) for k, v in groups.items()}
+
+
+async def withdraw_special(session: AsyncSession, contact: Contact, now: datetime | None = None) -> None:
+    await session.execute(delete(SpecialProfile).where(SpecialProfile.contact_id == contact.id))
+    await audit(session, f"contact:{contact.id}", "contact.special_data_withdrawn", f"contact:{contact.id}",
+                now=now)
+
+
+async def my_data(
+    session: AsyncSession, vault: DataVault, contact: Contact, municipality: Municipality | None
+) -> Text:
+    """Everything stored about the person, readable, in their language (the right of access)."""
+    dash = Literal("—")
+    groups = await special_groups(session, vault, contact.id)
+    identities = "\n".join(
+        f"  {identity.channel}: {identity.address}" + (" (!)" if identity.status != "active" else "")
+        for identity in contact.identities
+    )
+    topic_labels: Renderable = (
+        Joined([Text(options.TOPICS[t]) for t in contact.topics if t in options.TOPICS]) if contact.topics
+        else dash
+    )
+    group_lines: Renderable = (
+        Joined([Joined([Text(options.GROUPS[g]), Text(options.GROUP_ANSWERS.get(a, a))], sep=" ")
+                for g, a in groups.items() if g in options.GROUPS], sep="\n")
+        if groups else Text("not given")
+    )
+    await audit(session, f"contact:{contact.id}", "contact.data_access", f"contact:{contact.id}")
+    return Text.of(
+        "Here is everything we store about you.\n"
+        "Addresses:\n{identities}\n"
+        "Language: {language}\n"
+        "Municipality: {municipality}\n"
+        "Status: {status}\n"
+        "Consent: {consent_at} (privacy notice version {consent_version})\n"
+        "Topics: {topics}\n"
+        "Age: {age}\n"
+        "Gender: {gender}\n"
+        "Sensitive answers (stored encrypted):\n{groups}\n"
+        "Your survey answers are kept without your name for statistics, even after /delete.",
+        identities=Literal(identities or "—"),
+        language=Literal(contact.language),
+        municipality=Content(municipality.names, fallback="en") if municipality else Text("other"),
+        status=Text(STATUS_LABELS.get(contact.status, contact.status)),
+        consent_at=contact.consent_at or dash,
+        consent_version=contact.consent_version or dash,
+        topics=topic_labels,
+        age=Text(options.AGE_BANDS[contact.age_band]) if contact.age_band in options.AGE_BANDS else dash,
+        gender=Text(options.GENDERS[contact.gender]) if contact.gender in options.GENDERS else dash,
+        groups=group_lines,
+    )
+
+
+STATUS_LABELS = {
+    ContactStatus.PENDING: N_("sign-up not finished"),
+    ContactStatus.ACTIVE: N_("receiving messages"),
+    ContactStatus.UNSUBSCRIBED: N_("messages stopped"),
+    ContactStatus.UNREACHABLE: N_("unreachable"),
+    ContactStatus.ERASED: N_("erased"),
+}

@@ -1,0 +1,124 @@
+"""Finding people by their channel address, and the facts about them every other domain relies on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contacts.vault import DataVault
+from storage.base import utcnow
+from storage.models import (
+    AuditEntry,
+    Channel,
+    ChannelIdentity,
+    Contact,
+    ContactStatus,
+    IdentityStatus,
+    Municipality,
+    OptOut,
+)
+
+
+async def find_identity(session: AsyncSession, channel: Channel, address: str) -> ChannelIdentity | None:
+    return await session.scalar(
+        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+    )
+
+
+async def contact_for(
+    session: AsyncSession,
+    channel: Channel,
+    address: str,
+    *,
+    language: str,
+    chat_id: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Contact, bool]:
+    """The person behind an address, created (pending, no consent) on first contact; True when new."""
+    now = now or utcnow()
+    identity = await find_identity(session, channel, address)
+    if identity is not None:
+        contact = await session.get_one(Contact, identity.contact_id)
+        contact.last_seen_at = now
+        if chat_id and identity.chat_id != chat_id:
+            identity.chat_id = chat_id
+        return contact, False
+    contact = Contact(language=language, status=ContactStatus.PENDING, last_seen_at=now, created_at=now)
+    contact.identities.append(ChannelIdentity(channel=channel, address=address, chat_id=chat_id))
+    session.add(contact)
+    await session.flush()
+    return contact, True
+
+
+async def municipalities(session: AsyncSession) -> list[Municipality]:
+    return list((await session.scalars(select(Municipality).order_by(Municipality.id))).all())
+
+
+async def municipality_by_code(session: AsyncSession, code: str) -> Municipality | None:
+    return await session.scalar(select(Municipality).where(Municipality.code == code))
+
+
+async def audit(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    subject: str,
+    *,
+    municipality_id: int | None = None,
+    details: dict[str, object] | None = None,
+    now: datetime | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now or utcnow(),
+            actor=actor,
+            action=action,
+            subject=subject,
+            municipality_id=municipality_id,
+            details=dict(details or {}),
+        )
+    )
+
+
+async def set_identity_reachable(
+    session: AsyncSession, channel: Channel, address: str, reachable: bool, reason: str | None = None
+) -> Contact | None:
+    """Mark one address (un)reachable and keep the person's overall status in step with it."""
+    identity = await find_identity(session, channel, address)
+    if identity is None:
+        return None
+    identity.status = IdentityStatus.ACTIVE if reachable else IdentityStatus.UNREACHABLE
+    identity.unreachable_reason = None if reachable else reason
+    contact = await session.get_one(Contact, identity.contact_id)
+    any_reachable = any(i.status == IdentityStatus.ACTIVE for i in contact.identities)
+    if not any_reachable and contact.status == ContactStatus.ACTIVE:
+        contact.status = ContactStatus.UNREACHABLE
+    elif any_reachable and contact.status == ContactStatus.UNREACHABLE:
+        contact.status = ContactStatus.ACTIVE
+    return contact
+
+
+async def remember_opt_out(
+    session: AsyncSession, vault: DataVault, channel: Channel, address: str, reason: str
+) -> None:
+    digest = vault.address_hash(channel, address)
+    exists = await session.scalar(
+        select(OptOut.id).where(OptOut.channel == channel, OptOut.address_hash == digest)
+    )
+    if exists is None:
+        session.add(OptOut(channel=channel, address_hash=digest, reason=reason))
+
+
+async def forget_opt_out(session: AsyncSession, vault: DataVault, channel: Channel, address: str) -> None:
+    digest = vault.address_hash(channel, address)
+    await session.execute(delete(OptOut).where(OptOut.channel == channel, OptOut.address_hash == digest))
+
+
+async def is_opted_out(session: AsyncSession, vault: DataVault, channel: Channel, address: str) -> bool:
+    digest = vault.address_hash(channel, address)
+    found = await session.scalar(
+        select(OptOut.id).where(OptOut.channel == channel, OptOut.address_hash == digest)
+    )
+    return found is not None
