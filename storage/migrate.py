@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at `url` to `revision` (creating the SQLite file and its folder if needed)."""
     if url.startswith("sqlite") and ":memory:" not in url:
         path = url.split("///", 1)[-1]
@@ -51,4 +51,5 @@ async def current_revision(url: str) -> str | None:
 def _current_sync(connection: object) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(connection).get_current_revision()  # type: ignore[arg-type]
+    heads = MigrationContext.configure(connection).get_current_heads()  # type: ignore[arg-type]
+    return ", ".join(sorted(heads)) or None
