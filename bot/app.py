@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from fastapi import FastAPI, Response
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 # A background component: started after the database and channels exist, stopped before they close.
-Component = Callable[["Service"], Awaitable[None]]
+Component = Callable[["Service"], Coroutine[Any, Any, None]]
 
 
 @dataclass

@@ -92,13 +92,9 @@ class Conversation:
                 return [Outgoing(parts=(text,))]
             case "stop":
                 changed = await privacy.stop(self.session, self.contact, self.now)
-                return [
-                    Outgoing.say(
-                        "Done: you will get no more messages from us. Send /start to turn them on again."
-                        if changed
-                        else "Messages are already stopped. Send /start to turn them on again."
-                    )
-                ]
+                if changed:
+                    return [Outgoing.say("Done: you will get no more messages from us. Send /start to turn them on again.")]
+                return [Outgoing.say("Messages are already stopped. Send /start to turn them on again.")]
             case "delete":
                 return [await self._go(Step.DELETE_CONFIRM)]
         return [self._help()]

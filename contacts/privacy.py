@@ -6,6 +6,7 @@ erasure hard-deletes profile and special data and keeps only an anonymous row pl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -183,10 +184,14 @@ async def my_data(
         consent_at=contact.consent_at or dash,
         consent_version=contact.consent_version or dash,
         topics=topic_labels,
-        age=Text(options.AGE_BANDS[contact.age_band]) if contact.age_band in options.AGE_BANDS else dash,
-        gender=Text(options.GENDERS[contact.gender]) if contact.gender in options.GENDERS else dash,
+        age=_label(options.AGE_BANDS, contact.age_band) or dash,
+        gender=_label(options.GENDERS, contact.gender) or dash,
         groups=group_lines,
     )
+
+
+def _label(labels: Mapping[str, str], code: str | None) -> Text | None:
+    return Text(labels[code]) if code is not None and code in labels else None
 
 
 STATUS_LABELS = {

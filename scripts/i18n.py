@@ -65,12 +65,6 @@ def fix_catalog(po: Path, lang: str) -> None:
             message.flags.discard("fuzzy")
     with po.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False, no_location=True)
-    text = po.read_text(encoding="utf-8")
-    lines = [
-        f'"Plural-Forms: {cldr_plural_forms(lang)}\\n"' if line.startswith('"Plural-Forms:') else line
-        for line in text.splitlines()
-    ]
-    po.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 async def send_reply(
-    bot: Bot, chat_id: int | str, reply: list[Outgoing] | tuple[Outgoing, ...], lang: str,
+    bot: Bot, chat_id: int | str, reply: Sequence[Outgoing], lang: str,
     *, edit_message_id: int | None = None,
 ) -> None:
     """Messages in order; one marked `edit` replaces the tapped message (a check mark toggled in place)."""
@@ -32,3 +33,11 @@ async def send_reply(
                     continue
                 log.info("edit failed (%s); sending a new message instead", exc)
         await bot.send_message(chat_id=chat_id, text=rendered.text, reply_markup=rendered.reply_markup)
+
+
+async def acknowledge(bot: Bot, query_id: str, text: str | None = None) -> None:
+    """Stop the button's spinner. A query Telegram no longer knows (too old, replayed) is not an error."""
+    try:
+        await bot.answer_callback_query(query_id, text=text)
+    except TelegramBadRequest as exc:
+        log.info("callback query not answered: %s", exc.message)

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import t
-from channels.telegram.send import send_reply
+from channels.telegram.send import acknowledge, send_reply
 from contacts.conversation import Conversation
 from handlers.context import AppContext
 from storage.models import Channel, Contact
@@ -24,7 +24,7 @@ async def on_unknown_button(
 ) -> None:
     """Unknown or outdated callback data: say the button is no longer active, never fail."""
     log.info("unknown callback data %r", query.data)
-    await query.answer(t(lang, "This button is no longer active."))
+    await acknowledge(bot, query.id, t(lang, "This button is no longer active."))
     if contact is not None and query.message is not None:
         conversation = Conversation(session, app.vault, app.policy, contact, Channel.TELEGRAM)
         await send_reply(bot, query.message.chat.id, await conversation.choose("?:"), contact.language)

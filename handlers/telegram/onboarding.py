@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import negotiate, t
-from channels.telegram.send import send_reply
+from channels.telegram.send import acknowledge, send_reply
 from contacts.conversation import Conversation
 from contacts.registry import contact_for
 from handlers.context import AppContext
@@ -83,7 +83,7 @@ async def on_choice(
     query: CallbackQuery, bot: Bot, session: AsyncSession, app: AppContext, contact: Contact | None, lang: str
 ) -> None:
     """A button of the sign-up or settings conversation."""
-    await query.answer()
+    await acknowledge(bot, query.id)
     if contact is None or query.data is None or query.message is None:
         await bot.send_message(query.from_user.id, t(lang, "Please send /start to sign up first."))
         return

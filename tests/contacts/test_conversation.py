@@ -11,12 +11,24 @@ from contacts.conversation import Conversation, Step
 from contacts.privacy import PrivacyPolicy, special_groups
 from contacts.registry import contact_for, is_opted_out
 from contacts.vault import DataVault
-from storage.models import AuditEntry, Channel, ChannelIdentity, Contact, ContactStatus, OptOut, SpecialProfile
+from storage.models import (
+    AuditEntry,
+    Channel,
+    ChannelIdentity,
+    Contact,
+    ContactStatus,
+    OptOut,
+    SpecialProfile,
+)
 
 
 async def _step(
-    sessions: async_sessionmaker[AsyncSession], vault: DataVault, policy: PrivacyPolicy, address: str,
-    action: str, value: str = "",
+    sessions: async_sessionmaker[AsyncSession],
+    vault: DataVault,
+    policy: PrivacyPolicy,
+    address: str,
+    action: str,
+    value: str = "",
 ) -> tuple[list[Outgoing], Contact | None]:
     async with sessions() as session, session.begin():
         contact, _ = await contact_for(session, Channel.TELEGRAM, address, language="az")
@@ -32,8 +44,9 @@ async def _step(
         return list(reply), None if conversation.erased else contact
 
 
-async def _sign_up(sessions: async_sessionmaker[AsyncSession], vault: DataVault, policy: PrivacyPolicy,
-                   address: str = "1001") -> Contact:
+async def _sign_up(
+    sessions: async_sessionmaker[AsyncSession], vault: DataVault, policy: PrivacyPolicy, address: str = "1001"
+) -> Contact:
     await _step(sessions, vault, policy, address, "start")
     await _step(sessions, vault, policy, address, "choose", "lang:hy")
     await _step(sessions, vault, policy, address, "choose", "mun:marneuli")
@@ -88,9 +101,12 @@ async def test_delete_erases_identity_profile_and_special_data(sessions, vault, 
         contact_id = await session.scalar(select(ChannelIdentity.contact_id))
         assert contact_id is not None
         assert await special_groups(session, vault, contact_id) == {
-            "ethnic_minority": "yes", "disability": "na", "displaced": "no"}
+            "ethnic_minority": "yes",
+            "disability": "na",
+            "displaced": "no",
+        }
     await _step(sessions, vault, policy, "3003", "command", "delete")
-    reply, contact = await _step(sessions, vault, policy, "3003", "choose", "del:yes")
+    _, contact = await _step(sessions, vault, policy, "3003", "choose", "del:yes")
     assert contact is None
     async with sessions() as session:
         row = await session.get_one(Contact, contact_id)

@@ -1,0 +1,100 @@
+"""Run the real `civicbot serve` as a subprocess against fake providers, as a user's machine would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from storage.db import create_engine, session_factory, unit_of_work
+from storage.migrate import upgrade
+from storage.seed import seed_municipalities
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningService:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+async def prepare_database(url: str) -> None:
+    await upgrade(url)
+    engine = create_engine(url)
+    async with unit_of_work(session_factory(engine)) as session:
+        await seed_municipalities(session)
+    await engine.dispose()
+
+
+@asynccontextmanager
+async def civicbot_serve(
+    env: Mapping[str, str], workdir: Path, *, startup_timeout: float = 30.0
+) -> AsyncIterator[RunningService]:
+    """Start `civicbot serve`, wait for /healthz, stop it with SIGTERM (and check it stopped cleanly)."""
+    port = free_port()
+    log_path = workdir / "civicbot.log"
+    full_env = {
+        **os.environ,
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "STATE_DIR": str(workdir / "state"),
+        "LOG_LEVEL": "INFO",
+        **env,
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            cwd=workdir,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    service = RunningService(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        await _wait_healthy(service, startup_timeout)
+        yield service
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(process.wait, 20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise AssertionError("civicbot did not stop on SIGTERM:\n" + service.log()) from None
+
+
+async def _wait_healthy(service: RunningService, timeout: float) -> None:  # noqa: ASYNC109
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient() as client:
+        while True:
+            if service.process.poll() is not None:
+                raise AssertionError("civicbot exited at start-up:\n" + service.log())
+            try:
+                response = await client.get(service.base_url + "/healthz", timeout=2)
+                if response.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("civicbot never became healthy:\n" + service.log())
+            await asyncio.sleep(0.2)
