@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from channels.dispatcher import run_delivery
 from channels.telegram.client import create_bot
 from contacts.privacy import PrivacyPolicy
 from contacts.vault import DataVault
@@ -133,7 +134,7 @@ def build_dispatcher(context: AppContext) -> Dispatcher:
 
 
 # Long-running work started with the service (the delivery engine and scheduler register here).
-BACKGROUND_COMPONENTS: list[Component] = []
+BACKGROUND_COMPONENTS: list[Component] = [run_delivery]
 
 
 def create_http_app(settings: Settings, service: Service | None = None) -> FastAPI:

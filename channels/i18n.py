@@ -57,11 +57,7 @@ def normalize_language(code: str | None) -> str | None:
 
 def negotiate(client_language: str | None, municipality_default: str | None = None) -> str:
     """Telegram's `language_code` when it is one of ours, else the municipality's default, else ka."""
-    return (
-        normalize_language(client_language)
-        or normalize_language(municipality_default)
-        or DEFAULT_LANGUAGE
-    )
+    return normalize_language(client_language) or normalize_language(municipality_default) or DEFAULT_LANGUAGE
 
 
 @cache

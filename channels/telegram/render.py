@@ -32,8 +32,11 @@ def render_telegram(message: Outgoing, lang: str) -> RenderedTelegram:
     row: list[InlineKeyboardButton] = []
     for choice in message.choices:
         label = render(choice.label, lang)
-        row.append(InlineKeyboardButton(text=(CHECK + label) if choice.selected else label,
-                                        callback_data=choice.data))
+        row.append(
+            InlineKeyboardButton(
+                text=(CHECK + label) if choice.selected else label, callback_data=choice.data
+            )
+        )
         if len(row) == columns:
             rows.append(row)
             row = []

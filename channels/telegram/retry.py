@@ -50,5 +50,3 @@ class RetryMiddleware(BaseRequestMiddleware):
             waited += delay
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
-
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -15,8 +16,12 @@ log = logging.getLogger(__name__)
 
 
 async def send_reply(
-    bot: Bot, chat_id: int | str, reply: Sequence[Outgoing], lang: str,
-    *, edit_message_id: int | None = None,
+    bot: Bot,
+    chat_id: int | str,
+    reply: Sequence[Outgoing],
+    lang: str,
+    *,
+    edit_message_id: int | None = None,
 ) -> None:
     """Messages in order; one marked `edit` replaces the tapped message (a check mark toggled in place)."""
     for message in reply:
@@ -24,7 +29,9 @@ async def send_reply(
         if message.edit and edit_message_id is not None:
             try:
                 await bot.edit_message_text(
-                    text=rendered.text, chat_id=chat_id, message_id=edit_message_id,
+                    text=rendered.text,
+                    chat_id=chat_id,
+                    message_id=edit_message_id,
                     reply_markup=rendered.reply_markup,
                 )
                 continue
@@ -41,3 +48,28 @@ async def acknowledge(bot: Bot, query_id: str, text: str | None = None) -> None:
         await bot.answer_callback_query(query_id, text=text)
     except TelegramBadRequest as exc:
         log.info("callback query not answered: %s", exc.message)
+
+
+@dataclass
+class _Pending:
+    chat_id: int | str
+    reply: Sequence[Outgoing]
+    lang: str
+    edit_message_id: int | None
+
+
+@dataclass
+class Replies:
+    """Replies collected while an update is handled, sent once its transaction has committed."""
+
+    pending: list[_Pending] = field(default_factory=list)
+
+    def add(
+        self, chat_id: int | str, reply: Sequence[Outgoing], lang: str, *, edit_message_id: int | None = None
+    ) -> None:
+        self.pending.append(_Pending(chat_id, reply, lang, edit_message_id))
+
+    async def send(self, bot: Bot) -> None:
+        for item in self.pending:
+            await send_reply(bot, item.chat_id, item.reply, item.lang, edit_message_id=item.edit_message_id)
+        self.pending.clear()

@@ -9,7 +9,8 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import t
-from channels.telegram.send import acknowledge, send_reply
+from channels.message import Outgoing
+from channels.telegram.send import Replies, acknowledge
 from contacts.conversation import Conversation
 from handlers.context import AppContext
 from storage.models import Channel, Contact
@@ -20,24 +21,34 @@ router = Router(name=__name__)
 
 @router.callback_query()
 async def on_unknown_button(
-    query: CallbackQuery, bot: Bot, session: AsyncSession, app: AppContext, contact: Contact | None, lang: str
+    query: CallbackQuery,
+    bot: Bot,
+    session: AsyncSession,
+    app: AppContext,
+    contact: Contact | None,
+    lang: str,
+    replies: Replies,
 ) -> None:
     """Unknown or outdated callback data: say the button is no longer active, never fail."""
     log.info("unknown callback data %r", query.data)
     await acknowledge(bot, query.id, t(lang, "This button is no longer active."))
     if contact is not None and query.message is not None:
         conversation = Conversation(session, app.vault, app.policy, contact, Channel.TELEGRAM)
-        await send_reply(bot, query.message.chat.id, await conversation.choose("?:"), contact.language)
+        replies.add(query.message.chat.id, await conversation.choose("?:"), contact.language)
 
 
 @router.message()
 async def on_other_message(
-    message: Message, bot: Bot, session: AsyncSession, app: AppContext, contact: Contact | None, lang: str
+    message: Message,
+    session: AsyncSession,
+    app: AppContext,
+    contact: Contact | None,
+    lang: str,
+    replies: Replies,
 ) -> None:
     """Free text (or a sticker, a photo) nobody asked for gets a helpful answer in the person's language."""
     if contact is None:
-        await message.answer(t(lang, "Hello! Send /start to sign up."))
+        replies.add(message.chat.id, [Outgoing.say("Hello! Send /start to sign up.")], lang)
         return
     conversation = Conversation(session, app.vault, app.policy, contact, Channel.TELEGRAM)
-    reply = await conversation.text(message.text or "")
-    await send_reply(bot, message.chat.id, reply, contact.language)
+    replies.add(message.chat.id, await conversation.text(message.text or ""), contact.language)

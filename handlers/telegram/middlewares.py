@@ -1,16 +1,23 @@
-"""One unit of work per update: a transaction, the update recorded once, and the person behind it."""
+"""One unit of work per update: one person at a time, a transaction, the update recorded once, and the
+replies sent only after the transaction has committed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update, User
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import negotiate
+from channels.telegram.send import Replies
 from contacts.registry import find_identity
 from handlers.context import AppContext
 from storage.models import Channel, Contact, InboundEvent
@@ -20,19 +27,55 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+class PersonLocks:
+    """In-process locks by Telegram user id, dropped when nobody waits (no state kept per user)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: defaultdict[int, int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def hold(self, user_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(user_id, asyncio.Lock())
+        self._users[user_id] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[user_id] -= 1
+            if self._users[user_id] == 0:
+                del self._users[user_id]
+                self._locks.pop(user_id, None)
+
+
 class UnitOfWorkMiddleware(BaseMiddleware):
     """Outer update middleware: commits when the handler returns, rolls back when it raises.
 
-    A re-sent update (a webhook Telegram thinks failed) is recognised by its update_id and skipped, so a
-    press is never recorded twice.
+    aiogram handles updates concurrently, and people tap quickly: two taps of one person are serialised
+    (an in-process lock, plus a PostgreSQL advisory lock for several replicas) so the second sees what the
+    first stored. Replies collected in `replies` go out after the commit, so nobody is told something the
+    database did not keep. A re-sent update is recognised by its update_id and skipped.
     """
 
     def __init__(self, app: AppContext) -> None:
         self.app = app
+        self.locks = PersonLocks()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await self._run(handler, event, data, None)
+        async with self.locks.hold(user.id):
+            return await self._run(handler, event, data, user)
+
+    async def _run(self, handler: Handler, event: Update, data: dict[str, Any], user: User | None) -> Any:
+        replies = Replies()
         async with self.app.sessions() as session, session.begin():
+            if user is not None and session.get_bind().dialect.name == "postgresql":
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": 7_000_000_000 + user.id}
+                )
             try:
                 async with session.begin_nested():
                     session.add(InboundEvent(channel="telegram", external_id=str(event.update_id)))
@@ -41,20 +84,23 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 return None
             data["session"] = session
             data["app"] = self.app
-            user: User | None = data.get("event_from_user")
+            data["replies"] = replies
             data["contact"] = await _known_contact(session, user)
             data["lang"] = (
                 data["contact"].language
                 if data["contact"]
                 else negotiate(user.language_code if user else None)
             )
-            return await handler(event, data)
+            result = await handler(event, data)
+        bot: Bot = data["bot"]
+        await replies.send(bot)
+        return result
 
 
-async def _known_contact(session: Any, user: User | None) -> Contact | None:
+async def _known_contact(session: AsyncSession, user: User | None) -> Contact | None:
     if user is None:
         return None
     identity = await find_identity(session, Channel.TELEGRAM, str(user.id))
     if identity is None:
         return None
-    return await session.get(Contact, identity.contact_id)  # type: ignore[no-any-return]
+    return await session.get(Contact, identity.contact_id)

@@ -8,8 +8,9 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.i18n import negotiate, t
-from channels.telegram.send import acknowledge, send_reply
+from channels.i18n import negotiate
+from channels.message import Outgoing
+from channels.telegram.send import Replies, acknowledge
 from contacts.conversation import Conversation
 from contacts.registry import contact_for
 from handlers.context import AppContext
@@ -51,44 +52,50 @@ async def _conversation(
 
 @router.message(CommandStart())
 async def on_start(
-    message: Message, bot: Bot, session: AsyncSession, app: AppContext, contact: Contact | None
+    message: Message, session: AsyncSession, app: AppContext, contact: Contact | None, replies: Replies
 ) -> None:
     """Begin sign-up, or remind someone already signed up of what the bot does (repeating is harmless)."""
     conversation = await _conversation(session, app, contact, message)
-    reply = await conversation.start()
-    await send_reply(bot, message.chat.id, reply, conversation.contact.language)
+    replies.add(message.chat.id, await conversation.start(), conversation.contact.language)
 
 
 @router.message(Command(*SETTINGS_COMMANDS))
 async def on_command(
     message: Message,
     command: CommandObject,
+    session: AsyncSession,
+    app: AppContext,
+    contact: Contact | None,
+    lang: str,
+    replies: Replies,
+) -> None:
+    """Settings and privacy commands; someone unknown is invited to /start first."""
+    if contact is None and command.command not in OPEN_BEFORE_SIGNUP:
+        replies.add(message.chat.id, [Outgoing.say("Please send /start to sign up first.")], lang)
+        return
+    conversation = await _conversation(session, app, contact, message)
+    replies.add(message.chat.id, await conversation.command(command.command), conversation.contact.language)
+
+
+@router.callback_query(Namespace(*NAMESPACES))
+async def on_choice(
+    query: CallbackQuery,
     bot: Bot,
     session: AsyncSession,
     app: AppContext,
     contact: Contact | None,
     lang: str,
-) -> None:
-    """Settings and privacy commands; someone unknown is invited to /start first."""
-    if contact is None and command.command not in OPEN_BEFORE_SIGNUP:
-        await message.answer(t(lang, "Please send /start to sign up first."))
-        return
-    conversation = await _conversation(session, app, contact, message)
-    reply = await conversation.command(command.command)
-    await send_reply(bot, message.chat.id, reply, conversation.contact.language)
-
-
-@router.callback_query(Namespace(*NAMESPACES))
-async def on_choice(
-    query: CallbackQuery, bot: Bot, session: AsyncSession, app: AppContext, contact: Contact | None, lang: str
+    replies: Replies,
 ) -> None:
     """A button of the sign-up or settings conversation."""
     await acknowledge(bot, query.id)
     if contact is None or query.data is None or query.message is None:
-        await bot.send_message(query.from_user.id, t(lang, "Please send /start to sign up first."))
+        replies.add(query.from_user.id, [Outgoing.say("Please send /start to sign up first.")], lang)
         return
     conversation = Conversation(session, app.vault, app.policy, contact, Channel.TELEGRAM)
-    reply = await conversation.choose(query.data)
-    await send_reply(
-        bot, query.message.chat.id, reply, contact.language, edit_message_id=query.message.message_id
+    replies.add(
+        query.message.chat.id,
+        await conversation.choose(query.data),
+        contact.language,
+        edit_message_id=query.message.message_id,
     )
