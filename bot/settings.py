@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _ENV = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -24,7 +25,7 @@ class TelegramSettings(BaseSettings):
     telegram_api_base: str | None = Field(default=None, description="local Bot API server base URL")
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    admin_telegram_ids: list[int] = Field(default_factory=list)
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

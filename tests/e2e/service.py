@@ -48,10 +48,10 @@ async def prepare_database(url: str) -> None:
 
 @asynccontextmanager
 async def civicbot_serve(
-    env: Mapping[str, str], workdir: Path, *, startup_timeout: float = 30.0
+    env: Mapping[str, str], workdir: Path, *, startup_timeout: float = 30.0, port: int | None = None
 ) -> AsyncIterator[RunningService]:
     """Start `civicbot serve`, wait for /healthz, stop it with SIGTERM (and check it stopped cleanly)."""
-    port = free_port()
+    port = port or free_port()
     log_path = workdir / "civicbot.log"
     full_env = {
         **os.environ,
@@ -77,10 +77,13 @@ async def civicbot_serve(
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.to_thread(process.wait, 20)
+                code = await asyncio.to_thread(process.wait, 20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 raise AssertionError("civicbot did not stop on SIGTERM:\n" + service.log()) from None
+            # uvicorn finishes its graceful shutdown, then re-raises SIGTERM so the exit shows the signal.
+            assert code in (0, -signal.SIGTERM), f"civicbot exited with {code} on SIGTERM:\n" + service.log()
+            assert "Application shutdown complete" in service.log(), service.log()
 
 
 async def _wait_healthy(service: RunningService, timeout: float) -> None:  # noqa: ASYNC109
