@@ -22,6 +22,15 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
+def _register_subcommands() -> None:
+    from bot import cli_privacy
+
+    app.add_typer(cli_privacy.app, name="privacy")
+
+
+_register_subcommands()
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
