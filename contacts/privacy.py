@@ -18,6 +18,7 @@ from contacts import options
 from contacts.registry import audit, forget_opt_out, remember_opt_out
 from contacts.vault import DataVault
 from storage.base import utcnow
+from storage.erasure import forget
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, Municipality, SpecialProfile
 
 
@@ -104,6 +105,7 @@ async def erase(
         await remember_opt_out(session, vault, identity.channel, identity.address, "erased")
     await session.execute(delete(ChannelIdentity).where(ChannelIdentity.contact_id == contact.id))
     await session.execute(delete(SpecialProfile).where(SpecialProfile.contact_id == contact.id))
+    await forget(session, contact.id)
     contact.identities.clear()
     contact.status = ContactStatus.ERASED
     contact.erased_at = now

@@ -1,0 +1,258 @@
+"""`civicbot hearing`: officers create, announce and cancel public hearings, read RSVPs and questions sent
+in advance, and publish feedback. Every command acts as a staff member (`--as`), within their scope."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from campaigns import staff
+from campaigns.errors import CampaignError, ScopeDenied
+from channels.i18n import TIMEZONE
+from channels.message import Content
+from contacts.registry import municipalities, municipality_by_code
+from hearings import officers
+from hearings.definition import HearingDraft
+from storage.db import create_engine_unpooled, session_factory
+from storage.models import Municipality
+from storage.models.hearings import Hearing, Rsvp
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Public hearings: notices, RSVPs, questions sent in advance, feedback.", no_args_is_help=True
+)
+
+AS_HELP = "The staff member acting (a name or a Telegram user id); officers act on their own municipality."
+PER_LANGUAGE = "LANG=TEXT, once per language (ka, az, hy, ru, en)."
+Actor = Annotated[str, typer.Option("--as", help=AS_HELP)]
+HearingId = Annotated[int, typer.Argument(help="The hearing's id (civicbot hearing list).")]
+PerLanguage = Annotated[list[str] | None, typer.Option(metavar="LANG=TEXT", help=PER_LANGUAGE)]
+Fallback = Annotated[str | None, typer.Option(help="Language for readers whose language has no text.")]
+RSVP_NAMES = {Rsvp.GOING: "going", Rsvp.MAYBE: "maybe", Rsvp.NOT_GOING: "not going"}
+
+
+def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """One transaction: committed on success; a refusal keeps only its audit entry; errors exit 1."""
+
+    async def _go() -> T:
+        engine = create_engine_unpooled(Settings().db.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                try:
+                    result = await action(session)
+                except ScopeDenied:
+                    await session.commit()  # nothing was changed but the audit entry of the refusal
+                    raise
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(_go())
+    except CampaignError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    """["ka=…", "az=…"] -> {"ka": "…", "az": "…"}."""
+    result: dict[str, str] = {}
+    for value in values:
+        lang, sep, text = value.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"write it as LANG=TEXT, e.g. {option} ka=…", param_hint=option)
+        result[lang.strip().lower()] = text
+    return result
+
+
+def _local(hearing: Hearing) -> str:
+    return hearing.starts_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def _printable(text: str) -> str:
+    """A person's words on an officer's terminal: control characters (escape sequences) made visible."""
+    return "".join(ch if ch.isprintable() or ch == "\n" else repr(ch)[1:-1] for ch in text)
+
+
+@app.command()
+def create(
+    as_: Actor,
+    file: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, help="A YAML file.")] = None,
+    municipality: Annotated[str | None, typer.Option(help="Municipality code (marneuli, …).")] = None,
+    starts: Annotated[str | None, typer.Option(help='Start, Tbilisi time: "2026-12-10 15:00".')] = None,
+    duration: Annotated[int | None, typer.Option(help="Length in minutes.")] = None,
+    title: PerLanguage = None,
+    description: PerLanguage = None,
+    place: PerLanguage = None,
+    accessibility: PerLanguage = None,
+    interpretation: Annotated[
+        list[str] | None, typer.Option(metavar="LANG", help="A language interpreted into; repeatable.")
+    ] = None,
+    names_required: Annotated[
+        bool | None, typer.Option("--names-required/--no-names", help="Whether RSVPs give a name.")
+    ] = None,
+    fallback: Fallback = None,
+) -> None:
+    """Create a draft hearing from a YAML file, flags, or both (flags override the file).
+
+    \b
+    Examples:
+      civicbot hearing create hearings/examples/budget_hearing.yaml --as nino
+      civicbot hearing create hearings/examples/budget_hearing.yaml --as nino --starts "2027-03-04 15:00"
+      civicbot hearing create --as nino --municipality dmanisi --starts "2026-12-18 11:00" \\
+          --title ka="ბიუჯეტის პროექტის საჯარო განხილვა" --place ka="მერიის სააქტო დარბაზი" --duration 90
+    """
+    data: dict[str, Any] = {}
+    if file is not None:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict):
+            raise typer.BadParameter("the file must hold one hearing (a mapping)", param_hint="FILE")
+        data.update(loaded)
+    flags: dict[str, Any] = {
+        "municipality": municipality, "starts_at": starts, "duration_minutes": duration,
+        "names_required": names_required, "fallback_language": fallback,
+        "interpretation": interpretation or None,
+    }
+    data.update({key: value for key, value in flags.items() if value is not None})
+    per_language = {
+        "title": title, "description": description, "place": place, "accessibility": accessibility,
+    }
+    for key, values in per_language.items():
+        option = f"--{key}"
+        if values:
+            data[key] = {**(data.get(key) or {}), **_pairs(values, option)}
+
+    async def _create(session: AsyncSession) -> Hearing:
+        draft = HearingDraft.from_dict(data)
+        return await officers.create(session, draft, await staff.by_ref(session, as_))
+
+    hearing = _run(_create)
+    typer.echo(f"hearing {hearing.id} created as a draft, starts {_local(hearing)} Tbilisi time; "
+               f"announce it with: civicbot hearing announce {hearing.id} --as {as_}")
+
+
+@app.command("list")
+def list_hearings(
+    municipality: str | None = typer.Option(None, help="Only this municipality."),
+    language: str = typer.Option("en", help="Language of the titles."),
+) -> None:
+    """List hearings, latest first: id, status, start (Tbilisi time), municipality, title.
+
+    Example: civicbot hearing list --municipality marneuli --language az
+    """
+
+    async def _list(session: AsyncSession) -> list[tuple[Hearing, str]]:
+        where: Municipality | None = None
+        if municipality:
+            where = await municipality_by_code(session, municipality)
+            if where is None:
+                raise typer.BadParameter(f"unknown municipality {municipality}", param_hint="--municipality")
+        places = {m.id: m.code for m in await municipalities(session)}
+        found = await officers.listing(session, where.id if where else None)
+        return [(hearing, places.get(hearing.municipality_id, "?")) for hearing in found]
+
+    rows = _run(_list)
+    if not rows:
+        typer.echo("no hearings")
+    for hearing, code in rows:
+        shown = Content(hearing.title, hearing.fallback_language).in_language(language)
+        typer.echo(f"{hearing.id:>5}  {hearing.status:<10} {_local(hearing)}  {code:<12} {shown}")
+
+
+@app.command()
+def announce(hearing_id: HearingId, as_: Actor) -> None:
+    """Send the notice (with RSVP buttons) to everyone of the municipality who follows hearings.
+
+    Announcing again reaches only people who were not told yet. Notices wait out quiet hours (22:00-09:00).
+
+    Example: civicbot hearing announce 3 --as nino
+    """
+
+    async def _announce(session: AsyncSession) -> int:
+        return await officers.announce(session, hearing_id, await staff.by_ref(session, as_))
+
+    typer.echo(f"hearing {hearing_id} announced; notices queued: {_run(_announce)}")
+
+
+@app.command()
+def cancel(hearing_id: HearingId, as_: Actor) -> None:
+    """Cancel a hearing; those who said they would (maybe) come, or asked a question, are told.
+
+    Example: civicbot hearing cancel 3 --as nino
+    """
+
+    async def _cancel(session: AsyncSession) -> int:
+        return await officers.cancel(session, hearing_id, await staff.by_ref(session, as_))
+
+    typer.echo(f"hearing {hearing_id} cancelled; people to be told: {_run(_cancel)}")
+
+
+@app.command()
+def rsvps(hearing_id: HearingId, as_: Actor) -> None:
+    """Count the answers; list names only for a hearing that needs them (reading them is audited).
+
+    Example: civicbot hearing rsvps 3 --as nino
+    """
+
+    async def _rsvps(session: AsyncSession) -> officers.RsvpSummary:
+        return await officers.rsvp_summary(session, hearing_id, await staff.by_ref(session, as_))
+
+    summary = _run(_rsvps)
+    for answer in Rsvp:
+        typer.echo(f"{RSVP_NAMES[answer]:<10} {summary.counts[answer]}")
+    if summary.names:
+        typer.echo("names:")
+    for answer, name in summary.names:
+        typer.echo(f"  {RSVP_NAMES[answer]:<10} {_printable(name) if name else '(name not given yet)'}")
+
+
+@app.command()
+def questions(hearing_id: HearingId, as_: Actor) -> None:
+    """Print the questions sent in advance, oldest first, to prepare the answers (reading is audited).
+
+    Example: civicbot hearing questions 3 --as nino > questions.txt
+    """
+
+    async def _questions(session: AsyncSession) -> list[tuple[str, str, str]]:
+        found = await officers.questions(session, hearing_id, await staff.by_ref(session, as_))
+        return [(str(q.id), q.received_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M"), q.text)
+                for q in found]
+
+    rows = _run(_questions)
+    if not rows:
+        typer.echo("no questions")
+    for number, received, text in rows:
+        typer.echo(f"#{number}  {received}\n{_printable(text)}\n")
+
+
+@app.command()
+def feedback(
+    hearing_id: HearingId,
+    text: Annotated[list[str], typer.Option(metavar="LANG=TEXT", help=PER_LANGUAGE)],
+    as_: Actor,
+    fallback: Fallback = None,
+) -> None:
+    """Publish what the municipality did with the input; everyone who answered or asked is told.
+
+    \b
+    Example:
+      civicbot hearing feedback 3 --as nino \\
+          --text ka="ბიუჯეტში დაემატა სოფლის გზების შეკეთება." \\
+          --text az="Büdcəyə kənd yollarının təmiri əlavə edildi."
+    """
+    texts = _pairs(text, "--text")
+
+    async def _feedback(session: AsyncSession) -> int:
+        member = await staff.by_ref(session, as_)
+        return await officers.publish_feedback(session, hearing_id, texts, member, fallback=fallback)
+
+    typer.echo(f"feedback on hearing {hearing_id} published; people to be told: {_run(_feedback)}")
