@@ -1,0 +1,273 @@
+"""`civicbot audience`, `civicbot campaign`, `civicbot staff`: the coordinators' campaign tools.
+
+Each command is one transaction. A refusal (wrong role, outside an officer's municipality, a missing
+language) is printed, exits with status 1, and still commits: the services refuse before changing
+anything, so what is kept is the refusal's audit entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from campaigns import audience, service, staff
+from campaigns.audience import AudienceSpec
+from campaigns.definition import CampaignDraft
+from campaigns.dryrun import DryRun, Rates, dry_run
+from campaigns.errors import CampaignError
+from channels import outbox
+from channels.settings import DeliverySettings
+from storage.db import create_engine_unpooled, session_factory
+from storage.models.campaigns import Campaign, CampaignStatus, Role, StaffMember
+
+T = TypeVar("T")
+
+audience_app = typer.Typer(help="Count who an audience reaches.", no_args_is_help=True)
+campaign_app = typer.Typer(help="Write, approve, schedule and follow campaigns.", no_args_is_help=True)
+staff_app = typer.Typer(help="Who may run campaigns: coordinators and officers.", no_args_is_help=True)
+
+AS = typer.Option(..., "--as", help="Staff member acting: name or Telegram user id (audited).")
+MUNICIPALITY = typer.Option(None, "--municipality", help="Municipality code; repeat for several.")
+LANGUAGE = typer.Option(None, "--language", help="ka, az, hy, ru or en; repeat for several.")
+CHANNEL = typer.Option(None, "--channel", help="telegram or sms; repeat for both.")
+TOPIC = typer.Option(None, "--topic", help="Topic code (people following any of them); repeatable.")
+
+
+def _transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction; print a refusal and exit 1 (keeping its audit entry)."""
+
+    async def _run() -> T:
+        engine = create_engine_unpooled(Settings().db.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                try:
+                    result = await work(session)
+                except CampaignError:
+                    await session.commit()
+                    raise
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(_run())
+    except CampaignError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _checked(build: Callable[[], T]) -> T:
+    """A definition parsed before any transaction: a mistake is printed, exit status 1."""
+    try:
+        return build()
+    except CampaignError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _spec(municipality: list[str] | None, language: list[str] | None, channel: list[str] | None,
+          topic: list[str] | None) -> dict[str, Any]:
+    return {key: value for key, value in (("municipalities", municipality), ("languages", language),
+                                          ("channels", channel), ("topics", topic)) if value}
+
+
+def _rates() -> Rates:
+    settings = Settings()
+    return Rates(
+        telegram_per_second=DeliverySettings().telegram_limit().rate,
+        sms_per_second=settings.twilio.sms_messages_per_second,
+        sms_price_per_segment=Decimal(str(settings.twilio.sms_price_per_segment)),
+    )
+
+
+@audience_app.command("count")
+def audience_count(
+    municipality: list[str] | None = MUNICIPALITY, language: list[str] | None = LANGUAGE,
+    channel: list[str] | None = CHANNEL, topic: list[str] | None = TOPIC,
+) -> None:
+    """Count, live, the people an audience reaches: in total, per channel and per language.
+
+    Example: civicbot audience count --municipality marneuli --language az --topic hearings
+    """
+    spec = _checked(lambda: AudienceSpec.from_dict(_spec(municipality, language, channel, topic)))
+    counted = _transaction(lambda session: audience.count(session, spec))
+    typer.echo(f"people: {counted.total}")
+    for name, values in (("channel", counted.by_channel), ("language", counted.by_language)):
+        typer.echo(f"by {name}: " + (", ".join(f"{k} {v}" for k, v in values.items()) or "-"))
+
+
+@campaign_app.command("create")
+def campaign_create(
+    file: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, help="A YAML file.")] = None,
+    actor: str = AS,
+    name: str | None = typer.Option(None, help="Campaign name (without a file)."),
+    text: Annotated[list[str] | None, typer.Option("--text", help="LANG=TEXT, one per language.")] = None,
+    municipality: list[str] | None = MUNICIPALITY, language: list[str] | None = LANGUAGE,
+    channel: list[str] | None = CHANNEL, topic: list[str] | None = TOPIC,
+    fallback: str | None = typer.Option(None, help="Fallback language for people without a text."),
+    at: str | None = typer.Option(None, help="Send at this Tbilisi time, e.g. '2026-12-01 10:00'."),
+    urgent: bool = typer.Option(False, help="Ignore quiet hours (emergencies only)."),
+) -> None:
+    """Create a draft campaign from a YAML file (campaigns/FORMAT.md) or from options.
+
+    \b
+    Examples:
+      civicbot campaign create campaigns/examples/hearing_notice.yaml --as nino
+      civicbot campaign create --as nino --name "Water cut" --municipality dmanisi \\
+          --text ka="ხვალ წყალი არ იქნება." --text az="Sabah su olmayacaq." --urgent
+    """
+    if file is not None:
+        source = file.read_text(encoding="utf-8")
+        draft = _checked(lambda: CampaignDraft.from_yaml(source))
+    else:
+        texts = dict(item.split("=", 1) for item in text or () if "=" in item)
+        step: dict[str, Any] = {"texts": texts, "urgent": urgent, "schedule": {"at": at} if at else "now"}
+        data: dict[str, Any] = {"name": name, "audience": _spec(municipality, language, channel, topic),
+                                "steps": [step], "base_language": next(iter(texts), "ka")}
+        if fallback:
+            data["fallback_language"] = fallback
+        draft = _checked(lambda: CampaignDraft.from_dict(data))
+
+    async def _create(session: AsyncSession) -> Campaign:
+        return await service.create(session, draft, await staff.by_ref(session, actor))
+
+    campaign = _transaction(_create)
+    typer.echo(f"campaign {campaign.id} created as a draft; next: civicbot campaign submit {campaign.id}")
+
+
+def _transition(verb: str, action: Callable[..., Awaitable[Campaign]]) -> Callable[[int, str], None]:
+    def command(campaign_id: int = typer.Argument(..., help="Campaign id."), actor: str = AS) -> None:
+        async def _act(session: AsyncSession) -> Campaign:
+            return await action(session, campaign_id, await staff.by_ref(session, actor))
+
+        campaign = _transaction(_act)
+        typer.echo(f"campaign {campaign.id} is {campaign.status}")
+
+    command.__doc__ = f"{verb.capitalize()} a campaign (audited with who did it).\n\n" \
+                      f"Example: civicbot campaign {verb} 12 --as giorgi"
+    return command
+
+
+for _verb, _action in (("submit", service.submit), ("approve", service.approve),
+                       ("schedule", service.schedule), ("pause", service.pause),
+                       ("resume", service.resume), ("cancel", service.cancel)):
+    campaign_app.command(_verb)(_transition(_verb, _action))
+
+
+@campaign_app.command("status")
+def campaign_status(campaign_id: int = typer.Argument(..., help="Campaign id.")) -> None:
+    """Show a campaign's state and its delivery: pending, sent, failed and the time left.
+
+    Example: civicbot campaign status 12
+    """
+    rates = _rates()
+
+    async def _status(session: AsyncSession) -> tuple[Campaign, outbox.DeliveryProgress]:
+        campaign = await service.get(session, campaign_id)
+        progress = await outbox.progress(session, campaign_id=campaign_id, rates={
+            "telegram": rates.telegram_per_second, "sms": rates.sms_per_second})
+        return campaign, progress
+
+    campaign, progress = _transaction(_status)
+    typer.echo(f"campaign {campaign.id}: {campaign.name} [{campaign.status}]")
+    typer.echo(f"audience: {campaign.audience or 'everyone'}")
+    for step in campaign.steps:
+        typer.echo(f"step {step.position}: {step.schedule_kind}, fired {step.fired_count} time(s)")
+    typer.echo(f"pending {progress.pending + progress.sending}, sent {progress.sent + progress.delivered}, "
+               f"failed {progress.failed + progress.undelivered}, unreachable {progress.unreachable}, "
+               f"cancelled {progress.cancelled}")
+    typer.echo(f"time left: {progress.eta or 'nothing left'}")
+
+
+@campaign_app.command("list")
+def campaign_list(
+    status: Annotated[list[CampaignStatus] | None, typer.Option(help="Only these states.")] = None,
+) -> None:
+    """List campaigns, newest first.
+
+    Example: civicbot campaign list --status submitted
+    """
+    campaigns = _transaction(lambda session: service.listing(session, status or ()))
+    for campaign in campaigns:
+        typer.echo(f"{campaign.id:>5}  {campaign.status:<10} {campaign.name}")
+    if not campaigns:
+        typer.echo("no campaigns")
+
+
+@campaign_app.command("dry-run")
+def campaign_dry_run(campaign_id: int = typer.Argument(..., help="Campaign id.")) -> None:
+    """Counts per channel and language, SMS segments and cost per language, and sending time; sends nothing.
+
+    Example: civicbot campaign dry-run 12
+    """
+    rates = _rates()
+
+    async def _dry(session: AsyncSession) -> DryRun:
+        return await dry_run(session, await service.get(session, campaign_id), rates)
+
+    typer.echo(describe_dry_run(_transaction(_dry)))
+
+
+def describe_dry_run(result: DryRun) -> str:
+    lines = [f"people: {result.audience.total}, steps: {result.steps}, messages: {result.messages} "
+             f"(telegram {result.telegram_messages}, sms {result.sms_messages})"]
+    for e in result.languages:
+        lines.append(f"  {e.language}: telegram {e.telegram}, sms {e.sms}, "
+                     f"{e.sms_segments_per_person} segment(s) a person, {e.sms_segments} segments, "
+                     f"cost {e.sms_cost}" + ("" if e.has_text else "  (NO TEXT and no fallback)"))
+    lines.append(f"sms total: {result.sms_segments} segments, cost {result.sms_cost}")
+    lines.append(f"one step takes about {result.step_duration} at the configured rates")
+    return "\n".join(lines)
+
+
+@staff_app.command("grant")
+def staff_grant(
+    role: Annotated[Role, typer.Option(help="coordinator or officer.")],
+    telegram_id: int | None = typer.Option(None, help="Telegram user id (for the admin commands)."),
+    name: str | None = typer.Option(None, help="Name used with --as on the command line."),
+    municipality: str | None = typer.Option(None, help="An officer's municipality code."),
+) -> None:
+    """Make someone a coordinator or an officer of one municipality (or change their role).
+
+    Example: civicbot staff grant --telegram-id 123456789 --name nino --role officer --municipality marneuli
+    """
+    member = _transaction(lambda session: staff.grant(
+        session, role, telegram_id=telegram_id, name=name, municipality_code=municipality))
+    typer.echo(f"{member.label} is now {member.role}")
+
+
+@staff_app.command("revoke")
+def staff_revoke(who: str = typer.Argument(..., help="Name or Telegram user id.")) -> None:
+    """Take away someone's staff rights (their past actions stay in the audit log).
+
+    Example: civicbot staff revoke nino
+    """
+    member = _transaction(lambda session: staff.revoke(session, who))
+    typer.echo(f"{member.label} is no longer staff")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List staff members with role, municipality and whether they are active.
+
+    Example: civicbot staff list
+    """
+
+    async def _list(session: AsyncSession) -> list[tuple[StaffMember, str]]:
+        rows = []
+        for member in await staff.all_staff(session):
+            home = await staff.home(session, member)
+            rows.append((member, home.code if home else "all"))
+        return rows
+
+    for member, where in _transaction(_list):
+        state = "active" if member.active else "revoked"
+        typer.echo(f"{member.label:<20} {member.role:<12} {where:<12} {state}")

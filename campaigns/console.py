@@ -1,0 +1,213 @@
+"""The staff console over chat: the guided /broadcast and the /approve review, channel-neutral.
+
+State lives on the staff row (`dialog_state` "admin.*", `dialog_data`), not in memory, so any replica
+can take the next message. Methods return what to say as `Said` items: most are in the staff member's
+language, previews in the language citizens will read them in. Every refusal becomes a reply here (the
+caller commits, so a refusal's audit entry is kept); nothing else is written before a refusal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns import approval, audience, service, staff
+from campaigns.audience import AudienceSpec
+from campaigns.definition import MAX_TEXT, CampaignDraft, StepDraft
+from campaigns.dryrun import Rates, dry_run
+from campaigns.errors import CampaignError
+from campaigns.firing import message_for
+from channels.i18n import LANGUAGE_SELF_NAMES, LANGUAGES
+from channels.message import Choice, Content, Literal, Outgoing, Text
+from contacts.registry import municipalities, municipality_by_code
+from storage.base import utcnow
+from storage.models.campaigns import Campaign, CampaignStatus, CampaignStep, Role, StaffMember
+
+NAMESPACE = "adm"
+ALL = "*"
+REVIEW_LIMIT = 10
+
+
+class Stage(StrEnum):
+    MUNICIPALITY = "admin.municipality"
+    TEXT = "admin.text"
+    CONFIRM = "admin.confirm"
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message and the language to render it in (None: the staff member's own)."""
+
+    message: Outgoing
+    language: str | None = None
+
+
+def _say(text: Text, *choices: Choice) -> Said:
+    return Said(Outgoing(parts=(text,), choices=choices))
+
+
+CANCEL = Choice(f"{NAMESPACE}:x", Text("Cancel"))
+
+
+@dataclass
+class Console:
+    session: AsyncSession
+    member: StaffMember
+    rates: Rates = field(default_factory=Rates)
+    now: datetime = field(default_factory=utcnow)
+
+    async def broadcast(self, argument: str = "") -> list[Said]:
+        """/broadcast [municipality]: start over; officers go straight to their own municipality."""
+        self._set(None)
+        try:
+            if argument.strip():
+                return await self._audience(argument.strip().lower())
+            if self.member.role == Role.OFFICER:
+                home = await staff.home(self.session, self.member)
+                assert home is not None
+                return await self._audience(home.code)
+        except CampaignError as refusal:
+            return [_say(refusal.message)]
+        places = await municipalities(self.session)
+        choices = [Choice(f"{NAMESPACE}:m:{m.code}", Content(m.names, fallback="en")) for m in places]
+        self._set(Stage.MUNICIPALITY)
+        return [_say(Text("Who should receive the message? Choose the municipality."),
+                     *choices, Choice(f"{NAMESPACE}:m:{ALL}", Text("All municipalities")), CANCEL)]
+
+    async def choose(self, data: str) -> list[Said]:
+        """A console button: `adm:m:<code>`, `adm:sub`, `adm:x`, `adm:ap:<id>`, `adm:sc:<id>`."""
+        _, action, value = [*data.split(":", 2), "", ""][:3]
+        try:
+            match action:
+                case "m" if self.member.dialog_state == Stage.MUNICIPALITY:
+                    return await self._audience(value)
+                case "sub" if self.member.dialog_state == Stage.CONFIRM:
+                    return await self._submit()
+                case "x":
+                    self._set(None)
+                    return [_say(Text("Cancelled. Nothing was sent."))]
+                case "ap" if value.isdigit():
+                    return await self._approve(int(value))
+                case "sc" if value.isdigit():
+                    campaign = await service.schedule(self.session, int(value), self.member, self.now)
+                    return [_say(Text.of("Campaign {id} is scheduled: its messages go out at their times, "
+                                         "outside quiet hours.", id=campaign.id))]
+        except CampaignError as refusal:
+            return [_say(refusal.message)]
+        return [_say(Text("This button is no longer active."))]
+
+    async def text(self, typed: str) -> list[Said]:
+        """A typed message: the text in the language asked for, while writing a broadcast."""
+        if self.member.dialog_state != Stage.TEXT:
+            return [_say(Text("Please use the buttons above, or send /broadcast to start again."))]
+        body = typed.strip()
+        if not body:
+            return [self._ask(self._missing()[0])]
+        if len(body) > MAX_TEXT:
+            return [_say(Text.of("The text is too long: at most {limit} characters.", limit=MAX_TEXT))]
+        missing = self._missing()
+        data = dict(self.member.dialog_data)
+        data["texts"] = {**data.get("texts", {}), missing[0]: body}
+        self.member.dialog_data = data
+        if len(missing) > 1:
+            return [self._ask(missing[1])]
+        self._set(Stage.CONFIRM, data)
+        return self._preview()
+
+    async def review(self) -> list[Said]:
+        """/approve: the submitted campaigns with a dry-run summary, and an Approve button where allowed."""
+        if self.member.role != Role.COORDINATOR:
+            return [_say(Text("Only coordinators can approve campaigns."))]
+        waiting = await service.listing(self.session, (CampaignStatus.SUBMITTED,), REVIEW_LIMIT)
+        if not waiting:
+            return [_say(Text("No campaigns are waiting for approval."))]
+        return [said for campaign in reversed(waiting) for said in await self._summary(campaign)]
+
+    # -- steps ---------------------------------------------------------------------------------------
+
+    async def _audience(self, code: str) -> list[Said]:
+        spec = AudienceSpec(municipalities=() if code == ALL else (code,))
+        await audience.municipality_ids(self.session, spec)
+        await staff.ensure_scope(self.session, self.member, spec, action="broadcast", subject="campaign:new",
+                                 now=self.now)
+        present = await approval.audience_languages(self.session, spec)
+        place = await municipality_by_code(self.session, code) if code != ALL else None
+        languages = [lang for lang in LANGUAGES if lang in present] or [place.default_language if place
+                                                                         else "ka"]
+        people = (await audience.count(self.session, spec)).total
+        self._set(Stage.TEXT, {"municipality": code, "languages": languages, "texts": {}})
+        size = Text.plural_of("This audience has {n} person.", "This audience has {n} people.", people)
+        return [_say(size), self._ask(languages[0])]
+
+    def _ask(self, lang: str) -> Said:
+        return _say(Text.of("Type the message in {language}.", language=Literal(LANGUAGE_SELF_NAMES[lang])),
+                    CANCEL)
+
+    def _missing(self) -> list[str]:
+        data = self.member.dialog_data
+        return [lang for lang in data.get("languages", []) if lang not in data.get("texts", {})]
+
+    def _draft(self) -> CampaignDraft:
+        data = self.member.dialog_data
+        texts: dict[str, str] = dict(data["texts"])
+        code = str(data["municipality"])
+        spec = AudienceSpec(municipalities=() if code == ALL else (code,))
+        name = f"Telegram broadcast by {self.member.label}, {self.now:%Y-%m-%d %H:%M} UTC"
+        ordered = {lang: texts[lang] for lang in data["languages"] if lang in texts}
+        return CampaignDraft(name, spec, (StepDraft(ordered),), base_language=data["languages"][0])
+
+    def _preview(self) -> list[Said]:
+        """Each language exactly as citizens will see it, then the question to submit."""
+        draft = self._draft()
+        campaign = Campaign(base_language=draft.base_language, fallback_language=None)
+        step = CampaignStep(texts=dict(draft.steps[0].texts), links=[], survey_id=None, media_url=None,
+                            urgent=False)
+        said: list[Said] = [_say(Text("This is how people will see it:"))]
+        for lang in draft.steps[0].texts:
+            said.append(_say(Text.of("In {language}:", language=Literal(LANGUAGE_SELF_NAMES[lang]))))
+            said.append(Said(message_for(campaign, step), lang))
+        said.append(_say(Text("Submit it for approval by a coordinator?"),
+                         Choice(f"{NAMESPACE}:sub", Text("Submit for approval")), CANCEL))
+        return said
+
+    async def _submit(self) -> list[Said]:
+        campaign = await service.create(self.session, self._draft(), self.member, self.now)
+        await service.submit(self.session, campaign.id, self.member, self.now)
+        self._set(None)
+        return [_say(Text.of("Submitted as campaign {id}. A coordinator will review it with /approve.",
+                             id=campaign.id))]
+
+    async def _approve(self, campaign_id: int) -> list[Said]:
+        campaign = await service.approve(self.session, campaign_id, self.member, self.now)
+        return [_say(Text.of("Campaign {id} is approved.", id=campaign.id),
+                     Choice(f"{NAMESPACE}:sc:{campaign.id}", Text("Schedule it now")))]
+
+    async def _summary(self, campaign: Campaign) -> list[Said]:
+        result = await dry_run(self.session, campaign, self.rates)
+        author = await self.session.get(StaffMember, campaign.created_by_id)
+        first = campaign.steps[0]
+        minutes = max(1, math.ceil(result.step_duration.total_seconds() / 60))
+        summary = Text.of(
+            "Campaign {id}: {name}\nWritten by: {author}\nPeople: {people} (Telegram {telegram}, SMS {sms})\n"
+            "Steps: {steps}. SMS segments: {segments}, estimated cost {cost}\n"
+            "Sending one step takes {duration}.\n\n{text}",
+            id=campaign.id, name=Literal(campaign.name), author=Literal(author.label if author else "?"),
+            people=result.audience.total, telegram=result.audience.by_channel.get("telegram", 0),
+            sms=result.audience.by_channel.get("sms", 0), steps=result.steps, segments=result.sms_segments,
+            cost=str(result.sms_cost),
+            duration=Text.plural_of("about {n} minute", "about {n} minutes", minutes),
+            text=Literal(first.texts.get(campaign.base_language) or next(iter(first.texts.values()))),
+        )
+        if self.member.id in (campaign.created_by_id, campaign.submitted_by_id):
+            return [_say(summary), _say(Text("You wrote or submitted this campaign, so another coordinator "
+                                             "must approve it."))]
+        return [_say(summary, Choice(f"{NAMESPACE}:ap:{campaign.id}", Text("Approve")))]
+
+    def _set(self, stage: Stage | None, data: dict[str, Any] | None = None) -> None:
+        self.member.dialog_state = stage
+        self.member.dialog_data = dict(data or {})

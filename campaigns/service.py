@@ -1,0 +1,229 @@
+"""A campaign's life: draft -> submitted -> approved -> scheduled -> sending -> done, with pause, resume
+and cancel on the way. Every transition is checked (role, municipality scope, languages, state), then
+recorded in the audit log with its actor; a refused action changes nothing but the audit log.
+
+Services flush, never commit: the CLI command or Telegram update that called them owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns import approval, staff
+from campaigns.audience import AudienceSpec, municipality_ids
+from campaigns.definition import CampaignDraft
+from campaigns.errors import InvalidDefinition, InvalidTransition, NotFound
+from campaigns.schedule import StepSchedule
+from channels import outbox
+from channels.message import N_, Text
+from contacts.registry import audit
+from storage.base import utcnow
+from storage.models.campaigns import Campaign, CampaignStatus, CampaignStep, StaffMember
+
+SCHEDULER = "scheduler"  # the actor of transitions nobody asked for (first firing, last firing)
+LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
+PAUSABLE = (CampaignStatus.APPROVED, CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
+FINISHED = (CampaignStatus.DONE, CampaignStatus.CANCELLED)
+STATUS_LABELS = {
+    CampaignStatus.DRAFT: N_("draft"),
+    CampaignStatus.SUBMITTED: N_("submitted"),
+    CampaignStatus.APPROVED: N_("approved"),
+    CampaignStatus.SCHEDULED: N_("scheduled"),
+    CampaignStatus.SENDING: N_("sending"),
+    CampaignStatus.PAUSED: N_("paused"),
+    CampaignStatus.DONE: N_("done"),
+    CampaignStatus.CANCELLED: N_("cancelled"),
+}
+# A one-off step may be scheduled this late and still go out (the scheduler's catch-up window).
+LATE_TOLERANCE = timedelta(minutes=5)
+
+
+async def get(session: AsyncSession, campaign_id: int) -> Campaign:
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(Text.of("No campaign {id}.", id=campaign_id))
+    return campaign
+
+
+async def listing(
+    session: AsyncSession, statuses: Sequence[CampaignStatus] = (), limit: int = 100
+) -> list[Campaign]:
+    """Newest first; only the given statuses when some are given."""
+    query = select(Campaign).order_by(Campaign.id.desc()).limit(limit)
+    if statuses:
+        query = query.where(Campaign.status.in_(statuses))
+    return list((await session.scalars(query)).all())
+
+
+async def create(
+    session: AsyncSession, draft: CampaignDraft, by: StaffMember, now: datetime | None = None
+) -> Campaign:
+    """Store a validated draft written by `by` (an officer only for their own municipality)."""
+    now = now or utcnow()
+    await staff.ensure_scope(session, by, draft.audience, action="create", subject="campaign:new", now=now)
+    await municipality_ids(session, draft.audience)
+    campaign = Campaign(
+        name=draft.name, audience=draft.audience.to_dict(), status=CampaignStatus.DRAFT,
+        base_language=draft.base_language, fallback_language=draft.fallback_language,
+        created_by_id=by.id, created_at=now, updated_at=now,
+    )
+    for position, step in enumerate(draft.steps, start=1):
+        schedule = step.schedule
+        campaign.steps.append(
+            CampaignStep(
+                position=position, texts=dict(step.texts),
+                links=[{"url": link.url, "label": dict(link.label)} for link in step.links],
+                survey_id=step.survey_id, media_url=step.media_url, schedule_kind=schedule.kind,
+                send_at=schedule.send_at, cron=schedule.cron, until=schedule.until,
+                event_at=schedule.event_at, offset_minutes=int(schedule.offset.total_seconds() // 60),
+                urgent=step.urgent,
+            )
+        )
+    session.add(campaign)
+    await session.flush()
+    await _record(session, campaign, by.label, "campaign.created", now, {"steps": len(draft.steps)})
+    return campaign
+
+
+async def submit(
+    session: AsyncSession, campaign_id: int, by: StaffMember, now: datetime | None = None
+) -> Campaign:
+    now = now or utcnow()
+    campaign = await _managed(session, campaign_id, by, "submit", now)
+    _expect(campaign, CampaignStatus.DRAFT)
+    await approval.ensure_complete(session, campaign)
+    campaign.submitted_by_id, campaign.submitted_at = by.id, now
+    await _move(session, campaign, CampaignStatus.SUBMITTED, by.label, now)
+    return campaign
+
+
+async def approve(
+    session: AsyncSession, campaign_id: int, by: StaffMember, now: datetime | None = None
+) -> Campaign:
+    now = now or utcnow()
+    campaign = await get(session, campaign_id)
+    await approval.ensure_may_approve(session, campaign, by, now)
+    _expect(campaign, CampaignStatus.SUBMITTED)
+    await approval.ensure_complete(session, campaign)
+    campaign.approved_by_id, campaign.approved_at = by.id, now
+    await _move(session, campaign, CampaignStatus.APPROVED, by.label, now)
+    return campaign
+
+
+async def schedule(
+    session: AsyncSession, campaign_id: int, by: StaffMember, now: datetime | None = None
+) -> Campaign:
+    """Hand an approved campaign to the scheduler; a one-off step whose time has passed is refused."""
+    now = now or utcnow()
+    campaign = await _managed(session, campaign_id, by, "schedule", now)
+    _expect(campaign, CampaignStatus.APPROVED)
+    for step in campaign.steps:
+        plan = StepSchedule.of(step)
+        if not plan.recurring and plan.single_time(now) < now - LATE_TOLERANCE:
+            raise InvalidDefinition(
+                Text.of("Step {step} was due at {time}, which has passed.", step=step.position,
+                        time=plan.single_time(now))
+            )
+    campaign.scheduled_at = now
+    await _move(session, campaign, CampaignStatus.SCHEDULED, by.label, now)
+    return campaign
+
+
+async def pause(
+    session: AsyncSession, campaign_id: int, by: StaffMember, now: datetime | None = None
+) -> Campaign:
+    """Stop firing steps. Messages already queued are the outbox's: they wait only if its dispatcher
+    holds a paused campaign's rows (cancel, unlike pause, withdraws them for certain)."""
+    now = now or utcnow()
+    campaign = await _managed(session, campaign_id, by, "pause", now)
+    _expect(campaign, *PAUSABLE)
+    campaign.paused_from = campaign.status
+    await _move(session, campaign, CampaignStatus.PAUSED, by.label, now)
+    return campaign
+
+
+async def resume(
+    session: AsyncSession, campaign_id: int, by: StaffMember, now: datetime | None = None
+) -> Campaign:
+    now = now or utcnow()
+    campaign = await _managed(session, campaign_id, by, "resume", now)
+    _expect(campaign, CampaignStatus.PAUSED)
+    target = CampaignStatus(campaign.paused_from or CampaignStatus.APPROVED)
+    campaign.paused_from = None
+    await _move(session, campaign, target, by.label, now, action="campaign.resumed")
+    return campaign
+
+
+async def cancel(
+    session: AsyncSession, campaign_id: int, by: StaffMember, now: datetime | None = None
+) -> Campaign:
+    """Withdraw the campaign at any point before it is done: pending outbox rows are cancelled too."""
+    now = now or utcnow()
+    campaign = await _managed(session, campaign_id, by, "cancel", now)
+    if campaign.status in FINISHED:
+        raise _wrong_state(campaign)
+    withdrawn = await outbox.cancel(session, campaign_id=campaign.id)
+    campaign.cancelled_at, campaign.paused_from = now, None
+    await _move(session, campaign, CampaignStatus.CANCELLED, by.label, now, withdrawn=withdrawn)
+    return campaign
+
+
+async def start_sending(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
+    """The first firing moves a scheduled campaign to sending (actor: the scheduler)."""
+    if campaign.status == CampaignStatus.SCHEDULED:
+        campaign.started_at = now
+        await _move(session, campaign, CampaignStatus.SENDING, SCHEDULER, now)
+
+
+async def finish(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
+    """Nothing is left to fire: the campaign is done (its messages may still be in the outbox)."""
+    if campaign.status in LIVE:
+        campaign.finished_at = now
+        await _move(session, campaign, CampaignStatus.DONE, SCHEDULER, now)
+
+
+async def _managed(
+    session: AsyncSession, campaign_id: int, by: StaffMember, action: str, now: datetime
+) -> Campaign:
+    """The campaign, when `by` may act on it: coordinators on any, officers within their municipality."""
+    campaign = await get(session, campaign_id)
+    spec = AudienceSpec.from_dict(campaign.audience)
+    await staff.ensure_scope(session, by, spec, action=action, subject=f"campaign:{campaign.id}", now=now)
+    return campaign
+
+
+def _expect(campaign: Campaign, *statuses: CampaignStatus) -> None:
+    if campaign.status not in statuses:
+        raise _wrong_state(campaign)
+
+
+def _wrong_state(campaign: Campaign) -> InvalidTransition:
+    return InvalidTransition(
+        Text.of("Campaign {id} is {status}; that is not possible now.", id=campaign.id,
+                status=Text(STATUS_LABELS[CampaignStatus(campaign.status)]))
+    )
+
+
+async def _move(
+    session: AsyncSession, campaign: Campaign, to: CampaignStatus, actor: str, now: datetime,
+    *, action: str | None = None, **details: object,
+) -> None:
+    before = campaign.status
+    campaign.status, campaign.updated_at = to, now
+    await _record(session, campaign, actor, action or f"campaign.{to}", now,
+                  {"from": str(before), "to": str(to), **details})
+    await session.flush()
+
+
+async def _record(
+    session: AsyncSession, campaign: Campaign, actor: str, action: str, now: datetime,
+    details: dict[str, object],
+) -> None:
+    codes = AudienceSpec.from_dict(campaign.audience).municipalities
+    ids = await municipality_ids(session, AudienceSpec(municipalities=codes)) if len(codes) == 1 else {}
+    await audit(session, actor, action, f"campaign:{campaign.id}",
+                municipality_id=next(iter(ids.values()), None), details=details, now=now)
