@@ -17,20 +17,9 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL a bounded pool with pre-ping."""
+    """SQLite gets WAL, foreign keys, a busy timeout and real transactions; PostgreSQL a bounded pool."""
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
+        return _configure_sqlite(create_async_engine(url, echo=echo, connect_args={"timeout": 30}))
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
@@ -38,7 +27,29 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
 
 def create_engine_unpooled(url: str) -> AsyncEngine:
     """For short-lived CLI commands and migrations: no connections kept open."""
-    return create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(url, poolclass=NullPool)
+    return _configure_sqlite(engine) if is_sqlite(url) else engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> AsyncEngine:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling starts transactions late and lets a SAVEPOINT opened before
+        # any write commit on release. SQLAlchemy's documented recipe: the driver does nothing and we
+        # BEGIN ourselves (IMMEDIATE: writers queue on busy_timeout instead of failing on lock upgrade).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
