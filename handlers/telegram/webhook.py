@@ -1,4 +1,5 @@
-"""Telegram webhook endpoint: secret checked, answered within the deadline, malformed updates dropped."""
+"""Telegram webhook endpoint: secret checked, answered within the deadline (carrying a Bot API method the
+handler returned), malformed updates dropped."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
@@ -43,9 +46,37 @@ async def telegram_webhook(request: Request) -> Response:
     state.pending_updates.add(task)
     task.add_done_callback(state.pending_updates.discard)
     try:
-        await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN_SECONDS)
+        result = await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN_SECONDS)
     except TimeoutError:
         log.info("update %s still running after %.0fs; answered 200", update.update_id, ANSWER_WITHIN_SECONDS)
+        task.add_done_callback(lambda done: _call_late(bot, done, state.pending_updates))
+        return Response(status_code=200)
     except Exception:  # already logged by the dispatcher's error handler; Telegram must not re-send
         log.debug("update %s raised", update.update_id, exc_info=True)
-    return Response(status_code=200)
+        return Response(status_code=200)
+    return _reply_with(bot, result) or Response(status_code=200)
+
+
+def _reply_with(bot: Bot, result: Any) -> Response | None:
+    """A Bot API method a handler returned (e.g. answering a callback query) goes back in the HTTP
+    response, as Telegram allows for webhooks: one request fewer per update. Methods with files cannot."""
+    if not isinstance(result, TelegramMethod):
+        return None
+    files: dict[str, Any] = {}
+    params = {
+        key: prepared
+        for key, value in result.model_dump(warnings=False).items()
+        if (prepared := bot.session.prepare_value(value, bot=bot, files=files, _dumps_json=False)) is not None
+    }
+    if files:
+        return None
+    return JSONResponse({"method": result.__api_method__, **params})
+
+
+def _call_late(bot: Bot, done: asyncio.Future[Any], pending: set[asyncio.Future[Any]]) -> None:
+    """The update finished after we answered: its method must still reach Telegram."""
+    if done.cancelled() or done.exception() is not None or not isinstance(done.result(), TelegramMethod):
+        return
+    call = asyncio.ensure_future(Dispatcher.silent_call_request(bot, done.result()))
+    pending.add(call)
+    call.add_done_callback(pending.discard)

@@ -1,0 +1,294 @@
+"""Survey answers through the Telegram webhook: how many are stored per second, and how fast each is answered.
+
+    python -m benchmarks.survey_answers [--backend sqlite|postgres|both] [--people 1000] [--questions 20]
+                                        [--senders 100]
+
+For each database: a fresh database with `people` signed-up Telegram users and an open survey of
+`questions` single-choice questions; the fake Bot API in its own process (`python -m
+tests.fakes.telegram_api`, flood limits raised so they never bind); the real HTTP app (`bot.app.
+create_http_app`, webhook mode, secret token) in its own process, with one extra route `/bench/noop`
+added to this benchmark's instance only. Every person first starts the survey (not measured), then
+`senders` concurrent senders POST real callback-query updates, each sender pressing the buttons of its
+own people in order (a person's answers arrive one after the other, as from a phone). The same requests
+against `/bench/noop` give the ceiling of the HTTP stack on this machine. Every answer must be stored
+exactly once: the benchmark counts the rows and the distinct (response, question) pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import aiohttp
+
+from benchmarks.survey_answers_data import (
+    FIRST_USER_ID,
+    Person,
+    Updates,
+    answer_rounds,
+    drop_database,
+    new_database,
+    prepare,
+    responses_by_user,
+    stored,
+)
+from benchmarks.survey_answers_run import (
+    ROOT,
+    SECRET,
+    Run,
+    cpu_seconds_by_process,
+    free_port,
+    load_average,
+    send_all,
+    spawn,
+    stop,
+    streams_of,
+    wait_up,
+)
+
+TOKEN = "123456789:AAFakeCivicbotTokenForLocalTests0000"
+UNLIMITED = "1000000"
+
+
+@dataclass
+class Result:
+    backend: str
+    answers: Run
+    noop: Run
+    stored: int
+    distinct: int
+    completed: int
+    bot_api_calls: dict[str, int]
+    cpu_ms_per_answer: dict[str, float]
+    load_average: str
+
+    @property
+    def share_of_ceiling(self) -> float:
+        return self.answers.per_second / self.noop.per_second
+
+
+async def run_backend(
+    backend: str, people: int, questions: int, senders: int, workdir: Path, rate: float | None = None
+) -> Result:
+    url = await new_database(backend, workdir)
+    fake_port, app_port = free_port(), free_port()
+    fake_url, app_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{app_port}"
+    fake = app = None
+    try:
+        survey_id = await prepare(url, people, questions)
+        fake_log, app_log = workdir / f"fake-{backend}.log", workdir / f"app-{backend}.log"
+        fake = spawn(
+            [
+                "-m",
+                "tests.fakes.telegram_api",
+                "--port",
+                str(fake_port),
+                "--token",
+                TOKEN,
+                "--global-limit",
+                UNLIMITED,
+                "--per-chat-limit",
+                UNLIMITED,
+                "--per-chat-burst",
+                UNLIMITED,
+                "--paid-limit",
+                UNLIMITED,
+            ],
+            fake_log,
+            {},
+        )
+        app = spawn(
+            ["-m", "benchmarks.survey_answers", "serve-app"],
+            app_log,
+            {
+                "DATABASE_URL": url,
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE": fake_url,
+                "TELEGRAM_WEBHOOK_URL": f"{app_url}/telegram/webhook",
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "HTTP_HOST": "127.0.0.1",
+                "HTTP_PORT": str(app_port),
+                "STATE_DIR": str(workdir / "state"),
+                "LOG_LEVEL": "WARNING",
+            },
+        )
+        connector = aiohttp.TCPConnector(limit=senders)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+        ) as client:
+            await wait_up(client, f"{fake_url}/_control/stats", fake, fake_log)
+            users = [
+                {"id": FIRST_USER_ID + n, "first_name": "Nino", "language_code": "en"} for n in range(people)
+            ]
+            await client.post(f"{fake_url}/_control/users", json={"users": users})
+            await wait_up(client, f"{app_url}/healthz", app, app_log)
+            updates = Updates()
+            starts = [[updates.press(FIRST_USER_ID + n, 1, f"sv:{survey_id}:go")] for n in range(people)]
+            await send_all(client, f"{app_url}/telegram/webhook", streams_of(starts, senders))
+            by_user = await responses_by_user(url)
+            persons = [Person(FIRST_USER_ID + n, by_user[FIRST_USER_ID + n]) for n in range(people)]
+            streams = streams_of(list(answer_rounds(persons, questions, updates)), senders)
+            noop_cpu = cpu_seconds_by_process(app.pid, fake.pid)["app"]
+            noop = await send_all(client, f"{app_url}/bench/noop", streams)
+            noop_cpu = cpu_seconds_by_process(app.pid, fake.pid)["app"] - noop_cpu
+            before = await (await client.get(f"{fake_url}/_control/stats")).json()
+            load = load_average()
+            cpu_before = cpu_seconds_by_process(app.pid, fake.pid)
+            answers = await send_all(client, f"{app_url}/telegram/webhook", streams, rate)
+            cpu = {
+                k: round((v - cpu_before[k]) * 1000 / answers.requests, 2)
+                for k, v in cpu_seconds_by_process(app.pid, fake.pid).items()
+            }
+            cpu["app_for_a_noop_request"] = round(noop_cpu * 1000 / noop.requests, 2)
+            after = await (await client.get(f"{fake_url}/_control/stats")).json()
+        calls = {k: v - before["methods"].get(k, 0) for k, v in after["methods"].items()}
+        count, distinct, completed = await stored(url)
+        load += " -> " + load_average()
+        return Result(
+            backend,
+            answers,
+            noop,
+            count,
+            distinct,
+            completed,
+            {k: v for k, v in calls.items() if v},
+            cpu,
+            load,
+        )
+    finally:
+        for process in (app, fake):
+            if process is not None:
+                await stop(process)
+        await drop_database(url)
+
+
+def serve_app() -> None:
+    """The real HTTP app in webhook mode, plus a no-op route for the ceiling (this instance only)."""
+    import uvicorn
+    from fastapi import Response
+
+    from bot.app import create_http_app
+    from bot.logging import configure_logging
+    from bot.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level, [TOKEN, SECRET])
+    app = create_http_app(settings)
+
+    @app.post("/bench/noop", include_in_schema=False)
+    async def noop() -> Response:
+        return Response(status_code=200)
+
+    uvicorn.run(
+        app,
+        host=settings.http.http_host,
+        port=settings.http.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=15,
+    )
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line
+    )
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory_gb": f"{int(memory) / 2**20:.0f}",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "kernel": platform.release(),
+    }
+
+
+def report(results: list[Result], people: int, questions: int, senders: int, rate: float | None) -> str:
+    pace = f"paced at {rate:g} answers/s" if rate else "each sending when answered"
+    lines = [
+        f"{people * questions} answers from {people} people, {senders} concurrent senders ({pace}); machine: "
+        + ", ".join(f"{k} {v}" for k, v in machine().items()),
+        "",
+        "| database | answers/s | p50 ms | p99 ms | no-op req/s | no-op p50 / p99 ms | share of ceiling "
+        "| stored (distinct) | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.backend} | {r.answers.per_second:.0f} | {r.answers.p50_ms} | {r.answers.p99_ms} "
+            f"| {r.noop.per_second:.0f} | {r.noop.p50_ms} / {r.noop.p99_ms} "
+            f"| {'(paced)' if rate else f'{r.share_of_ceiling:.0%}'} "
+            f"| {r.stored} ({r.distinct}) | {r.answers.errors} |"
+        )
+    lines.append("")
+    for r in results:
+        busy = r.cpu_ms_per_answer["app"] * r.answers.per_second / 1000
+        lines.append(
+            f"{r.backend}: Bot API calls {r.bot_api_calls}; CPU ms per answer {r.cpu_ms_per_answer} "
+            f"(the app process busy {busy:.0%} of one core); load average {r.load_average}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["serve-app"]:
+        serve_app()
+        return
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.survey_answers")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--senders", type=int, default=100)
+    parser.add_argument("--rate", type=float, help="answers a second in all (default: as fast as answered)")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "survey_answers.json")
+    options = parser.parse_args(args)
+    backends = ["sqlite", "postgres"] if options.backend == "both" else [options.backend]
+    results = []
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="civicbot-bench-") as workdir:
+            result = asyncio.run(
+                run_backend(
+                    backend, options.people, options.questions, options.senders, Path(workdir), options.rate
+                )
+            )
+        expected = options.people * options.questions
+        if (result.stored, result.distinct, result.completed) != (expected, expected, options.people):
+            raise SystemExit(
+                f"{backend}: stored {result.stored} answers ({result.distinct} distinct, "
+                f"{result.completed} completed); expected {expected} exactly once"
+            )
+        results.append(result)
+        print(report([result], options.people, options.questions, options.senders, options.rate), flush=True)
+    options.json.parent.mkdir(parents=True, exist_ok=True)
+    options.json.write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "results": [asdict(r) | {"share_of_ceiling": r.share_of_ceiling} for r in results],
+            },
+            indent=2,
+        )
+    )
+    print(report(results, options.people, options.questions, options.senders, options.rate))
+
+
+if __name__ == "__main__":
+    main()

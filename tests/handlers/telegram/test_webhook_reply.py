@@ -1,0 +1,113 @@
+"""The webhook answers with the Bot API method a handler returned (one request fewer per button press)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import httpx
+import pytest
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
+from aiogram.types import CallbackQuery
+from fastapi import FastAPI
+
+from handlers.telegram import webhook
+
+TOKEN = "42:AAFakeTokenForTheWebhookReplyTests000000"
+SECRET = "s3cret"
+
+
+class RecordingSession(BaseSession):
+    """A Bot API session that records calls instead of making them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[TelegramMethod[Any]] = []
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None  # noqa: ASYNC109 - aiogram's signature
+    ) -> Any:
+        self.calls.append(method)
+        return True
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        raise NotImplementedError
+        yield b""
+
+    async def close(self) -> None:
+        return None
+
+
+def _app(handler_router: Router) -> tuple[FastAPI, RecordingSession]:
+    session = RecordingSession()
+    app = FastAPI()
+    app.include_router(webhook.router)
+    dispatcher = Dispatcher()
+    dispatcher.include_router(handler_router)
+    app.state.bot = Bot(TOKEN, session=session)
+    app.state.dispatcher = dispatcher
+    app.state.webhook_secret = SECRET
+    app.state.pending_updates = set()
+    return app, session
+
+
+def _press(data: str) -> dict[str, Any]:
+    user = {"id": 7, "is_bot": False, "first_name": "Nino"}
+    message = {"message_id": 3, "date": 0, "chat": {"id": 7, "type": "private"}, "text": "q"}
+    return {"update_id": 1, "callback_query": {"id": "99", "from": user, "chat_instance": "1",
+                                               "data": data, "message": message}}  # fmt: skip
+
+
+async def _post(app: FastAPI, update: dict[str, Any]) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        return await client.post("/telegram/webhook", json=update, headers=headers)
+
+
+async def test_a_returned_method_is_the_http_answer() -> None:
+    router = Router()
+
+    @router.callback_query()
+    async def answer(query: CallbackQuery) -> AnswerCallbackQuery:
+        return query.answer(text="✅")
+
+    app, session = _app(router)
+    response = await _post(app, _press("sa:1:0:1"))
+    assert response.status_code == 200
+    assert response.json() == {"method": "answerCallbackQuery", "callback_query_id": "99", "text": "✅"}
+    assert session.calls == []
+
+
+async def test_no_method_is_an_empty_200() -> None:
+    router = Router()
+
+    @router.callback_query()
+    async def nothing(query: CallbackQuery) -> None:
+        return None
+
+    app, _ = _app(router)
+    response = await _post(app, _press("x"))
+    assert (response.status_code, response.content) == (200, b"")
+
+
+async def test_a_method_from_a_slow_update_is_still_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webhook, "ANSWER_WITHIN_SECONDS", 0)
+    release = asyncio.Event()
+    router = Router()
+
+    @router.callback_query()
+    async def slow(query: CallbackQuery) -> AnswerCallbackQuery:
+        await release.wait()
+        return query.answer()
+
+    app, session = _app(router)
+    response = await _post(app, _press("x"))
+    assert (response.status_code, response.content) == (200, b"")
+    release.set()
+    while app.state.pending_updates:
+        await asyncio.wait(set(app.state.pending_updates))
+    assert [type(call) for call in session.calls] == [AnswerCallbackQuery]
