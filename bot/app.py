@@ -14,20 +14,26 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.maintenance import run_retention
+from bot.scheduler import run_scheduler
 from bot.settings import Settings
+from campaigns import staff
 from channels.dispatcher import run_delivery
 from channels.telegram.client import create_bot
 from contacts.privacy import PrivacyPolicy
 from contacts.vault import DataVault
 from handlers.context import AppContext
+from handlers.sms.webhook import router as sms_webhook_router
 from handlers.telegram import routers as telegram_routers
 from handlers.telegram.commands import register_commands
 from handlers.telegram.middlewares import UnitOfWorkMiddleware
 from handlers.telegram.webhook import router as telegram_webhook_router
+from hearings.reminders import run_hearing_reminders
 from storage.db import create_engine, session_factory
+from storage.models.campaigns import Role, StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +82,32 @@ class Service:
         return bool(self.settings.telegram.telegram_webhook_url)
 
     async def start(self) -> None:
+        await self._bootstrap_admins()
         if self.bot is None or self.dispatcher is None:
             log.warning("TELEGRAM_BOT_TOKEN is not set: the Telegram channel is off")
         else:
             await self._start_telegram()
         for component in BACKGROUND_COMPONENTS:
             self.tasks.append(asyncio.create_task(component(self), name=component.__name__))
+
+    async def _bootstrap_admins(self) -> None:
+        """ADMIN_TELEGRAM_IDS become coordinators on first start; a later `staff revoke` is respected."""
+        ids = self.settings.telegram.admin_telegram_ids
+        if not ids:
+            return
+        async with self.sessions() as session, session.begin():
+            for telegram_id in ids:
+                known = await session.scalar(
+                    select(StaffMember.id).where(StaffMember.telegram_id == telegram_id)
+                )
+                if known is None:
+                    await staff.grant(
+                        session,
+                        Role.COORDINATOR,
+                        telegram_id=telegram_id,
+                        actor="settings:ADMIN_TELEGRAM_IDS",
+                    )
+                    log.info("Telegram user %s is a coordinator (ADMIN_TELEGRAM_IDS)", telegram_id)
 
     async def _start_telegram(self) -> None:
         assert self.bot is not None
@@ -134,7 +160,7 @@ def build_dispatcher(context: AppContext) -> Dispatcher:
 
 
 # Long-running work started with the service (the delivery engine and scheduler register here).
-BACKGROUND_COMPONENTS: list[Component] = [run_delivery]
+BACKGROUND_COMPONENTS: list[Component] = [run_delivery, run_retention, run_scheduler, run_hearing_reminders]
 
 
 def create_http_app(settings: Settings, service: Service | None = None) -> FastAPI:
@@ -159,6 +185,7 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
 
     app = FastAPI(title="civicbot", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(telegram_webhook_router)
+    app.include_router(sms_webhook_router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:

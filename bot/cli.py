@@ -20,12 +20,18 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(__import__("bot.cli_surveys", fromlist=["commands"]).commands)  # survey ..., demo-data
 
 
 def _register_subcommands() -> None:
-    from bot import cli_privacy
+    from bot import cli_campaigns, cli_contacts, cli_hearings, cli_privacy
 
     app.add_typer(cli_privacy.app, name="privacy")
+    app.add_typer(cli_contacts.app, name="contacts")
+    app.add_typer(cli_hearings.app, name="hearing")
+    app.add_typer(cli_campaigns.audience_app, name="audience")
+    app.add_typer(cli_campaigns.campaign_app, name="campaign")
+    app.add_typer(cli_campaigns.staff_app, name="staff")
 
 
 _register_subcommands()
@@ -76,7 +82,7 @@ def serve(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Create or migrate the database schema (SQLite or PostgreSQL, from DATABASE_URL)."""
     from storage.migrate import current_revision, upgrade
 

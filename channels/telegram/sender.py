@@ -22,6 +22,8 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods.base import Response
+from aiogram.types import Message
 
 from channels.delivery import SendOutcome
 from channels.message import Outgoing
@@ -29,6 +31,10 @@ from channels.telegram.render import render_telegram
 from storage.models.contacts import Channel
 
 log = logging.getLogger(__name__)
+
+# aiogram validates every answer as `Response[Message]`; pydantic caches that generic class only weakly,
+# so without a reference the garbage collector drops it and every few dozen sends rebuild it (~20 ms).
+RESPONSE_TYPE = Response[Message]
 
 # 400 descriptions that mean the chat itself is gone or never existed, not that this message is wrong.
 GONE_CHAT = ("chat not found", "user not found", "peer_id_invalid")

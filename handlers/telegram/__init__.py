@@ -6,12 +6,15 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from handlers.telegram import errors, fallback, membership, onboarding
+    from handlers.telegram import admin, errors, fallback, hearings, membership, onboarding, surveys
 
     return [
         errors.router,
         membership.router,
         onboarding.router,
         # Domain conversations (surveys, hearings, admin) go here, before the fallback.
+        hearings.router,
+        surveys.router,
+        admin.router,
         fallback.router,
     ]

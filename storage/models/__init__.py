@@ -1,5 +1,9 @@
 """Every table, imported in one place so that metadata (and Alembic) sees the whole schema."""
 
+import storage.models.campaigns
+import storage.models.deliveries  # the outbox; import names from the module
+import storage.models.hearings  # public hearings; import names from the module
+import storage.models.surveys  # noqa: F401  (the lines above register their tables too)
 from storage.models.audit import AuditEntry, InboundEvent
 from storage.models.contacts import (
     Channel,

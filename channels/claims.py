@@ -1,0 +1,247 @@
+"""The outbox queries the delivery workers run: claim due rows, re-check them, record what happened.
+
+A claim marks rows `sending` until `lease_until` and adds one to `attempts`; that count is the claim's
+fence: a worker records an outcome only `WHERE attempts = <the count it claimed with>`, so a worker
+that stalled past its lease cannot overwrite the row another worker has claimed since.
+PostgreSQL claims with `FOR UPDATE SKIP LOCKED` (workers never wait for or double-claim each other's
+rows); SQLite has one writer at a time, so the same single UPDATE ... RETURNING is atomic there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.replies import is_reply
+from contacts.registry import set_identity_reachable
+from storage.models.contacts import Channel, ChannelIdentity, Contact, ContactStatus, IdentityStatus
+from storage.models.deliveries import Delivery, DeliveryStatus
+from storage.models.places import Municipality
+
+_T = cast(Table, Delivery.__table__)
+
+
+@dataclass
+class Claimed:
+    """A row this worker holds: what to send, and the fence (`attempts`) to record the outcome with."""
+
+    id: int
+    contact_id: int | None
+    channel: str
+    address: str | None
+    language: str
+    payload: dict[str, Any]
+    attempts: int
+    lease_deadline: float  # on the worker's monotonic clock, a margin before `lease_until`
+    sms_latin: bool = False
+
+
+async def claim(
+    session: AsyncSession, *, channel: Channel, limit: int, now: datetime, lease: timedelta, deadline: float
+) -> list[Claimed]:
+    """Up to `limit` rows of `channel` whose lease ran out or whose time has come, oldest first."""
+    expired = and_(_T.c.status == DeliveryStatus.SENDING.value, _T.c.lease_until <= now)
+    due = and_(_T.c.status == DeliveryStatus.PENDING.value, _T.c.not_before <= now)
+    claimed: list[Claimed] = []
+    for condition, order in ((expired, _T.c.lease_until), (due, _T.c.not_before)):
+        if len(claimed) >= limit:
+            break
+        chosen = (
+            select(_T.c.id)
+            .where(_T.c.channel == channel.value, condition)
+            .order_by(order, _T.c.id)
+            .limit(limit - len(claimed))
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(_T)
+            .where(_T.c.id.in_(chosen.scalar_subquery()))
+            .values(
+                status=DeliveryStatus.SENDING.value,
+                lease_until=now + lease,
+                updated_at=now,
+                attempts=_T.c.attempts + 1,
+            )
+            .returning(
+                _T.c.id,
+                _T.c.contact_id,
+                _T.c.channel,
+                _T.c.address,
+                _T.c.language,
+                _T.c.payload,
+                _T.c.attempts,
+            )
+        )
+        rows = (await session.execute(stmt)).all()
+        claimed.extend(
+            Claimed(
+                id=row_id,
+                contact_id=person,
+                channel=name,
+                address=address,
+                language=language,
+                payload=payload,
+                attempts=attempts,
+                lease_deadline=deadline,
+            )
+            for row_id, person, name, address, language, payload, attempts in rows
+        )
+    claimed.sort(key=lambda row: row.id)
+    return claimed
+
+
+class Verdict(StrEnum):
+    SEND = "send"
+    GONE = "gone"  # no longer this worker's (cancelled, or claimed again after our lease ran out)
+    CANCEL = "cancel"  # the person stopped, was erased, or never consented
+    UNREACHABLE = "unreachable"  # this address is already known to be unreachable
+
+
+async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, tuple[Verdict, str | None]]:
+    """Whether each row may still go, asked right before sending: a STOP mid-broadcast stops it for them.
+
+    Fills in `sms_latin` (the person's choice, else their municipality's) on rows that may go.
+    """
+    query = (
+        select(
+            _T.c.id,
+            _T.c.status,
+            _T.c.attempts,
+            _T.c.address,
+            _T.c.dedupe_key,
+            Contact.status,
+            Contact.sms_latin,
+            Municipality.sms_latin,
+            ChannelIdentity.status,
+        )
+        .select_from(_T)
+        .outerjoin(Contact, Contact.id == _T.c.contact_id)
+        .outerjoin(
+            ChannelIdentity,
+            and_(
+                ChannelIdentity.contact_id == Contact.id,
+                ChannelIdentity.channel == _T.c.channel,
+                ChannelIdentity.address == _T.c.address,
+            ),
+        )
+        .outerjoin(Municipality, Municipality.id == Contact.municipality_id)
+        .where(_T.c.id.in_([row.id for row in rows]))
+    )
+    facts = {fact[0]: fact[1:] for fact in (await session.execute(query)).all()}
+    verdicts: dict[int, tuple[Verdict, str | None]] = {}
+    for row in rows:
+        fact = facts.get(row.id)
+        if fact is None or fact[0] != DeliveryStatus.SENDING or fact[1] != row.attempts:
+            verdicts[row.id] = (Verdict.GONE, None)
+            continue
+        _, _, address, key, person, person_latin, place_latin, identity = fact
+        verdicts[row.id] = _judge(address, person, identity, reply=is_reply(key))
+        row.sms_latin = bool(person_latin if person_latin is not None else place_latin)
+    return verdicts
+
+
+def _judge(
+    address: str | None, person: str | None, identity: str | None, *, reply: bool = False
+) -> tuple[Verdict, str | None]:
+    """A direct reply (`channels.replies`) also reaches someone signing up or who just sent STOP."""
+    if person is None or address is None:
+        return Verdict.CANCEL, "erased"
+    if person == ContactStatus.ERASED or (person == ContactStatus.UNSUBSCRIBED and not reply):
+        return Verdict.CANCEL, str(person)
+    if person == ContactStatus.PENDING and not reply:
+        return Verdict.CANCEL, "no consent"
+    if identity is None:
+        return Verdict.CANCEL, "address no longer registered"
+    if identity == IdentityStatus.UNREACHABLE:
+        return Verdict.UNREACHABLE, "already unreachable"
+    return Verdict.SEND, None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to write for one claimed row. `retry_at` set: back to pending then (a reschedule, written
+    only while the row is still `sending`); otherwise a final status, written even over a cancellation
+    that came too late, because the message did go (or fail)."""
+
+    row: Claimed
+    status: DeliveryStatus
+    error: str | None = None
+    provider_message_id: str | None = None
+    retry_at: datetime | None = None
+    attempts: int | None = None  # the count to leave behind (one less when the claim did not count)
+    mark_unreachable: bool = False  # also mark the person's address unreachable
+
+
+_FINAL = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"), _T.c.attempts == bindparam("b_fence"))
+    .values(
+        status=bindparam("b_status"),
+        last_error=bindparam("b_error"),
+        lease_until=None,
+        provider_message_id=bindparam("b_provider_id"),
+        sent_at=bindparam("b_sent_at"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_RESCHEDULE = (
+    update(_T)
+    .where(
+        _T.c.id == bindparam("b_id"),
+        _T.c.attempts == bindparam("b_fence"),
+        _T.c.status == DeliveryStatus.SENDING.value,
+    )
+    .values(
+        status=DeliveryStatus.PENDING.value,
+        last_error=bindparam("b_error"),
+        lease_until=None,
+        not_before=bindparam("b_retry_at"),
+        attempts=bindparam("b_attempts"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Write outcomes (one statement per kind, executed for many rows); an unreachable address is marked
+    so on the person, in the same transaction."""
+    final = [
+        {
+            "b_id": o.row.id,
+            "b_fence": o.row.attempts,
+            "b_status": o.status.value,
+            "b_error": o.error,
+            "b_provider_id": o.provider_message_id,
+            "b_now": now,
+            "b_sent_at": now if o.status == DeliveryStatus.SENT else None,
+        }
+        for o in outcomes
+        if o.retry_at is None
+    ]
+    again = [
+        {
+            "b_id": o.row.id,
+            "b_fence": o.row.attempts,
+            "b_error": o.error,
+            "b_retry_at": o.retry_at,
+            "b_attempts": o.row.attempts if o.attempts is None else o.attempts,
+            "b_now": now,
+        }
+        for o in outcomes
+        if o.retry_at is not None
+    ]
+    if final:
+        await session.execute(_FINAL, final)
+    if again:
+        await session.execute(_RESCHEDULE, again)
+    for outcome in outcomes:
+        if outcome.mark_unreachable and outcome.row.address:
+            await set_identity_reachable(
+                session, Channel(outcome.row.channel), outcome.row.address, False, (outcome.error or "")[:200]
+            )

@@ -1,0 +1,254 @@
+"""One channel's delivery loop: claim a batch, re-check it in small chunks, pace, send, record.
+
+At most `batch_size` claimed rows and `concurrency` sends are held at a time, whatever the size of the
+broadcast. A send's slot is freed only once its outcome is committed, so a crash leaves at most
+`concurrency` messages sent but unrecorded: the only ones a restart can send twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from prometheus_client import Counter
+
+from channels.claims import Claimed, Outcome, Verdict, claim, recheck
+from channels.delivery import ChannelSender, OutcomeKind, SendOutcome
+from channels.payload import load_outgoing
+from channels.ratelimit import ChannelPacer
+from storage.db import unit_of_work
+from storage.models.deliveries import DeliveryStatus
+
+if TYPE_CHECKING:
+    from channels.dispatcher import DeliveryWorkers
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = Counter("civicbot_deliveries_total", "Outbox messages finished, by channel and status",
+                   ["channel", "status"])
+THROTTLES = Counter("civicbot_delivery_throttled_total", "429 answers, by channel and what they paused",
+                    ["channel", "scope"])
+
+DEFER_LIMIT = 5.0  # a recipient paused longer than this: the row goes back to the table, not a heap
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retry delay after the n-th transient failure: base * 2**(n-1), capped, then jittered ±50%."""
+
+    base: float = 10.0
+    cap: float = 900.0
+
+    def delay(self, attempts: int, jitter: float) -> float:
+        doubled: float = self.base * 2.0 ** max(0, attempts - 1)
+        return min(self.cap, doubled) * (0.5 + jitter)
+
+
+class DeliveryLane:
+    def __init__(self, workers: DeliveryWorkers, sender: ChannelSender, pacer: ChannelPacer) -> None:
+        self.w = workers
+        self.sender = sender
+        self.channel = sender.channel
+        self.pacer = pacer
+        self.check_size = max(workers.concurrency, min(workers.batch_size, int(pacer.limit.rate / 2)))
+        self._backlog: deque[Claimed] = deque()  # claimed, not re-checked yet
+        self._ready: deque[Claimed] = deque()  # re-checked, to send in order
+        self._deferred: list[tuple[float, int, Claimed]] = []  # waiting for their recipient's limiter
+        self._seq = itertools.count()
+        self._slots = asyncio.Semaphore(workers.concurrency)
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._claiming: asyncio.Task[list[Claimed]] | None = None
+
+    async def run(self, *, until_idle: bool = False) -> None:
+        """Deliver until cancelled, or (`until_idle`) until nothing is due and nothing is in flight."""
+        try:
+            while True:
+                # A send slot first, then the next row: rows are re-checked a chunk at a time as slots
+                # free up, so a STOP or a cancellation reaches all but the next chunk to go out.
+                await self._slots.acquire()
+                row = None
+                try:
+                    row = await self._next_row(until_idle)
+                    if row is not None and await self._dispatch(row):
+                        continue
+                except BaseException:
+                    if row is not None:  # cancelled while pacing: `_shutdown` gives it back
+                        self._ready.appendleft(row)
+                    self._slots.release()
+                    raise
+                self._slots.release()
+                if row is None:
+                    return
+        finally:
+            await self._shutdown()
+
+    async def _next_row(self, until_idle: bool) -> Claimed | None:
+        while True:
+            if self._deferred and self._deferred[0][0] <= self.w.clock():
+                return heapq.heappop(self._deferred)[2]
+            if self._ready:
+                return self._ready.popleft()
+            if self._backlog:
+                await self._check_chunk()
+                continue
+            room = self.w.batch_size - len(self._deferred)
+            if room > 0 and await self._claim(room):
+                continue
+            if until_idle and not self._deferred:
+                if not self._inflight:
+                    return None
+                await asyncio.wait(set(self._inflight))  # their outcomes may make rows due again
+                continue
+            wait = self.w.poll_seconds
+            if self._deferred:
+                wait = min(wait, max(0.0, self._deferred[0][0] - self.w.clock()))
+            await self.w.sleep(wait)
+
+    async def _claim(self, limit: int) -> int:
+        self._claiming = asyncio.ensure_future(self._claim_rows(limit))
+        try:
+            # Shielded: when cancelled mid-claim, `_shutdown` still gets the rows to give back.
+            rows = await asyncio.shield(self._claiming)
+        except Exception:
+            self._claiming = None
+            log.exception("claiming %s deliveries failed; trying again", self.channel)
+            await self.w.sleep(self.w.poll_seconds)
+            return 0
+        self._claiming = None
+        self._backlog.extend(rows)
+        return len(rows)
+
+    async def _claim_rows(self, limit: int) -> list[Claimed]:
+        deadline = self.w.clock() + self.w.lease_seconds - min(self.w.lease_seconds / 4, 10.0)
+        async with self.w.writing, unit_of_work(self.w.sessions) as session:
+            return await claim(session, channel=self.channel, limit=limit, now=self.w.now(),
+                               lease=timedelta(seconds=self.w.lease_seconds), deadline=deadline)
+
+    async def _check_chunk(self) -> None:
+        chunk = [self._backlog.popleft() for _ in range(min(self.check_size, len(self._backlog)))]
+        try:
+            async with self.w.sessions() as session:
+                verdicts = await recheck(session, chunk)
+        except Exception:
+            log.exception("re-checking %s deliveries failed; trying again", self.channel)
+            self._backlog.extendleft(reversed(chunk))
+            await self.w.sleep(self.w.poll_seconds)
+            return
+        except BaseException:  # cancelled: keep the rows where `_shutdown` gives them back
+            self._backlog.extendleft(reversed(chunk))
+            raise
+        for row in chunk:
+            verdict, reason = verdicts[row.id]
+            if verdict is Verdict.SEND:
+                self._ready.append(row)
+            elif verdict is Verdict.CANCEL:
+                self._finish(Outcome(row, DeliveryStatus.CANCELLED, reason))
+            elif verdict is Verdict.UNREACHABLE:
+                self._finish(Outcome(row, DeliveryStatus.UNREACHABLE, reason))
+
+    async def _dispatch(self, row: Claimed) -> bool:
+        """Pace `row` and hand it, with the caller's send slot, to a send task; False when it was set
+        aside instead (the caller keeps the slot)."""
+        if self.w.clock() >= row.lease_deadline:
+            self._release(row)
+            return False
+        address = row.address or ""
+        if (wait := self.pacer.recipient_delay(address)) > 0:
+            self._defer(row, wait)
+            return False
+        if not await self.pacer.acquire(address):
+            self._defer(row, self.pacer.recipient_delay(address))
+            return False
+        task = asyncio.create_task(self._send(row), name=f"deliver-{row.id}")
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return True
+
+    def _defer(self, row: Claimed, wait: float) -> None:
+        ready_at = self.w.clock() + wait
+        if wait > DEFER_LIMIT or ready_at >= row.lease_deadline:
+            self._release(row, retry_in=wait)
+        else:
+            heapq.heappush(self._deferred, (ready_at, next(self._seq), row))
+
+    async def _send(self, row: Claimed) -> None:
+        try:
+            if self.w.clock() >= row.lease_deadline:
+                outcome = self._release_outcome(row, 0.0)
+            else:
+                outcome = self._judge(row, await self._attempt(row))
+            await self.w.recorder.submit(outcome)
+        except Exception:
+            log.exception("recording delivery %s failed; it is sent again after its lease", row.id)
+        finally:
+            self._slots.release()
+
+    async def _attempt(self, row: Claimed) -> SendOutcome:
+        try:
+            message = load_outgoing(row.payload)
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            return SendOutcome.failed(f"unreadable payload: {exc!r}")
+        try:
+            return await self.sender.send(row.address or "", message, row.language, sms_latin=row.sms_latin)
+        except Exception as exc:  # an adapter bug or an unmapped error: retried, bounded by max_attempts
+            log.exception("%s sender raised on delivery %s", self.channel, row.id)
+            return SendOutcome.transient(f"{type(exc).__name__}: {exc}")
+
+    def _judge(self, row: Claimed, result: SendOutcome) -> Outcome:
+        now = self.w.now()
+        if result.kind is OutcomeKind.SENT:
+            return Outcome(row, DeliveryStatus.SENT, provider_message_id=result.provider_message_id)
+        if result.kind is OutcomeKind.RETRY_AFTER:
+            seconds = result.retry_after or 1.0
+            scope = self.pacer.throttled(row.address or "", seconds)
+            THROTTLES.labels(self.channel.value, scope.value).inc()
+            return self._release_outcome(row, seconds, result.error)
+        if result.kind is OutcomeKind.UNREACHABLE:
+            return Outcome(row, DeliveryStatus.UNREACHABLE, result.error, mark_unreachable=True)
+        if result.kind is OutcomeKind.TRANSIENT and row.attempts < self.w.max_attempts:
+            delay = self.w.backoff.delay(row.attempts, self.w.rng())
+            return Outcome(row, DeliveryStatus.PENDING, result.error, retry_at=now + timedelta(seconds=delay))
+        error = result.error if result.kind is OutcomeKind.FAILED else f"gave up: {result.error}"
+        return Outcome(row, DeliveryStatus.FAILED, error)
+
+    def _release_outcome(self, row: Claimed, retry_in: float, error: str | None = None) -> Outcome:
+        """Back to pending without counting the claim as an attempt (nothing went wrong with it)."""
+        retry_at = self.w.now() + timedelta(seconds=retry_in)
+        return Outcome(row, DeliveryStatus.PENDING, error, retry_at=retry_at, attempts=row.attempts - 1)
+
+    def _release(self, row: Claimed, retry_in: float = 0.0) -> None:
+        self._finish(self._release_outcome(row, retry_in))
+
+    def _finish(self, outcome: Outcome) -> None:
+        """Record without waiting: nothing was sent, so nothing can be doubled if this is lost."""
+        self.w.recorder.submit(outcome).add_done_callback(_log_failure)
+
+    async def _shutdown(self) -> None:
+        """Give back what was never sent, so another worker need not wait for the lease; let the
+        sends in flight finish and record (those are never given back: they may have gone)."""
+        rows = [*self._backlog, *self._ready, *(entry[2] for entry in self._deferred)]
+        if self._claiming is not None:
+            with contextlib.suppress(Exception):
+                rows.extend(await self._claiming)
+        self._backlog.clear()
+        self._ready.clear()
+        self._deferred.clear()
+        for row in rows:
+            self._release(row)
+        if self._inflight:
+            _, late = await asyncio.wait(set(self._inflight), timeout=self.w.shutdown_grace)
+            for task in late:
+                task.cancel()
+
+
+def _log_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.warning("could not record a delivery outcome: %s", exc)
+
