@@ -93,7 +93,12 @@ class Conversation:
             case "stop":
                 changed = await privacy.stop(self.session, self.contact, self.now)
                 if changed:
-                    return [Outgoing.say("Done: you will get no more messages from us. Send /start to turn them on again.")]
+                    return [
+                        Outgoing.say(
+                            "Done: you will get no more messages from us. "
+                            "Send /start to turn them on again."
+                        )
+                    ]
                 return [Outgoing.say("Messages are already stopped. Send /start to turn them on again.")]
             case "delete":
                 return [await self._go(Step.DELETE_CONFIRM)]

@@ -14,15 +14,16 @@ import sys
 from pathlib import Path
 
 from babel import Locale
-from babel.plural import to_gettext
 from babel.messages.pofile import read_po, write_po
+from babel.plural import to_gettext
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "bot" / "locales"
 POT = LOCALES / "messages.pot"
 LANGUAGES = ("ka", "az", "hy", "ru", "en")
 SOURCES = ["bot", "handlers", "channels", "campaigns", "surveys", "hearings", "benchmarking", "contacts"]
-KEYWORDS = ["N_", "Text", "Text.of", "of", "say", "Outgoing.say", "t:2", "plural_of:1,2", "Text.plural_of:1,2"]
+KEYWORDS = ["N_", "Text", "Text.of", "of", "say", "Outgoing.say", "t:2", "plural_of:1,2",
+            "Text.plural_of:1,2"]
 
 
 def cldr_plural_forms(lang: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -95,8 +95,7 @@ def policy() -> PrivacyPolicy:
 
 
 @pytest.fixture(autouse=True)
-def _no_stray_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_stray_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up a developer's real tokens from the environment."""
     for name in ("TELEGRAM_BOT_TOKEN", "TWILIO_AUTH_TOKEN", "TELEGRAM_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
-    yield

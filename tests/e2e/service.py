@@ -62,7 +62,7 @@ async def civicbot_serve(
         **env,
     }
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: ASYNC220 - starting the server is not a blocking wait
             [sys.executable, "-m", "bot.cli", "serve"],
             cwd=workdir,
             env=full_env,

@@ -65,10 +65,12 @@ async def test_webhook_mode_checks_the_secret_and_survives_malformed_updates(
 async def test_serves_without_a_token_with_telegram_off(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
     await prepare_database(url)
-    async with civicbot_serve({"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": ""}, tmp_path) as service:
-        async with httpx.AsyncClient(base_url=service.base_url) as client:
-            health = (await client.get("/healthz")).json()
-            metrics = await client.get("/metrics")
+    async with (
+        civicbot_serve({"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": ""}, tmp_path) as service,
+        httpx.AsyncClient(base_url=service.base_url) as client,
+    ):
+        health = (await client.get("/healthz")).json()
+        metrics = await client.get("/metrics")
     assert health == {"status": "ok", "database": "sqlite", "telegram": "off", "sms": "off"}
     assert metrics.status_code == 200
     assert "TELEGRAM_BOT_TOKEN is not set" in service.log()
