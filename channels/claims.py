@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.replies import is_reply
 from contacts.registry import set_identity_reachable
+from storage.models.campaigns import Campaign, CampaignStatus
 from storage.models.contacts import Channel, ChannelIdentity, Contact, ContactStatus, IdentityStatus
 from storage.models.deliveries import Delivery, DeliveryStatus
 from storage.models.places import Municipality
@@ -47,7 +48,13 @@ async def claim(
 ) -> list[Claimed]:
     """Up to `limit` rows of `channel` whose lease ran out or whose time has come, oldest first."""
     expired = and_(_T.c.status == DeliveryStatus.SENDING.value, _T.c.lease_until <= now)
-    due = and_(_T.c.status == DeliveryStatus.PENDING.value, _T.c.not_before <= now)
+    # A paused campaign holds its queued messages where they are; resuming lets them go again.
+    paused = select(Campaign.id).where(Campaign.status == CampaignStatus.PAUSED.value)
+    due = and_(
+        _T.c.status == DeliveryStatus.PENDING.value,
+        _T.c.not_before <= now,
+        or_(_T.c.campaign_id.is_(None), _T.c.campaign_id.not_in(paused)),
+    )
     claimed: list[Claimed] = []
     for condition, order in ((expired, _T.c.lease_until), (due, _T.c.not_before)):
         if len(claimed) >= limit:
