@@ -10,44 +10,11 @@ from sqlalchemy import func, select
 from channels.i18n import LANGUAGES, t
 from storage.db import create_engine, session_factory
 from storage.models import AuditEntry, ChannelIdentity, Contact, ContactStatus
+from tests.e2e.people import Person
 from tests.e2e.service import RunningService
 from tests.fakes.telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.slow
-
-
-class Person:
-    """One Telegram user talking to the bot, waiting for each answer like a person would."""
-
-    def __init__(self, telegram: FakeTelegram, user_id: int, language_code: str | None) -> None:
-        self.telegram, self.id = telegram, user_id
-        telegram.register_user(user_id, "Nino", language_code=language_code)
-
-    @property
-    def seen(self) -> int:
-        return len(self.telegram.messages(self.id))
-
-    async def say(self, text: str, expect: int = 1) -> list[str]:
-        before = self.seen
-        self.telegram.send_text(self.id, text)
-        return await self._answers(before, expect)
-
-    async def press(self, data: str, expect: int = 1) -> list[str]:
-        before = self.seen
-        message = next(
-            m for m in reversed(self.telegram.messages(self.id)) if _has_button(m.reply_markup, data)
-        )
-        self.telegram.press(self.id, message.message_id, data)
-        return await self._answers(before, expect)
-
-    async def _answers(self, before: int, expect: int) -> list[str]:
-        messages = await self.telegram.wait_for_messages(self.id, before + expect, timeout=15)
-        return [m.text or "" for m in messages[before:]]
-
-
-def _has_button(markup: dict | None, data: str) -> bool:
-    rows = (markup or {}).get("inline_keyboard", [])
-    return any(button.get("callback_data") == data for row in rows for button in row)
 
 
 def said(lang: str, msgid: str, **params: object) -> str:
@@ -180,7 +147,7 @@ async def test_unknown_callback_and_malformed_update_do_not_stop_the_bot(
             }
         }
     )
-    stale = await person._answers(1, 2)
+    stale = await person.answers(1, 2)
     assert said("ka", "This button is no longer active.") in stale[0]
     assert said("ka", "Please choose your language.") in stale[1]
     telegram.inject_raw({"weird": True})
