@@ -202,22 +202,3 @@ async def mark_by_provider_id(
         execution_options={"synchronize_session": False},
     )
     return (await session.scalar(select(Delivery.id).where(*key).limit(1))) is not None
-
-
-async def forget_recipient(session: AsyncSession, contact_id: int, *, now: datetime | None = None) -> int:
-    """Erasure: withdraw the person's waiting messages and drop their address and message texts from
-    every row (the counts stay). Call it before the person's row is erased or deleted."""
-    now = now or utcnow()
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.contact_id == contact_id, Delivery.status.in_(OPEN_STATUSES))
-        .values(status=DeliveryStatus.CANCELLED, last_error="erased", lease_until=None, updated_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.contact_id == contact_id)
-        .values(address=None, payload={}, updated_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    return cast(CursorResult[Any], result).rowcount

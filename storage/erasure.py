@@ -11,18 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 
 @dataclass(frozen=True)
 class PersonalData:
-    """Rows of `model` whose `contact_column` is the person: delete them, or overwrite `overwrite`."""
+    """Rows of `model` whose `contact_column` is the person (and `where`, if given): delete them, or
+    overwrite `overwrite`. Registrations run in the order they were made."""
 
     model: type[Any]
     contact_column: InstrumentedAttribute[Any]
     overwrite: Mapping[str, Any] = field(default_factory=dict)
+    where: ColumnElement[bool] | None = None
 
     @property
     def deletes_rows(self) -> bool:
@@ -32,9 +34,14 @@ class PersonalData:
 REGISTRY: list[PersonalData] = []
 
 
-def personal_data(model: type[Any], contact_column: InstrumentedAttribute[Any],
-                  overwrite: Mapping[str, Any] | None = None) -> None:
-    REGISTRY.append(PersonalData(model, contact_column, dict(overwrite or {})))
+def personal_data(
+    model: type[Any],
+    contact_column: InstrumentedAttribute[Any],
+    overwrite: Mapping[str, Any] | None = None,
+    *,
+    where: ColumnElement[bool] | None = None,
+) -> None:
+    REGISTRY.append(PersonalData(model, contact_column, dict(overwrite or {}), where))
 
 
 async def forget(session: AsyncSession, contact_id: int) -> None:
@@ -44,4 +51,6 @@ async def forget(session: AsyncSession, contact_id: int) -> None:
             statement: Any = delete(item.model).where(item.contact_column == contact_id)
         else:
             statement = update(item.model).where(item.contact_column == contact_id).values(**item.overwrite)
+        if item.where is not None:
+            statement = statement.where(item.where)
         await session.execute(statement, execution_options={"synchronize_session": False})

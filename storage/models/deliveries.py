@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, utcnow
+from storage.erasure import personal_data
 
 
 class DeliveryStatus(StrEnum):
@@ -40,9 +41,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
-    )
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     # The chat id (Telegram) or E.164 number (SMS); NULL once the person is erased.
     address: Mapped[str | None] = mapped_column(String(64))
@@ -61,3 +60,13 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Erasure: waiting messages are withdrawn, then every row loses the address and the text (counts stay).
+personal_data(
+    Delivery,
+    Delivery.contact_id,
+    {"status": DeliveryStatus.CANCELLED, "last_error": "erased", "lease_until": None},
+    where=Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+)
+personal_data(Delivery, Delivery.contact_id, {"address": None, "payload": {}})

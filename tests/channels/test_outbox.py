@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from channels import outbox
 from channels.message import Outgoing, Text
 from channels.payload import load_outgoing
+from storage import erasure
 from storage.db import unit_of_work
 from storage.models.contacts import Channel, Contact
 from storage.models.deliveries import Delivery, DeliveryStatus
@@ -144,7 +145,7 @@ async def test_forgetting_a_recipient_withdraws_and_scrubs_their_rows(
         await outbox.enqueue(session, items_for([gone, kept], step_id=2))
         await session.execute(update(Delivery).where(Delivery.step_id == 1).values(status="sent"))
     async with unit_of_work(sessions) as session:
-        assert await outbox.forget_recipient(session, gone.contact_id) == 2
+        await erasure.forget(session, gone.contact_id)
     rows = {(row.contact_id, row.step_id): row for row in await _rows(sessions)}
     assert [rows[(gone.contact_id, s)].status for s in (1, 2)] == [DeliveryStatus.SENT, DeliveryStatus.CANCELLED]
     assert all(rows[(gone.contact_id, s)].address is None and rows[(gone.contact_id, s)].payload == {}
