@@ -7,7 +7,6 @@ anything, so what is kept is the refusal's audit entry.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_transaction import run_refusable
 from bot.settings import Settings
 from campaigns import audience, service, staff
 from campaigns.audience import AudienceSpec
@@ -24,7 +24,6 @@ from campaigns.dryrun import DryRun, Rates, dry_run
 from campaigns.errors import CampaignError
 from channels import outbox
 from channels.settings import DeliverySettings
-from storage.db import create_engine_unpooled, session_factory
 from storage.models.campaigns import Campaign, CampaignStatus, Role, StaffMember
 
 T = TypeVar("T")
@@ -42,26 +41,8 @@ TOPIC = typer.Option(None, "--topic", help="Topic code (people following any of 
 
 def _transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction; print a refusal and exit 1 (keeping its audit entry)."""
+    return run_refusable(work)
 
-    async def _run() -> T:
-        engine = create_engine_unpooled(Settings().db.database_url)
-        try:
-            async with session_factory(engine)() as session:
-                try:
-                    result = await work(session)
-                except CampaignError:
-                    await session.commit()
-                    raise
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(_run())
-    except CampaignError as exc:
-        typer.echo(f"refused: {exc}", err=True)
-        raise typer.Exit(1) from exc
 
 
 def _checked(build: Callable[[], T]) -> T:

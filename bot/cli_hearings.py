@@ -3,7 +3,6 @@ in advance, and publish feedback. Every command acts as a staff member (`--as`),
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -12,15 +11,14 @@ import typer
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from bot.cli_transaction import run_refusable
 from campaigns import staff
-from campaigns.errors import CampaignError, ScopeDenied
+from campaigns.errors import ScopeDenied
 from channels.i18n import TIMEZONE
 from channels.message import Content
 from contacts.registry import municipalities, municipality_by_code
 from hearings import officers
 from hearings.definition import HearingDraft
-from storage.db import create_engine_unpooled, session_factory
 from storage.models import Municipality
 from storage.models.hearings import Hearing, Rsvp
 
@@ -41,26 +39,8 @@ RSVP_NAMES = {Rsvp.GOING: "going", Rsvp.MAYBE: "maybe", Rsvp.NOT_GOING: "not goi
 
 def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """One transaction: committed on success; a refusal keeps only its audit entry; errors exit 1."""
+    return run_refusable(action, commit_refusals=(ScopeDenied,))
 
-    async def _go() -> T:
-        engine = create_engine_unpooled(Settings().db.database_url)
-        try:
-            async with session_factory(engine)() as session:
-                try:
-                    result = await action(session)
-                except ScopeDenied:
-                    await session.commit()  # nothing was changed but the audit entry of the refusal
-                    raise
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(_go())
-    except CampaignError as exc:
-        typer.echo(f"refused: {exc}", err=True)
-        raise typer.Exit(1) from None
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
