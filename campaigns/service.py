@@ -136,8 +136,8 @@ async def schedule(
 async def pause(
     session: AsyncSession, campaign_id: int, by: StaffMember, now: datetime | None = None
 ) -> Campaign:
-    """Stop firing steps. Messages already queued are the outbox's: they wait only if its dispatcher
-    holds a paused campaign's rows (cancel, unlike pause, withdraws them for certain)."""
+    """Stop firing steps; messages already queued wait in the outbox (its claim skips a paused campaign's
+    rows) until `resume`. `cancel` withdraws them instead."""
     now = now or utcnow()
     campaign = await _managed(session, campaign_id, by, "pause", now)
     _expect(campaign, *PAUSABLE)

@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -33,6 +32,7 @@ from handlers.context import AppContext
 from handlers.sms.conversation import Inbound, SmsAnswer, SmsConversation
 from storage.base import utcnow
 from storage.inbound import record_event
+from storage.locks import lock_address
 from storage.models import Channel
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,6 @@ TWIML_TYPE = "application/xml"
 RECEIPT_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 # Pauses before reading a reply again that may have overtaken its question (see `_handle`).
 SETTLE_WAITS = (0.1, 0.2, 0.4, 0.8)
-_ADVISORY_LOCK_BASE = 9_000_000_000_000_000_000  # + the number's digits: disjoint from Telegram's keys
 
 
 @dataclass(frozen=True)
@@ -205,9 +204,7 @@ async def _handle(
 
 
 async def _lock_number(session: AsyncSession, phone: str) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        key = _ADVISORY_LOCK_BASE + int("".join(ch for ch in phone if ch.isdigit()) or 0)
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    await lock_address(session, "sms", phone)
 
 
 def _twiml(bodies: list[str]) -> Response:

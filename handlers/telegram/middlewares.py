@@ -12,7 +12,6 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update, User
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +19,7 @@ from channels.i18n import negotiate
 from channels.telegram.send import Replies
 from contacts.registry import find_identity
 from handlers.context import AppContext
+from storage.locks import lock_address
 from storage.models import Channel, Contact, InboundEvent
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     async def _run(self, handler: Handler, event: Update, data: dict[str, Any], user: User | None) -> Any:
         replies = Replies()
         async with self.app.sessions() as session, session.begin():
-            if user is not None and session.get_bind().dialect.name == "postgresql":
-                await session.execute(
-                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": 7_000_000_000 + user.id}
-                )
+            if user is not None:
+                await lock_address(session, "telegram", str(user.id))
             try:
                 async with session.begin_nested():
                     session.add(InboundEvent(channel="telegram", external_id=str(event.update_id)))
