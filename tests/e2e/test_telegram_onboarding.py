@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from sqlalchemy import func, select
 
@@ -176,7 +174,3 @@ async def test_blocking_marks_unreachable_and_unblocking_restores(
         identity = await session.scalar(select(ChannelIdentity))
         assert identity is not None and identity.status == "active"
     await engine.dispose()
-
-
-def test_html_escape_helper_matches_renderer() -> None:
-    assert html.escape("<b>", quote=False) == "&lt;b&gt;"
