@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at `url` to `revision` (creating the SQLite file and its folder if needed)."""
     if url.startswith("sqlite") and ":memory:" not in url:
         path = url.split("///", 1)[-1]
