@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, utcnow
@@ -52,6 +52,8 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_seen_at: Mapped[datetime | None]
     erased_at: Mapped[datetime | None]
+    # A person of the web chat simulator (/try): never in an audience, result or export; purged after a day.
+    simulated: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
 
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="contact", cascade="all, delete-orphan", lazy="selectin"
