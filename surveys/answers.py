@@ -26,20 +26,18 @@ import unicodedata
 from dataclasses import dataclass
 
 from channels.message import Content, Text
-from channels.sms.textnorm import latin_key, normalize_reply
+from channels.textnorm import latin_key, normalize_reply
+from channels.vocabulary import Word, spellings, word_of
 from surveys.definition import DECLINED, Answer, Question, QuestionKind
 
 PREFER_NOT_TO_ANSWER = Text("Prefer not to answer")
 """Label of the extra numbered option; a catalog message, so it is translated like the interface."""
 
-SKIP_WORDS: tuple[str, ...] = ("skip", "გამოტოვება", "ötür", "բաց թողնել", "пропустить")
-YES_WORDS: tuple[str, ...] = ("კი", "დიახ", "bəli", "hə", "այո", "ha", "да", "yes", "y")
-NO_WORDS: tuple[str, ...] = ("არა", "xeyr", "yox", "ոչ", "չէ", "нет", "no", "n")
-"""Native spellings; `latin_key` makes "ki", "diakh", "beli", "ayo", "voch", "che", "net" match too."""
+SKIP_WORDS = spellings(Word.SKIP)
+YES_WORDS = spellings(Word.YES)
+NO_WORDS = spellings(Word.NO)
+"""From the one vocabulary table (`channels.vocabulary`) that consent and the SMS keywords read too."""
 
-_SKIP_KEYS = frozenset(latin_key(word) for word in SKIP_WORDS)
-_YES_KEYS = frozenset(latin_key(word) for word in YES_WORDS)
-_NO_KEYS = frozenset(latin_key(word) for word in NO_WORDS)
 _NUMBER = re.compile(r"(\d{1,12})(?:[.,](\d{1,12}))?")
 _SEPARATORS = re.compile(r"[\s,;.]+")
 _MINUS_SIGNS = frozenset("-\u2212\u2013")
@@ -69,7 +67,7 @@ def choice_numbering(question: Question) -> list[tuple[int, str]]:
 
 
 def is_skip_word(raw: str) -> bool:
-    return latin_key(raw) in _SKIP_KEYS
+    return word_of(raw, (Word.SKIP,)) is Word.SKIP
 
 
 def parse_answer(question: Question, raw: str, lang: str) -> Answer | AnswerError:
@@ -106,8 +104,8 @@ def _single(question: Question, raw: str, lang: str) -> Answer | AnswerError:
     if text.isdigit() and len(text) <= 3 and int(text) in numbers:
         return _declined_or(question, numbers[int(text)])
     key = latin_key(raw)
-    if question.kind is QuestionKind.YES_NO and key in _YES_KEYS | _NO_KEYS:
-        return Answer(question.choices[0 if key in _YES_KEYS else 1].value)
+    if question.kind is QuestionKind.YES_NO and (word := word_of(raw, (Word.YES, Word.NO))):
+        return Answer(question.choices[0 if word is Word.YES else 1].value)
     if value := _label_match(question, key, lang):
         return Answer(value)
     if question.kind is QuestionKind.YES_NO:

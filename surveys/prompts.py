@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from channels.message import Choice, Content, Joined, Literal, Outgoing, Renderable, Text
+from channels.vocabulary import WORDS, Word, first_spelling
 from storage.models import Channel
 from surveys.answers import PREFER_NOT_TO_ANSWER, choice_numbering
 from surveys.definition import DECLINED, Answer, Question, QuestionKind, Survey
@@ -28,8 +29,8 @@ NAMESPACES = ("sv", "sa", "sm", "sd", "sk")
 DONE = Text("Done")
 SKIP = Text("Skip")
 CHECK = "✅ "
-SKIP_WORD = Content({"en": "skip", "ka": "გამოტოვება", "az": "ötür", "hy": "բաց թողնել", "ru": "пропустить"})
-"""The skip word of each language (GLOSSARY term 44), as `surveys.answers.SKIP_WORDS` reads them."""
+SKIP_WORD = Content({lang: first_spelling(Word.SKIP, lang) for lang in WORDS[Word.SKIP]})
+"""The skip word of each language (GLOSSARY term 44), from the table `surveys.answers` reads."""
 
 
 @dataclass(frozen=True)

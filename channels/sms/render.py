@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from channels.i18n import render
 from channels.message import N_, Choice, Literal, Outgoing, Text
-from channels.sms.textnorm import normalize_reply
+from channels.textnorm import normalize_reply
 from channels.sms.transliterate import to_latin
 
 REPLY_HINT = N_("Reply {numbers}")

@@ -1,9 +1,8 @@
-"""Inbound SMS keywords (stop, start, help, language, yes, no) in all five languages and scripts.
+"""Inbound SMS keywords: the words of `channels.vocabulary` that are a whole message by themselves.
 
 A keyword is the WHOLE message, compared on `latin_key`, so "STOP!", "ᲡᲢᲝᲞ", "Ո՛չ" and "БӘЛИ" match
-while "stop the road works" does not. Each table below is one keyword, one row per language, native
-script and the Latin spellings people type on old phones side by side, so a translator can review a
-row at a glance. Spellings marked (unverified) are common chat forms nobody has checked against a source.
+while "stop the road works" does not. The spellings live in `channels.vocabulary` (one table for
+consent, surveys and SMS); this module only says which of its words act as SMS keywords.
 
 Twilio already acts on its default English opt-out words (STOP, STOPALL, UNSUBSCRIBE, END, QUIT,
 CANCEL, REVOKE, OPTOUT), opt-in words (START, UNSTOP, and YES) and HELP/INFO before our webhook sees
@@ -16,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from channels.sms.textnorm import latin_key
+from channels.textnorm import latin_key
+from channels.vocabulary import WORDS, Word, word_index
 
 
 class Keyword(StrEnum):
@@ -26,64 +26,15 @@ class Keyword(StrEnum):
     LANGUAGE = "language"
     YES = "yes"
     NO = "no"
+    DATA = "data"
+    DELETE = "delete"
+    WITHDRAW = "withdraw"
 
-
-STOP_WORDS: Mapping[str, tuple[str, ...]] = {
-    "en": ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT", "REVOKE"),
-    "ka": ("სტოპ", "stop", "გააჩერეთ", "gaacheret", "შეწყვეტა", "shets'q'veta"),
-    "az": ("stop", "dayan", "dayandır", "dayandir", "дајан", "дајандыр"),
-    "hy": ("ստոպ", "stop", "դադարեցնել", "dadarets'nel"),
-    "ru": ("стоп", "stop", "стоп все", "stop vse", "отписаться", "otpisatsya"),
-}
-
-START_WORDS: Mapping[str, tuple[str, ...]] = {
-    "en": ("START", "JOIN", "UNSTOP"),
-    "ka": ("დაწყება", "dats'q'eba"),
-    "az": ("başla", "basla", "bashla", "башла"),
-    "hy": ("սկսել", "sksel"),
-    "ru": ("старт", "start", "начать", "nachat"),
-}
-
-HELP_WORDS: Mapping[str, tuple[str, ...]] = {
-    "en": ("HELP", "INFO"),
-    "ka": ("დახმარება", "dakhmareba", "daxmareba"),  # daxmareba: x for ხ, chat spelling (unverified)
-    "az": ("kömək", "komek", "көмәк"),
-    "hy": ("օգնություն", "ognut'yun"),
-    "ru": ("помощь", "pomoshch", "pomosh"),
-}
-
-LANGUAGE_WORDS: Mapping[str, tuple[str, ...]] = {
-    "en": ("LANG", "LANGUAGE"),
-    "ka": ("ენა", "ena"),
-    "az": ("DİL", "dil", "дил"),
-    "hy": ("ԼԵԶՈՒ", "lezu"),
-    "ru": ("ЯЗЫК", "yazyk"),
-}
-
-YES_WORDS: Mapping[str, tuple[str, ...]] = {
-    "en": ("yes", "y"),
-    "ka": ("კი", "ki", "kii", "დიახ", "diakh", "diax"),  # diax: x for ხ (unverified)
-    "az": ("bəli", "beli", "бәли", "hə", "he", "һә", "ha"),
-    "hy": ("այո", "ayo", "հա", "ha"),
-    "ru": ("да", "da"),
-}
-
-NO_WORDS: Mapping[str, tuple[str, ...]] = {
-    "en": ("no", "n"),
-    "ka": ("არა", "ara"),
-    "az": ("xeyr", "хејр", "yox", "јох"),
-    "hy": ("ոչ", "voch'", "vochk'", "չէ", "che"),
-    "ru": ("нет", "net"),
-}
 
 KEYWORD_WORDS: Mapping[Keyword, Mapping[str, tuple[str, ...]]] = {
-    Keyword.STOP: STOP_WORDS,
-    Keyword.START: START_WORDS,
-    Keyword.HELP: HELP_WORDS,
-    Keyword.LANGUAGE: LANGUAGE_WORDS,
-    Keyword.YES: YES_WORDS,
-    Keyword.NO: NO_WORDS,
+    keyword: WORDS[Word(keyword.value)] for keyword in Keyword
 }
+STOP_WORDS = KEYWORD_WORDS[Keyword.STOP]
 
 
 def _index(tables: Mapping[Keyword, Mapping[str, tuple[str, ...]]]) -> dict[str, Keyword]:
@@ -99,6 +50,7 @@ def _index(tables: Mapping[Keyword, Mapping[str, tuple[str, ...]]]) -> dict[str,
 
 
 _INDEX = _index(KEYWORD_WORDS)
+word_index(Word(keyword.value) for keyword in Keyword)  # the shared table agrees
 
 
 def match_keyword(text: str) -> Keyword | None:

@@ -9,7 +9,7 @@ from functools import cache
 from babel import Locale
 
 from channels.i18n import LANGUAGE_SELF_NAMES, negotiate
-from channels.sms.textnorm import latin_key
+from channels.textnorm import latin_key
 from handlers.sms.keywords import Keyword
 from storage.models import Municipality
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channels.sms.textnorm import latin_key, normalize_reply
+from channels.textnorm import latin_key, normalize_reply
 
 
 @pytest.mark.parametrize(
