@@ -24,6 +24,7 @@ demo: install
 ## Install and run the whole test suite (SQLite and PostgreSQL; starts PostgreSQL if it is down).
 test: install
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
 
 lint: install

@@ -1,0 +1,175 @@
+"""Browser tests: the distribution's Chromium driven by Playwright, against a real `civicbot serve`.
+
+One server per test module (`web_server`), one fresh browser context per test (`page`), so cookies never
+leak between tests. Chromium comes from Debian (`scripts/ensure-chromium.sh`, run by `make test`);
+Playwright is never allowed to download a browser. `assert_accessible(page)` runs axe-core (bundled
+with axe-playwright-python, offline) and fails on any serious or critical violation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import create_engine, session_factory, unit_of_work
+from tests.e2e.service import free_port, prepare_database
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+T = TypeVar("T")
+
+
+@dataclass
+class WebServer:
+    """A running `civicbot serve` with its own SQLite database."""
+
+    base_url: str
+    database_url: str
+    workdir: Path
+    process: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        return (self.workdir / "civicbot.log").read_text(errors="replace")
+
+    def db(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one committed transaction on the server's database (set-up and checks)."""
+
+        async def _run() -> T:
+            engine = create_engine(self.database_url)
+            try:
+                async with unit_of_work(session_factory(engine)) as session:
+                    return await work(session)
+            finally:
+                await engine.dispose()
+
+        return run_async(_run)
+
+
+def run_async(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion in a worker thread: Playwright's sync API owns this thread's loop."""
+
+    async def _main() -> T:
+        return await work()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _main()).result()
+
+
+def start_server(workdir: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> WebServer:
+    """Migrate and seed a fresh SQLite database, start `civicbot serve`, wait until /healthz answers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite+aiosqlite:///{workdir / 'civicbot.sqlite3'}"
+    run_async(lambda: prepare_database(database_url))
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "STATE_DIR": str(workdir / "state"),
+        "LOG_LEVEL": "INFO",
+        **(env or {}),
+    }
+    for name in ("TELEGRAM_BOT_TOKEN", "TWILIO_ACCOUNT_SID", "PUBLIC_BASE_URL"):
+        if env is None or name not in env:
+            full_env.pop(name, None)
+    with (workdir / "civicbot.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            cwd=workdir,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = WebServer(f"http://127.0.0.1:{port}", database_url, workdir, process)
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise AssertionError("civicbot exited at start-up:\n" + server.log())
+        try:
+            if httpx.get(server.base_url + "/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            stop_server(server)
+            raise AssertionError("civicbot never became healthy:\n" + server.log())
+        time.sleep(0.1)
+
+
+def stop_server(server: WebServer) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(20)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    server = start_server(tmp_path_factory.mktemp("web"))
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run `bash scripts/ensure-chromium.sh` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, web_server: WebServer) -> Iterator[Any]:
+    """A page in a fresh browser context (no cookies), based at the module's server."""
+    context = browser.new_context(base_url=web_server.base_url, locale="en-US")
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def assert_accessible(page: Any) -> None:
+    """axe-core on the current page: zero serious or critical violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert bad == [], f"{page.url}:\n" + "\n".join(bad)
