@@ -30,11 +30,12 @@ from handlers.sms.webhook import router as sms_webhook_router
 from handlers.telegram import routers as telegram_routers
 from handlers.telegram.commands import register_commands
 from handlers.telegram.middlewares import UnitOfWorkMiddleware
+from handlers.telegram.private import PrivateChatsOnly
+from handlers.telegram.webhook import WebhookCredentials
 from handlers.telegram.webhook import router as telegram_webhook_router
 from hearings.reminders import run_hearing_reminders
 from storage.db import create_engine, session_factory
 from storage.models.campaigns import Role, StaffMember
-from web.app import mount_web
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Service:
     context: AppContext
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
+    webhook: WebhookCredentials | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -69,7 +71,7 @@ class Service:
                 settings.privacy.privacy_notice_version, settings.privacy.controller_contact
             ),
         )
-        service = cls(settings, engine, sessions, context)
+        service = cls(settings, engine, sessions, context, webhook=webhook_credentials(settings))
         if settings.telegram.enabled:
             assert settings.telegram.telegram_bot_token is not None
             service.bot = create_bot(
@@ -80,7 +82,7 @@ class Service:
 
     @property
     def webhook_mode(self) -> bool:
-        return bool(self.settings.telegram.telegram_webhook_url)
+        return self.webhook is not None
 
     async def start(self) -> None:
         await self._bootstrap_admins()
@@ -116,14 +118,14 @@ class Service:
         me = await self.bot.get_me()
         log.info("Telegram bot @%s connected", me.username)
         await register_commands(self.bot)
-        if self.webhook_mode:
-            secret = self.settings.telegram.telegram_webhook_secret
+        if self.webhook is not None:
+            assert self.settings.telegram.telegram_webhook_url is not None
             await self.bot.set_webhook(
-                str(self.settings.telegram.telegram_webhook_url),
-                secret_token=secret.get_secret_value() if secret else None,
+                self.webhook.url(self.settings.telegram.telegram_webhook_url),
+                secret_token=self.webhook.secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
-            log.info("Telegram webhook mode")
+            log.info("Telegram webhook mode (path key and secret token required)")
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
             self.tasks.append(
@@ -153,8 +155,24 @@ class Service:
         await self.engine.dispose()
 
 
+def webhook_credentials(settings: Settings) -> WebhookCredentials | None:
+    """The webhook's path key and secret, or None in long-polling mode (or with Telegram off).
+
+    Raises ValueError for a TELEGRAM_WEBHOOK_SECRET Telegram would refuse or anyone could guess.
+    """
+    telegram = settings.telegram
+    if not (telegram.enabled and telegram.telegram_webhook_url):
+        return None
+    assert telegram.telegram_bot_token is not None
+    configured = telegram.telegram_webhook_secret
+    return WebhookCredentials.for_bot(
+        telegram.telegram_bot_token.get_secret_value(), configured.get_secret_value() if configured else None
+    )
+
+
 def build_dispatcher(context: AppContext) -> Dispatcher:
     dispatcher = Dispatcher(app=context)
+    dispatcher.update.outer_middleware(PrivateChatsOnly())  # before anything is stored
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(context))
     dispatcher.include_routers(*telegram_routers())
     return dispatcher
@@ -173,8 +191,7 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
         app.state.service = running
         app.state.bot = running.bot if running.webhook_mode else None
         app.state.dispatcher = running.dispatcher if running.webhook_mode else None
-        secret = settings.telegram.telegram_webhook_secret
-        app.state.webhook_secret = secret.get_secret_value() if secret else None
+        app.state.webhook = running.webhook
         app.state.pending_updates = set()
         await running.start()
         try:
@@ -187,7 +204,6 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
     app = FastAPI(title="civicbot", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(telegram_webhook_router)
     app.include_router(sms_webhook_router)
-    mount_web(app, service)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:

@@ -57,10 +57,15 @@ def serve(
     """
     import uvicorn
 
-    from bot.app import create_http_app
+    from bot.app import create_http_app, webhook_credentials
     from bot.logging import configure_logging
 
     settings = load_settings()
+    try:
+        webhook = webhook_credentials(settings)
+    except ValueError as exc:
+        typer.echo(f"civicbot serve: {exc}", err=True)
+        raise typer.Exit(2) from None
     secrets = [
         s.get_secret_value()
         for s in (
@@ -71,6 +76,8 @@ def serve(
         )
         if s is not None
     ]
+    if webhook is not None:
+        secrets += [webhook.secret, webhook.path_key]
     configure_logging(settings.log_level, secrets)
     uvicorn.run(
         create_http_app(settings),

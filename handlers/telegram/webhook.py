@@ -1,11 +1,15 @@
-"""Telegram webhook endpoint: secret checked, answered within the deadline (carrying a Bot API method the
-handler returned), malformed updates dropped."""
+"""Telegram webhook endpoint: path key and secret checked, answered within the deadline (carrying a Bot API
+method the handler returned), malformed updates dropped."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import hmac
 import logging
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -21,18 +25,59 @@ router = APIRouter()
 # Telegram waits a limited time and re-sends what it did not get a 2xx for; answer well inside that.
 ANSWER_WITHIN_SECONDS = 5.0
 
+# Telegram's rule for secret_token is 1-256 of these characters; fewer than 16 is guessable.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
-@router.post("/telegram/webhook", include_in_schema=False)
-async def telegram_webhook(request: Request) -> Response:
-    """Check the secret, validate, handle; a slow update finishes in the background after a 200."""
+
+@dataclass(frozen=True)
+class WebhookCredentials:
+    """What a webhook call must carry: a key in the URL path and the secret-token header.
+
+    There is no webhook without both. Unless TELEGRAM_WEBHOOK_SECRET is set, the secret is derived from the
+    bot token, as the path key always is: every replica computes the same values, nobody without the token
+    can, and knowing the token already gives full control of the bot.
+    """
+
+    secret: str
+    path_key: str
+
+    @classmethod
+    def for_bot(cls, token: str, configured_secret: str | None) -> WebhookCredentials:
+        if configured_secret:
+            if not _SECRET.fullmatch(configured_secret):
+                raise ValueError(
+                    "TELEGRAM_WEBHOOK_SECRET must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                    "(or leave it unset: a secret is then derived from the bot token)"
+                )
+            secret = configured_secret
+        else:
+            secret = _derive(token, "telegram-webhook-secret")
+        return cls(secret=secret, path_key=_derive(token, "telegram-webhook-path")[:32])
+
+    def url(self, public_url: str) -> str:
+        """The URL registered with Telegram: TELEGRAM_WEBHOOK_URL plus the path key."""
+        return f"{public_url.rstrip('/')}/{self.path_key}"
+
+
+def _derive(token: str, purpose: str) -> str:
+    digest = hmac.new(token.encode(), purpose.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@router.post("/telegram/webhook/{path_key}", include_in_schema=False)
+async def telegram_webhook(path_key: str, request: Request) -> Response:
+    """Check path key and secret, validate, handle; a slow update finishes in the background after a 200."""
     state = request.app.state
     bot: Bot | None = getattr(state, "bot", None)
     dp: Dispatcher | None = getattr(state, "dispatcher", None)
-    if bot is None or dp is None:
+    expected: WebhookCredentials | None = getattr(state, "webhook", None)
+    if bot is None or dp is None or expected is None:
         return Response(status_code=404)
-    expected: str | None = state.webhook_secret
+    if not hmac.compare_digest(path_key.encode(), expected.path_key.encode()):
+        log.warning("webhook call to an unknown path from %s", request.client)
+        return Response(status_code=404)
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-    if expected and not hmac.compare_digest(given.encode(), expected.encode()):
+    if not hmac.compare_digest(given.encode(), expected.secret.encode()):
         log.warning("webhook call with a wrong secret token from %s", request.client)
         return Response(status_code=401)
     try:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+
+from storage.db import create_engine
 
 from tests.e2e.conftest import TOKEN
 from tests.e2e.service import civicbot_serve, free_port, prepare_database
@@ -31,26 +37,25 @@ async def test_webhook_mode_checks_the_secret_and_survives_malformed_updates(
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
     }
     async with civicbot_serve(env, tmp_path, port=port) as service:
+        registered = telegram.feed.webhook_info()["url"]
+        path = registered.removeprefix(service.base_url)
+        assert path.startswith("/telegram/webhook/") and len(path) > len("/telegram/webhook/") + 20
         async with httpx.AsyncClient(base_url=service.base_url) as client:
             health = (await client.get("/healthz")).json()
             assert health["telegram"] == "webhook"
-            wrong = await client.post(
-                "/telegram/webhook",
-                json={"update_id": 1},
-                headers={"X-Telegram-Bot-Api-Secret-Token": "nope"},
-            )
+            right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            assert (await client.post("/telegram/webhook", json={"update_id": 1}, headers=right)).status_code == 404
+            guessed = await client.post("/telegram/webhook/guess", json={"update_id": 1}, headers=right)
+            assert guessed.status_code == 404
+            wrong = await client.post(path, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
             assert wrong.status_code == 401
+            missing = await client.post(path, json={"update_id": 1})
+            assert missing.status_code == 401
             broken = await client.post(
-                "/telegram/webhook",
-                content=b"{not json",
-                headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+                path, content=b"{not json", headers={**right, "Content-Type": "application/json"}
             )
             assert broken.status_code == 200
-            odd = await client.post(
-                "/telegram/webhook",
-                json={"update_id": "x", "message": 5},
-                headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-            )
+            odd = await client.post(path, json={"update_id": "x", "message": 5}, headers=right)
             assert odd.status_code == 200
         telegram.register_user(8001, "Giorgi", language_code="ka")
         telegram.send_text(8001, "/start")
@@ -59,7 +64,65 @@ async def test_webhook_mode_checks_the_secret_and_survives_malformed_updates(
         assert telegram.stats()["webhook_failures"] == 0
         assert "malformed update dropped" in service.log()
         assert SECRET not in service.log()
+        assert path.rsplit("/", 1)[1] not in service.log()
         assert TOKEN.split(":")[1] not in service.log()
+
+
+async def test_webhook_without_a_configured_secret_still_requires_one(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """The forged-admin attack: with no TELEGRAM_WEBHOOK_SECRET, a POST without the secret changes nothing."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+    await prepare_database(url)
+    port = free_port()
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": telegram.base_url,
+        "DATABASE_URL": url,
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+        "ADMIN_TELEGRAM_IDS": "9001",
+    }
+    forged = {
+        "update_id": 77,
+        "message": {
+            "message_id": 1, "date": 0, "text": "/broadcast",
+            "chat": {"id": 9001, "type": "private", "first_name": "Admin"},
+            "from": {"id": 9001, "is_bot": False, "first_name": "Admin"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+        },
+    }
+    async with civicbot_serve(env, tmp_path, port=port) as service:
+        path = telegram.feed.webhook_info()["url"].removeprefix(service.base_url)
+        async with httpx.AsyncClient(base_url=service.base_url) as client:
+            for target in ("/telegram/webhook", path):
+                answer = await client.post(target, json=forged)
+                assert answer.status_code in (401, 404)
+        telegram.register_user(8002, "Nino", language_code="ka")
+        telegram.send_text(8002, "/start")  # the real Telegram, with the secret it was given
+        await telegram.wait_for_messages(8002, 1, timeout=15)
+    assert telegram.messages(9001) == []
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        handled = (await conn.execute(text("SELECT external_id FROM inbound_events"))).scalars().all()
+    await engine.dispose()
+    assert "77" not in handled
+
+
+async def test_a_weak_webhook_secret_is_refused_at_start(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example.ge/telegram/webhook",
+        "TELEGRAM_WEBHOOK_SECRET": "short",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp_path, capture_output=True, timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"TELEGRAM_WEBHOOK_SECRET must be 16 to 256 characters" in done.stderr
+    assert b"Traceback" not in done.stderr
 
 
 async def test_serves_without_a_token_with_telegram_off(tmp_path: Path) -> None:

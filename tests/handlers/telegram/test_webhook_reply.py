@@ -18,6 +18,7 @@ from handlers.telegram import webhook
 
 TOKEN = "42:AAFakeTokenForTheWebhookReplyTests000000"
 SECRET = "s3cret"
+CREDENTIALS = webhook.WebhookCredentials(secret=SECRET, path_key="k" * 32)
 
 
 class RecordingSession(BaseSession):
@@ -49,7 +50,7 @@ def _app(handler_router: Router) -> tuple[FastAPI, RecordingSession]:
     dispatcher.include_router(handler_router)
     app.state.bot = Bot(TOKEN, session=session)
     app.state.dispatcher = dispatcher
-    app.state.webhook_secret = SECRET
+    app.state.webhook = CREDENTIALS
     app.state.pending_updates = set()
     return app, session
 
@@ -65,7 +66,7 @@ async def _post(app: FastAPI, update: dict[str, Any]) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-        return await client.post("/telegram/webhook", json=update, headers=headers)
+        return await client.post(f"/telegram/webhook/{CREDENTIALS.path_key}", json=update, headers=headers)
 
 
 async def test_a_returned_method_is_the_http_answer() -> None:
