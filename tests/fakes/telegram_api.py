@@ -27,7 +27,7 @@ from tests.fakes.telegram_html import utf16_len
 from tests.fakes.telegram_limits import LimitConfig, RateLimiter
 from tests.fakes.telegram_methods import BotApi
 from tests.fakes.telegram_params import ApiError, Params, read_request
-from tests.fakes.telegram_state import BotMessage, CallbackAnswer, FakeState, FakeUser, UserState
+from tests.fakes.telegram_state import BotMessage, CallbackAnswer, FakeGroup, FakeState, FakeUser, UserState
 from tests.fakes.telegram_updates import UpdateFeed
 
 DEFAULT_TOKEN = "123456789:AAFakeCivicbotTokenForLocalTests0000"
@@ -185,6 +185,40 @@ class FakeTelegram:
             message["entities"] = entities
         self.state.inbound.setdefault(user_id, []).append(message)
         return self._push({"message": message})
+
+    def create_group(self, chat_id: int, title: str = "Neighbours") -> FakeGroup:
+        """A group chat (negative id) the bot has been added to."""
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        group = FakeGroup(chat_id, title)
+        self.state.groups[chat_id] = group
+        self.state.touch()
+        return group
+
+    def send_group_text(self, user_id: int, chat_id: int, text: str) -> dict[str, Any]:
+        """``user_id`` writes ``text`` in the group ``chat_id``; commands get bot_command entities."""
+        user, group = self.user(user_id), self.state.groups[chat_id]
+        message: dict[str, Any] = {
+            "message_id": self.state.next_message_id(chat_id), "from": user.to_api(), "chat": group.chat_api(),
+            "date": self.state.date(), "text": text,
+        }
+        entities = [
+            {"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group())}
+            for m in _COMMAND.finditer(text)
+        ]
+        if entities:
+            message["entities"] = entities
+        return self._push({"message": message})
+
+    def group_member_change(self, user_id: int, chat_id: int, old: str, new: str) -> dict[str, Any]:
+        """``user_id`` adds (``new="member"``) or removes (``"left"``/``"kicked"``) the bot in a group."""
+        user, group, bot = self.user(user_id), self.state.groups[chat_id], self.state.bot
+        change = {
+            "chat": group.chat_api(), "from": user.to_api(), "date": self.state.date(),
+            "old_chat_member": {"status": old, "user": bot, **({"until_date": 0} if old == "kicked" else {})},
+            "new_chat_member": {"status": new, "user": bot, **({"until_date": 0} if new == "kicked" else {})},
+        }
+        return self._push({"my_chat_member": change})
 
     def press(self, user_id: int, message_id: int, data: str) -> dict[str, Any]:
         """The user presses the inline button with ``data`` under a bot message; it must exist there."""

@@ -106,7 +106,7 @@ class BotApi:
         if raw in (None, ""):
             raise bad_request("chat_id is empty")
         try:
-            user = self.state.users.get(int(raw))
+            user = self.state.users.get(int(raw)) or self.state.groups.get(int(raw))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             user = None
         if user is None:

@@ -57,6 +57,19 @@ class FakeUser:
 
 
 @dataclass
+class FakeGroup:
+    """A group chat the bot is a member of (negative id, as Telegram's); messages in it have a sender."""
+
+    id: int
+    title: str
+    type: str = "supergroup"
+    state: UserState = UserState.ACTIVE
+
+    def chat_api(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+@dataclass
 class Edit:
     """One successful editMessage* call: the content after it, and the text and keyboard before it."""
 
@@ -144,6 +157,7 @@ class FakeState:
         self.bot = bot
         self.now = now
         self.users: dict[int, FakeUser] = {}
+        self.groups: dict[int, FakeGroup] = {}
         self.messages: dict[int, list[BotMessage]] = {}
         self.inbound: dict[int, list[dict[str, Any]]] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
@@ -161,6 +175,7 @@ class FakeState:
         """Forget messages, callbacks and counters; users too when asked. Commands are bot settings: kept."""
         if users:
             self.users.clear()
+            self.groups.clear()
         for store in (self.messages, self.inbound, self.callback_queries, self._next_message_id, self.files):
             store.clear()
         self.callback_answers.clear()
