@@ -36,6 +36,7 @@ from handlers.telegram.webhook import router as telegram_webhook_router
 from hearings.reminders import run_hearing_reminders
 from storage.db import create_engine, session_factory
 from storage.models.campaigns import Role, StaffMember
+from web.app import mount_web
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
     app = FastAPI(title="civicbot", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(telegram_webhook_router)
     app.include_router(sms_webhook_router)
+    mount_web(app, service)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
