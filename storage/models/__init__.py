@@ -1,6 +1,7 @@
 """Every table, imported in one place so that metadata (and Alembic) sees the whole schema."""
 
 import storage.models.actionplans  # action plans, items, status changes, links to input
+import storage.models.benchmarking  # periods, self-assessments, residents
 import storage.models.campaigns
 import storage.models.deliveries  # the outbox; import names from the module
 import storage.models.hearings  # public hearings; import names from the module

@@ -1,0 +1,194 @@
+"""Figures the system computes itself, per municipality and period, each by one aggregate query.
+
+A figure that counts people is hidden when 1 to 4 people are behind it (as survey results are), and one
+with nothing to count (no hearing, no question, no action-plan item in the period) is missing; neither
+is ever zero. The people a rate is computed over are today's consenting subscribers; the outbox counts
+every message the municipality's people received (notices, broadcasts, reminders).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Table, and_, case, cast, distinct, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from benchmarking.framework import Figure
+from benchmarking.periods import Window, populations
+from benchmarking.survey_scores import MINORITY, MINORITY_LANGUAGES, OTHERS
+from storage.base import Base
+from storage.models import Contact, ContactStatus
+from storage.models.deliveries import Delivery, DeliveryStatus
+from storage.models.hearings import Hearing, HearingQuestion, HearingRsvp, HearingStatus, QuestionStatus, Rsvp
+from storage.models.surveys import SurveyResponse
+from surveys.disclosure import MIN_GROUP
+
+
+def _action_plan_items() -> Table | None:
+    """The action-plan items table when its model is part of this installation, else None."""
+    try:
+        importlib.import_module("storage.models.actionplans")
+    except ModuleNotFoundError:
+        return None
+    return Base.metadata.tables.get("action_plan_items")
+
+
+ACTION_PLAN_ITEMS = _action_plan_items()
+
+
+@dataclass(frozen=True)
+class FigureValue:
+    """A computed figure: `value`, or None with `hidden` True when fewer than 5 people are behind it."""
+
+    value: float | None
+    hidden: bool = False
+
+
+Figures = dict[tuple[str, int, Figure], FigureValue]
+
+
+def _small(count: int) -> bool:
+    return 0 < count < MIN_GROUP
+
+
+def _days(later: Any, earlier: Any, dialect: str) -> Any:
+    """Days between two timestamps, as the database computes them."""
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+async def system_figures(session: AsyncSession, windows: Sequence[Window]) -> Figures:
+    found: Figures = {}
+    people = await populations(session)
+    items = ACTION_PLAN_ITEMS
+    if items is not None and not await session.run_sync(
+        lambda sync: inspect(sync.connection()).has_table("action_plan_items")
+    ):
+        items = None
+    for window in windows:
+        for step in (_notice_days, _hearing_rates, _questions_answered, _own_language, _response_rates):
+            await step(session, window, found, people)
+        if items is not None:
+            await _on_time(session, window, found, items)
+    return found
+
+
+
+def _in(column: Any, window: Window) -> ColumnElement[bool]:
+    return and_(column >= window.start, column < window.end)
+
+
+async def _notice_days(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
+    days = _days(Hearing.starts_at, Hearing.announced_at, session.get_bind().dialect.name)
+    rows = await session.execute(
+        select(Hearing.municipality_id, func.avg(days))
+        .where(_in(Hearing.starts_at, window), Hearing.announced_at.is_not(None),
+               Hearing.status.in_((HearingStatus.ANNOUNCED, HearingStatus.HELD)))
+        .group_by(Hearing.municipality_id))
+    for municipality_id, mean in rows.all():
+        found[(window.name, municipality_id, Figure.NOTICE_DAYS)] = FigureValue(max(0.0, float(mean)))
+
+
+async def _hearing_rates(
+    session: AsyncSession, window: Window, found: Figures, people: dict[int, int]
+) -> None:
+    """RSVPs (going or maybe) and questions per 1,000 residents, for hearings held in the period."""
+    held = _in(Hearing.starts_at, window)
+    rsvps = select(Hearing.municipality_id, func.count(HearingRsvp.id)).join(
+        HearingRsvp, HearingRsvp.hearing_id == Hearing.id
+    ).where(held, HearingRsvp.answer.in_((Rsvp.GOING, Rsvp.MAYBE))).group_by(Hearing.municipality_id)
+    questions = select(Hearing.municipality_id, func.count(HearingQuestion.id)).join(
+        HearingQuestion, HearingQuestion.hearing_id == Hearing.id
+    ).where(held).group_by(Hearing.municipality_id)
+    hearings = select(Hearing.municipality_id).where(
+        held, Hearing.status.in_((HearingStatus.ANNOUNCED, HearingStatus.HELD))).distinct()
+    with_hearings = set((await session.scalars(hearings)).all())
+    for figure, query in ((Figure.RSVPS_PER_1000, rsvps), (Figure.QUESTIONS_PER_1000, questions)):
+        counts: dict[int, int] = dict((await session.execute(query)).all())
+        for municipality_id in with_hearings:
+            residents, count = people.get(municipality_id), counts.get(municipality_id, 0)
+            if not residents:
+                continue
+            value = None if _small(count) else 1000 * count / residents
+            found[(window.name, municipality_id, figure)] = FigureValue(value, hidden=_small(count))
+
+
+async def _questions_answered(
+    session: AsyncSession, window: Window, found: Figures, _: dict[int, int]
+) -> None:
+    answered = func.sum(case((HearingQuestion.status == QuestionStatus.CONSIDERED, 1), else_=0))
+    rows = await session.execute(
+        select(Hearing.municipality_id, func.count(HearingQuestion.id), answered)
+        .join(HearingQuestion, HearingQuestion.hearing_id == Hearing.id)
+        .where(_in(Hearing.starts_at, window), HearingQuestion.status != QuestionStatus.ERASED)
+        .group_by(Hearing.municipality_id))
+    for municipality_id, total, done in rows.all():
+        hidden = _small(int(total))
+        value = None if hidden or not total else 100 * float(done or 0) / total
+        found[(window.name, municipality_id, Figure.QUESTIONS_ANSWERED)] = FigureValue(value, hidden)
+
+
+async def _own_language(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
+    own = func.sum(case((Delivery.language == Contact.language, 1), else_=0))
+    rows = await session.execute(
+        select(Contact.municipality_id, func.count(Delivery.id), own,
+               func.count(distinct(Delivery.contact_id)))
+        .join(Contact, Contact.id == Delivery.contact_id)
+        .where(_in(Delivery.sent_at, window),
+               Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED)))
+        .group_by(Contact.municipality_id))
+    for municipality_id, total, in_own, persons in rows.all():
+        if municipality_id is None or not total:
+            continue
+        hidden = _small(int(persons))
+        value = None if hidden else 100 * float(in_own or 0) / total
+        found[(window.name, municipality_id, Figure.NOTICES_IN_OWN_LANGUAGE)] = FigureValue(value, hidden)
+
+
+async def _response_rates(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
+    """The share of consenting subscribers who answered a survey in the period, overall and per
+    language group; parity is the minority-language group's rate over the others' (at most 100)."""
+    responded = select(SurveyResponse.contact_id).where(
+        _in(SurveyResponse.started_at, window)).distinct().subquery()
+    group = case((Contact.language.in_(MINORITY_LANGUAGES), MINORITY), else_=OTHERS)
+    rows = await session.execute(
+        select(Contact.municipality_id, group, func.count(Contact.id), func.count(responded.c.contact_id))
+        .outerjoin(responded, responded.c.contact_id == Contact.id)
+        .where(Contact.consent_at.is_not(None), Contact.consent_at < window.end,
+               Contact.status != ContactStatus.ERASED, Contact.municipality_id.is_not(None))
+        .group_by(Contact.municipality_id, group))
+    rates: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for municipality_id, grp, size, answered in rows.all():
+        rates[municipality_id][grp] = (int(size), int(answered))
+    for municipality_id, groups in rates.items():
+        size = sum(s for s, _ in groups.values())
+        answered = sum(a for _, a in groups.values())
+        hidden = _small(size) or _small(answered)
+        found[(window.name, municipality_id, Figure.SURVEY_RESPONSE_RATE)] = FigureValue(
+            None if hidden or not size else 100 * answered / size, hidden)
+        if len(groups) < 2:
+            continue  # parity needs both groups
+        shares = {g: (a / s if s else 0.0) for g, (s, a) in groups.items()}
+        hidden = any(_small(s) or _small(a) for s, a in groups.values())
+        value = None if hidden or not shares[OTHERS] else 100 * min(1.0, shares[MINORITY] / shares[OTHERS])
+        found[(window.name, municipality_id, Figure.RESPONSE_RATE_PARITY)] = FigureValue(value, hidden)
+
+
+async def _on_time(session: AsyncSession, window: Window, found: Figures, items: Table) -> None:
+    """Items due in the period (dropped ones aside): the share done by their due date."""
+    c = items.c
+    on_time = func.sum(case((and_(c.status == "done", c.done_on.is_not(None), c.done_on <= c.due_on), 1),
+                            else_=0))
+    rows = await session.execute(
+        select(c.municipality_id, func.count(), cast(on_time, Float))
+        .where(c.due_on >= window.starts_on, c.due_on <= window.ends_on, c.status != "dropped")
+        .group_by(c.municipality_id))
+    for municipality_id, total, done in rows.all():
+        if total:
+            found[(window.name, municipality_id, Figure.ACTION_PLAN_ON_TIME)] = FigureValue(
+                100 * float(done or 0) / total)
