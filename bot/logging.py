@@ -34,3 +34,10 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
+    # Drivers that log statements with their parameters (aiosqlite at DEBUG) would print what citizens
+    # typed; SQLAlchemy's own parameters are hidden by the engine (`hide_parameters`).
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+
+
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine")

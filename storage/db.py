@@ -16,18 +16,24 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+# A failed statement's parameters are citizens' answers, names and questions: never in an error or a log.
+_PRIVATE = {"hide_parameters": True}
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """SQLite gets WAL, foreign keys, a busy timeout and real transactions; PostgreSQL a bounded pool."""
     if is_sqlite(url):
-        return _configure_sqlite(create_async_engine(url, echo=echo, connect_args={"timeout": 30}))
+        return _configure_sqlite(
+            create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **_PRIVATE)
+        )
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_PRIVATE
     )
 
 
 def create_engine_unpooled(url: str) -> AsyncEngine:
     """For short-lived CLI commands and migrations: no connections kept open."""
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(url, poolclass=NullPool, **_PRIVATE)
     return _configure_sqlite(engine) if is_sqlite(url) else engine
 
 
