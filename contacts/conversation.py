@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import LANGUAGE_SELF_NAMES, LANGUAGES
-from channels.message import Choice, Content, Literal, Outgoing, Reply, Text
+from channels.message import N_, Choice, Content, Literal, Outgoing, Reply, Text
 from contacts import options, privacy
 from contacts.registry import municipalities, municipality_by_code
 from contacts.vault import DataVault
@@ -40,6 +40,11 @@ class Step(StrEnum):
 
 
 OTHER_MUNICIPALITY = "other"
+WITHDRAW = "wd:special"
+WITHDRAWN = N_(
+    "Your consent to the sensitive questions is withdrawn, and your answers to them are deleted."
+)
+NOTHING_TO_WITHDRAW = N_("We hold no answers from you to the sensitive questions.")
 
 
 @dataclass
@@ -86,17 +91,13 @@ class Conversation:
             case "profile":
                 return [await self._go(Step.PROFILE_OFFER)]
             case "mydata":
-                text = await privacy.my_data(
-                    self.session, self.vault, self.contact, await self._municipality()
-                )
-                return [Outgoing(parts=(text,))]
+                return [await self.my_data()]
             case "stop":
                 changed = await privacy.stop(self.session, self.contact, self.now)
                 if changed:
                     return [
                         Outgoing.say(
-                            "Done: you will get no more messages from us. "
-                            "Send /start to turn them on again."
+                            "You will get no more messages from us. Send /start to turn them on again."
                         )
                     ]
                 return [Outgoing.say("Messages are already stopped. Send /start to turn them on again.")]
@@ -119,6 +120,7 @@ class Conversation:
             "spc": self._on_special_consent,
             "grp": self._on_group,
             "del": self._on_delete,
+            "wd": self._on_withdraw,
         }.get(namespace)
         if handler is None:
             return await self._stale()
@@ -131,6 +133,19 @@ class Conversation:
         if not self.contact.has_consent:
             return [Outgoing.say("Please finish signing up first: send /start.")]
         return [Outgoing.say("Sorry, I did not understand that."), self._help()]
+
+    async def my_data(self) -> Outgoing:
+        """/mydata: everything stored, and (when sensitive answers are stored) a button to withdraw them."""
+        text = await privacy.my_data(self.session, self.vault, self.contact, await self._municipality())
+        if not await privacy.has_special(self.session, self.contact.id):
+            return Outgoing(parts=(text,))
+        return Outgoing(parts=(text,), choices=(Choice(WITHDRAW, Text("Withdraw consent")),))
+
+    async def withdraw_special(self) -> Reply:
+        """Withdraw consent to the sensitive questions: the sealed answers are deleted at once."""
+        if await privacy.withdraw_special(self.session, self.contact, self.now):
+            return [Outgoing.say(WITHDRAWN)]
+        return [Outgoing.say(NOTHING_TO_WITHDRAW)]
 
     def offered_choices(self) -> list[str]:
         """The choice data of the last question asked, in order (SMS maps "2" to the second)."""
@@ -326,6 +341,9 @@ class Conversation:
         )
         self.erased = True
         return reply
+
+    async def _on_withdraw(self, _: str) -> Reply:
+        return await self.withdraw_special()
 
     async def _finish_profile(self) -> Reply:
         onboarding = bool(self.contact.dialog_data.get("onboarding"))

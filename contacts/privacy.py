@@ -10,11 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel import Locale
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.i18n import LANGUAGE_SELF_NAMES, LANGUAGES
 from channels.message import N_, Content, Joined, Literal, Renderable, Text
-from contacts import options
+from contacts import options, records
+from contacts.reference import reference_code
 from contacts.registry import audit, forget_opt_out, remember_opt_out
 from contacts.vault import DataVault
 from storage.base import utcnow
@@ -105,6 +108,7 @@ async def erase(
         await remember_opt_out(session, vault, identity.channel, identity.address, "erased")
     await session.execute(delete(ChannelIdentity).where(ChannelIdentity.contact_id == contact.id))
     await session.execute(delete(SpecialProfile).where(SpecialProfile.contact_id == contact.id))
+    await records.forget_free_text(session, contact.id)
     await forget(session, contact.id)
     contact.identities.clear()
     contact.status = ContactStatus.ERASED
@@ -141,22 +145,49 @@ async def special_groups(session: AsyncSession, vault: DataVault, contact_id: in
     return {str(k): str(v) for k, v in groups.items()}
 
 
-async def withdraw_special(session: AsyncSession, contact: Contact, now: datetime | None = None) -> None:
-    await session.execute(delete(SpecialProfile).where(SpecialProfile.contact_id == contact.id))
-    await audit(session, f"contact:{contact.id}", "contact.special_data_withdrawn", f"contact:{contact.id}",
-                now=now)
+async def withdraw_special(session: AsyncSession, contact: Contact, now: datetime | None = None) -> bool:
+    """Withdraw the second consent: the sealed answers are deleted at once. False when none were stored."""
+    row = await session.get(SpecialProfile, contact.id)
+    if row is None:
+        return False
+    await session.delete(row)
+    await session.flush()
+    await audit(
+        session, f"contact:{contact.id}", "contact.special_data_withdrawn", f"contact:{contact.id}",
+        municipality_id=contact.municipality_id, now=now,
+    )
+    return True
+
+
+async def has_special(session: AsyncSession, contact_id: int) -> bool:
+    return await session.get(SpecialProfile, contact_id) is not None
+
+
+def language_name(code: str) -> Content:
+    """A language's name in the reader's language ("აზერბაიჯანული", "Azerbaijani"), never its code."""
+    names = {reader: Locale(reader).languages.get(code, code) for reader in LANGUAGES}
+    names[code] = LANGUAGE_SELF_NAMES.get(code, names.get(code, code))
+    return Content({reader: name[:1].upper() + name[1:] for reader, name in names.items()}, fallback="en")
+
+
+def _address_line(identity: ChannelIdentity) -> Renderable:
+    address = Literal(identity.address)
+    line = (
+        Text.of("Telegram account: {address}", address=address)
+        if identity.channel == Channel.TELEGRAM
+        else Text.of("Phone number: {address}", address=address)
+    )
+    if identity.status != "active":
+        return Joined([line, Text("unreachable")], sep=" – ")
+    return line
 
 
 async def my_data(
     session: AsyncSession, vault: DataVault, contact: Contact, municipality: Municipality | None
-) -> Text:
+) -> Renderable:
     """Everything stored about the person, readable, in their language (the right of access)."""
     dash = Literal("—")
     groups = await special_groups(session, vault, contact.id)
-    identities = "\n".join(
-        f"  {identity.channel}: {identity.address}" + (" (!)" if identity.status != "active" else "")
-        for identity in contact.identities
-    )
     topic_labels: Renderable = (
         Joined([Text(options.TOPICS[t]) for t in contact.topics if t in options.TOPICS]) if contact.topics
         else dash
@@ -166,30 +197,53 @@ async def my_data(
                 for g, a in groups.items() if g in options.GROUPS], sep="\n")
         if groups else Text("not given")
     )
-    await audit(session, f"contact:{contact.id}", "contact.data_access", f"contact:{contact.id}")
-    return Text.of(
-        "Here is everything we store about you.\n"
-        "Addresses:\n{identities}\n"
-        "Language: {language}\n"
-        "Municipality: {municipality}\n"
-        "Status: {status}\n"
-        "Consent: {consent_at} (privacy notice version {consent_version})\n"
-        "Topics: {topics}\n"
-        "Age: {age}\n"
-        "Gender: {gender}\n"
-        "Sensitive answers (stored encrypted):\n{groups}\n"
-        "Your survey answers are kept without your name for statistics, even after /delete.",
-        identities=Literal(identities or "—"),
-        language=Literal(contact.language),
-        municipality=Content(municipality.names, fallback="en") if municipality else Text("other"),
-        status=Text(STATUS_LABELS.get(contact.status, contact.status)),
-        consent_at=contact.consent_at or dash,
-        consent_version=contact.consent_version or dash,
-        topics=topic_labels,
-        age=_label(options.AGE_BANDS, contact.age_band) or dash,
-        gender=_label(options.GENDERS, contact.gender) or dash,
-        groups=group_lines,
+    await audit(session, f"contact:{contact.id}", "contact.data_access", f"contact:{contact.id}",
+                municipality_id=contact.municipality_id)
+    consent: Renderable = (
+        Text.of("{date}, privacy notice version {version}", date=contact.consent_at,
+                version=contact.consent_version or "—")
+        if contact.consent_at else Text("not given")
     )
+    sections: list[Renderable] = [
+        Text.of("Here is everything we store about you. Your reference code: {code}",
+                code=reference_code(vault, contact.id)),
+        Joined([_address_line(i) for i in contact.identities] or [dash], sep="\n"),
+        Text.of(
+            "Language: {language}\n"
+            "Municipality: {municipality}\n"
+            "Status: {status}\n"
+            "Consent: {consent}\n"
+            "Topics: {topics}\n"
+            "Age: {age}\n"
+            "Gender: {gender}\n"
+            "Sensitive answers (stored encrypted):\n{groups}",
+            language=language_name(contact.language),
+            municipality=Content(municipality.names, fallback="en") if municipality else Text("other"),
+            status=Text(STATUS_LABELS.get(contact.status, contact.status)),
+            consent=consent,
+            topics=topic_labels,
+            age=_label(options.AGE_BANDS, contact.age_band) or Text("not given"),
+            gender=_label(options.GENDERS, contact.gender) or Text("not given"),
+            groups=group_lines,
+        ),
+    ]
+    if surveys := await records.survey_answers(session, contact.id):
+        sections.append(Joined([Text("Your survey answers:"), *surveys], sep="\n"))
+    if hearings := await records.hearing_replies(session, contact.id):
+        sections.append(Joined([Text("Public hearings:"), *hearings], sep="\n"))
+    if follow_ups := await records.action_plan_follow_ups(session, contact.id):
+        sections.append(Text.of("Action-plan items you follow: {n}", n=follow_ups))
+    sent = await records.messages_sent(session, contact.id)
+    sections.append(Text.of("Messages we have sent you: {n}", n=sent))
+    sections.append(Text(KEPT_AFTER_ERASURE))
+    return Joined(sections, sep="\n\n")
+
+
+KEPT_AFTER_ERASURE = N_(
+    "If you delete your data, we keep without your name or address: your chosen answers to surveys "
+    "(free-text answers are deleted), how many people replied to a hearing, and a coded form of your "
+    "address so that your STOP is still respected."
+)
 
 
 def _label(labels: Mapping[str, str], code: str | None) -> Text | None:

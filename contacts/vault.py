@@ -21,6 +21,7 @@ class DataVault:
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
         self._hash_key = hashlib.sha256(b"civicbot-optout:" + key).digest()
+        self._reference_key = hashlib.sha256(b"civicbot-reference:" + key).digest()
 
     @classmethod
     def from_key_or_file(cls, key: str | None, state_dir: Path) -> DataVault:
@@ -48,3 +49,7 @@ class DataVault:
 
     def address_hash(self, channel: str, address: str) -> str:
         return hmac.new(self._hash_key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
+
+    def reference_digest(self, contact_id: int) -> bytes:
+        """A keyed digest of a person's row id: their reference code, unguessable without the key."""
+        return hmac.new(self._reference_key, f"contact:{contact_id}".encode(), hashlib.sha256).digest()

@@ -31,7 +31,7 @@ SETTINGS_COMMANDS = (
     "help",
 )
 OPEN_BEFORE_SIGNUP = ("language", "privacy", "help")
-NAMESPACES = ("lang", "mun", "cons", "top", "topd", "prof", "age", "gen", "spc", "grp", "del")
+NAMESPACES = ("lang", "mun", "cons", "top", "topd", "prof", "age", "gen", "spc", "grp", "del", "wd")
 
 
 async def _conversation(
