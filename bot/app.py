@@ -25,6 +25,7 @@ from channels.dispatcher import run_delivery
 from channels.telegram.client import create_bot
 from contacts.privacy import PrivacyPolicy
 from contacts.vault import DataVault
+from handlers.body_limit import BodySizeLimit
 from handlers.context import AppContext
 from handlers.sms.webhook import router as sms_webhook_router
 from handlers.telegram import routers as telegram_routers
@@ -203,6 +204,7 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
             await running.stop()
 
     app = FastAPI(title="civicbot", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(BodySizeLimit)  # before any route reads a byte
     app.include_router(telegram_webhook_router)
     app.include_router(sms_webhook_router)
     mount_web(app, service)

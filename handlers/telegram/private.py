@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
-PRIVATE_ONLY = N_("To keep your data private, I only talk in a private chat. Please write to me there: {link}")
+PRIVATE_ONLY = N_(
+    "To keep your data private, I only talk in a private chat. Please write to me there: {link}"
+)
 PRIVATE_ONLY_SHORT = N_("To keep your data private, I only talk in a private chat with you.")
 
 
@@ -39,8 +41,11 @@ class PrivateChatsOnly(BaseMiddleware):
         if chat is None or chat.type == ChatType.PRIVATE:
             return await handler(event, data)
         assert isinstance(event, Update)
-        log.info("update %s from a %s chat ignored: the bot works in private chats only",
-                 event.update_id, chat.type)
+        log.info(
+            "update %s from a %s chat ignored: the bot works in private chats only",
+            event.update_id,
+            chat.type,
+        )
         user: User | None = data.get("event_from_user")
         lang = negotiate(user.language_code if user else None)
         bot: Bot = data["bot"]

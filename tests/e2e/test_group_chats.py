@@ -47,7 +47,8 @@ async def test_sign_up_in_a_group_stores_nothing_and_points_to_the_private_chat(
     telegram.send_group_text(person.id, GROUP, "/start")
     replies = await telegram.wait_for_messages(GROUP, 1, timeout=15)
     assert replies[0].text == t(
-        "az", "To keep your data private, I only talk in a private chat. Please write to me there: {link}",
+        "az",
+        "To keep your data private, I only talk in a private chat. Please write to me there: {link}",
         link="https://t.me/" + telegram.state.bot["username"],
     )
     telegram.send_group_text(person.id, GROUP, "I live in Marneuli, my phone is +995 555 12 34 56")

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import create_engine
-
 from tests.e2e.conftest import TOKEN
 from tests.e2e.service import civicbot_serve, free_port, prepare_database
 from tests.fakes.telegram_api import FakeTelegram
@@ -44,10 +43,14 @@ async def test_webhook_mode_checks_the_secret_and_survives_malformed_updates(
             health = (await client.get("/healthz")).json()
             assert health["telegram"] == "webhook"
             right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-            assert (await client.post("/telegram/webhook", json={"update_id": 1}, headers=right)).status_code == 404
+            assert (
+                await client.post("/telegram/webhook", json={"update_id": 1}, headers=right)
+            ).status_code == 404
             guessed = await client.post("/telegram/webhook/guess", json={"update_id": 1}, headers=right)
             assert guessed.status_code == 404
-            wrong = await client.post(path, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+            wrong = await client.post(
+                path, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            )
             assert wrong.status_code == 401
             missing = await client.post(path, json={"update_id": 1})
             assert missing.status_code == 401
@@ -85,7 +88,9 @@ async def test_webhook_without_a_configured_secret_still_requires_one(
     forged = {
         "update_id": 77,
         "message": {
-            "message_id": 1, "date": 0, "text": "/broadcast",
+            "message_id": 1,
+            "date": 0,
+            "text": "/broadcast",
             "chat": {"id": 9001, "type": "private", "first_name": "Admin"},
             "from": {"id": 9001, "is_bot": False, "first_name": "Admin"},
             "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
@@ -108,7 +113,7 @@ async def test_webhook_without_a_configured_secret_still_requires_one(
     assert "77" not in handled
 
 
-async def test_a_weak_webhook_secret_is_refused_at_start(tmp_path: Path) -> None:
+def test_a_weak_webhook_secret_is_refused_at_start(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -117,7 +122,11 @@ async def test_a_weak_webhook_secret_is_refused_at_start(tmp_path: Path) -> None
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp_path, capture_output=True, timeout=60,
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
         check=False,
     )
     assert done.returncode == 2

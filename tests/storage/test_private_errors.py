@@ -33,7 +33,8 @@ async def test_a_failed_statement_shows_no_parameters(sessions: async_sessionmak
     with pytest.raises((IntegrityError, DBAPIError)) as failure:
         async with sessions() as session, session.begin():
             await session.execute(
-                text("INSERT INTO municipalities (id, code) VALUES (:id, :code)"), {"id": None, "code": ANSWER}
+                text("INSERT INTO municipalities (id, code) VALUES (:id, :code)"),
+                {"id": None, "code": ANSWER},
             )
     assert ANSWER not in str(failure.value)
     assert "hidden due to hide_parameters" in str(failure.value)
