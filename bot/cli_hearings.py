@@ -19,6 +19,7 @@ from channels.message import Content
 from contacts.registry import municipalities, municipality_by_code
 from hearings import officers
 from hearings.definition import HearingDraft
+from storage import safe_yaml
 from storage.models import Municipality
 from storage.models.hearings import Hearing, Rsvp
 
@@ -93,7 +94,10 @@ def create(
     """
     data: dict[str, Any] = {}
     if file is not None:
-        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        try:
+            loaded = safe_yaml.load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise typer.BadParameter(f"not valid YAML: {exc}", param_hint="FILE") from exc
         if not isinstance(loaded, dict):
             raise typer.BadParameter("the file must hold one hearing (a mapping)", param_hint="FILE")
         data.update(loaded)

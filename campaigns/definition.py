@@ -19,6 +19,7 @@ from campaigns.errors import InvalidDefinition
 from campaigns.schedule import TBILISI, StepSchedule, parse_offset
 from channels.i18n import LANGUAGES
 from channels.message import Text
+from storage import safe_yaml
 from storage.models.campaigns import ScheduleKind
 
 MAX_TEXT = 4000  # Telegram allows 4096 characters; leave room for the escaped HTML and buttons
@@ -51,7 +52,7 @@ class CampaignDraft:
     @classmethod
     def from_yaml(cls, source: str) -> CampaignDraft:
         try:
-            data = yaml.safe_load(source)
+            data = safe_yaml.load(source)
         except yaml.YAMLError as exc:
             raise InvalidDefinition(Text.of("The file is not valid YAML: {error}", error=str(exc))) from exc
         if not isinstance(data, dict):

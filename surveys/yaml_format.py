@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from channels.message import Content
+from storage import safe_yaml
 from surveys.definition import (
     Option,
     Problem,
@@ -115,7 +116,7 @@ def load_survey_yaml(source: str | os.PathLike[str]) -> Survey:
     """
     text = Path(source).read_text(encoding="utf-8") if isinstance(source, os.PathLike) else source
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
