@@ -31,6 +31,9 @@ def _register_subcommands() -> None:
     app.add_typer(cli_hearings.app, name="hearing")
     app.add_typer(cli_campaigns.audience_app, name="audience")
     app.add_typer(cli_campaigns.campaign_app, name="campaign")
+    from bot import cli_console
+
+    cli_console.register(cli_campaigns.staff_app)  # staff password (web console)
     app.add_typer(cli_campaigns.staff_app, name="staff")
 
 

@@ -7,6 +7,7 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     from handlers.telegram import admin, errors, fallback, hearings, membership, onboarding, surveys
+    from handlers.telegram import console  # staff: sign-in links to the web console
 
     return [
         errors.router,
@@ -16,5 +17,6 @@ def routers() -> list[Router]:
         hearings.router,
         surveys.router,
         admin.router,
+        console.router,
         fallback.router,
     ]

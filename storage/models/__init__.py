@@ -3,6 +3,7 @@
 import storage.models.actionplans  # action plans, items, status changes, links to input
 import storage.models.benchmarking  # periods, self-assessments, residents
 import storage.models.campaigns
+import storage.models.console  # staff console: passwords, sign-in links, sessions
 import storage.models.deliveries  # the outbox; import names from the module
 import storage.models.hearings  # public hearings; import names from the module
 import storage.models.surveys  # noqa: F401  (the lines above register their tables too)

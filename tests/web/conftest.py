@@ -76,7 +76,7 @@ def run_async(work: Callable[[], Awaitable[T]]) -> T:
         return pool.submit(asyncio.run, _main()).result()
 
 
-def start_server(workdir: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> WebServer:
+def start_server(workdir: Path, env: dict[str, str] | None = None, timeout: float = 90.0) -> WebServer:
     """Migrate and seed a fresh SQLite database, start `civicbot serve`, wait until /healthz answers."""
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite+aiosqlite:///{workdir / 'civicbot.sqlite3'}"

@@ -4,4 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(include_in_schema=False)  # each module router carries the /console prefix
+
+
+def _include() -> None:
+    from web.console import overview, signin
+
+    router.include_router(signin.router)
+    router.include_router(overview.router)
+
+
+_include()

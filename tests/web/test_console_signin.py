@@ -1,0 +1,104 @@
+"""Signing in to the console in a real browser: by password, by the bot's one-time link, refusals audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns import staff
+from storage.models import AuditEntry
+from storage.models.campaigns import Role
+from tests.web.conftest import WebServer, assert_accessible
+from web.console import access
+
+pytestmark = pytest.mark.slow
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def people(web_server: WebServer) -> None:
+    async def _setup(session: AsyncSession) -> None:
+        nino = await staff.grant(session, Role.COORDINATOR, name="nino", telegram_id=1001)
+        await access.set_password(session, nino, PASSWORD, actor="test")
+        levan = await staff.grant(session, Role.OFFICER, name="levan", municipality_code="marneuli")
+        await access.set_password(session, levan, PASSWORD, actor="test")
+
+    web_server.db(_setup)
+
+
+def sign_in(page: Any, name: str, password: str = PASSWORD) -> None:
+    page.goto("/console/signin?lang=en")
+    page.get_by_label("Name or Telegram user id").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def audit_actions(web_server: WebServer, action: str) -> list[AuditEntry]:
+    async def _read(session: AsyncSession) -> list[AuditEntry]:
+        return list((await session.scalars(select(AuditEntry).where(AuditEntry.action == action))).all())
+
+    return web_server.db(_read)
+
+
+def test_sign_in_by_password_shows_the_municipalities(page: Any, web_server: WebServer) -> None:
+    page.goto("/console")
+    assert "/console/signin" in page.url
+    assert_accessible(page)
+    sign_in(page, "nino")
+    page.get_by_role("heading", name="Municipalities").wait_for()
+    assert_accessible(page)
+    page.get_by_role("link", name="Marneuli").click()
+    page.get_by_role("heading", name="Campaigns in flight").wait_for()
+    assert_accessible(page)
+    assert any(
+        e.actor == "nino" and e.details["method"] == "password"
+        for e in audit_actions(web_server, "console.signed_in")
+    )
+
+
+def test_wrong_password_is_refused_and_audited(page: Any, web_server: WebServer) -> None:
+    sign_in(page, "nino", "not the password")
+    page.get_by_role("alert").wait_for()
+    assert "wrong" in page.get_by_role("alert").inner_text()
+    assert "/console/signin" in page.url
+    assert audit_actions(web_server, "console.sign_in_failed")
+
+
+def test_sign_in_link_works_once(page: Any, web_server: WebServer) -> None:
+    async def _issue(session: AsyncSession) -> str:
+        member = await staff.by_ref(session, "nino")
+        return await access.issue_link(session, member)
+
+    token = web_server.db(_issue)
+    page.goto(f"/console/signin/link?token={token}&lang=en")
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Municipalities").wait_for()
+    page.context.clear_cookies()
+    page.goto(f"/console/signin/link?token={token}&lang=en")
+    page.get_by_role("button", name="Sign in").click()
+    assert "not valid" in page.get_by_role("alert").inner_text()
+
+
+def test_officer_is_refused_another_municipality(page: Any, web_server: WebServer) -> None:
+    sign_in(page, "levan")
+    page.get_by_role("heading", name="Campaigns in flight").wait_for()
+    assert page.url.endswith("/console/m/marneuli")
+    response = page.goto("/console/m/batumi")
+    assert response.status == 403
+    assert_accessible(page)
+    denied = audit_actions(web_server, "console.scope_denied")
+    assert any(e.actor == "levan" and e.subject == "municipality:batumi" for e in denied)
+
+
+def test_a_post_without_the_csrf_token_is_refused(page: Any, web_server: WebServer) -> None:
+    sign_in(page, "nino")
+    page.get_by_role("heading", name="Municipalities").wait_for()
+    response = page.request.post("/console/signout", form={"csrf": "forged"})
+    assert response.status == 403
+    page.goto("/console")
+    page.get_by_role("heading", name="Municipalities").wait_for()  # still signed in
+    assert audit_actions(web_server, "console.csrf_refused")
