@@ -28,6 +28,7 @@ import io
 import math
 import os
 import re
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -158,6 +159,7 @@ def load_survey_xlsform(
         code = code or os.path.splitext(os.path.basename(source))[0]
     else:
         data = source.read()
+    _refuse_zip_bombs(data)
     try:
         sheets = _read_sheets(data)
     except Exception as error:  # openpyxl raises zipfile, KeyError or XML errors for a non-workbook
@@ -165,6 +167,28 @@ def load_survey_xlsform(
     survey = _Importer(sheets).build(code, title)
     _conformance_gate(data)
     return survey
+
+
+# A real XLSForm unpacks to well under a megabyte; text XML compresses about 10:1.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+
+
+def _refuse_zip_bombs(data: bytes) -> None:
+    """Read the zip directory (not the contents) and refuse a workbook that would unpack to a bomb."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise XLSFormError([CellProblem("", None, None, None, f"not an .xlsx workbook: {error}")]) from error
+    unpacked = sum(entry.file_size for entry in entries)
+    packed = max(sum(entry.compress_size for entry in entries), 1)
+    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
+        message = (
+            f"not a survey workbook: it would unpack to {unpacked // (1024 * 1024)} MB "
+            f"({unpacked / packed:.0f} times its size); save the form again from a spreadsheet program"
+        )
+        raise XLSFormError([CellProblem("", None, None, None, message)])
 
 
 def _conformance_gate(data: bytes) -> None:
