@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from surveys.xlsform import XLSFormError, load_xlsform
+from surveys.xlsform import XLSFormError, load_survey_xlsform
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -22,15 +22,15 @@ def test_a_zip_bomb_is_refused_without_unpacking() -> None:
     bomb = _zip({"[Content_Types].xml": b"<x/>", "xl/worksheets/sheet1.xml": b" " * (60 * 1024 * 1024)})
     assert len(bomb) < 200 * 1024
     with pytest.raises(XLSFormError, match="would unpack to 60 MB"):
-        load_xlsform(bomb)
+        load_survey_xlsform(bomb)
 
 
 def test_a_highly_compressed_small_file_is_refused_too() -> None:
     dense = _zip({"xl/sharedStrings.xml": b"a" * (5 * 1024 * 1024)})
     with pytest.raises(XLSFormError, match="times its size"):
-        load_xlsform(dense)
+        load_survey_xlsform(dense)
 
 
 def test_not_a_zip_at_all_says_so() -> None:
     with pytest.raises(XLSFormError, match="not an .xlsx workbook"):
-        load_xlsform(b"name,label\nq1,Question\n")
+        load_survey_xlsform(b"name,label\nq1,Question\n")
