@@ -103,6 +103,11 @@ async def claim(
     return claimed
 
 
+# The one message an erased person still gets: the confirmation that staff erased their data on request
+# (`contacts.privacy.erase_on_request`); its address is scrubbed once sent (`contacts.retention`).
+FAREWELL_PREFIX = "farewell:"
+
+
 class Verdict(StrEnum):
     SEND = "send"
     GONE = "gone"  # no longer this worker's (cancelled, or claimed again after our lease ran out)
@@ -148,7 +153,11 @@ async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, t
             verdicts[row.id] = (Verdict.GONE, None)
             continue
         _, _, address, key, person, person_latin, place_latin, identity = fact
-        verdicts[row.id] = _judge(address, person, identity, reply=is_reply(key))
+        verdicts[row.id] = (
+            (Verdict.SEND, None)
+            if key.startswith(FAREWELL_PREFIX) and person == ContactStatus.ERASED and address
+            else _judge(address, person, identity, reply=is_reply(key))
+        )
         row.sms_latin = bool(person_latin if person_latin is not None else place_latin)
     return verdicts
 

@@ -14,15 +14,25 @@ from babel import Locale
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.claims import FAREWELL_PREFIX
 from channels.i18n import LANGUAGE_SELF_NAMES, LANGUAGES
-from channels.message import N_, Content, Joined, Literal, Renderable, Text
+from channels.message import N_, Content, Joined, Literal, Outgoing, Renderable, Text
+from channels.outbox import OutboxItem, enqueue
 from contacts import options, records
 from contacts.reference import reference_code
 from contacts.registry import audit, forget_opt_out, remember_opt_out
 from contacts.vault import DataVault
 from storage.base import utcnow
 from storage.erasure import forget
-from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, Municipality, SpecialProfile
+from storage.models import (
+    Channel,
+    ChannelIdentity,
+    Contact,
+    ContactStatus,
+    IdentityStatus,
+    Municipality,
+    SpecialProfile,
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,36 @@ async def erase(
     await session.flush()
 
 
+async def erase_on_request(
+    session: AsyncSession, vault: DataVault, contact: Contact, *, actor: str, now: datetime | None = None
+) -> bool:
+    """Staff erasure (a request by phone or letter): erase, then queue one confirmation in the person's
+    language to one of their addresses (Telegram first). The person is told even though they did not ask
+    through the bot; the outbox lets this one message through (`FAREWELL_PREFIX`). False: no address."""
+    now = now or utcnow()
+    reachable = sorted(
+        (i for i in contact.identities if i.status == IdentityStatus.ACTIVE),
+        key=lambda i: i.channel != Channel.TELEGRAM,
+    )
+    target = reachable[0] if reachable else None
+    address = (target.chat_id or target.address) if target else None
+    language = contact.language
+    await erase(session, vault, contact, actor=actor, now=now)
+    if target is None or address is None:
+        return False
+    text = ERASED_ON_REQUEST if target.channel == Channel.TELEGRAM else ERASED_ON_REQUEST_SMS
+    farewell = OutboxItem(
+        dedupe_key=f"{FAREWELL_PREFIX}{contact.id}", contact_id=contact.id, channel=Channel(target.channel),
+        address=address, language=language, message=Outgoing.say(text),
+    )
+    await enqueue(session, [farewell], now=now)
+    return True
+
+
+ERASED_ON_REQUEST = N_("As you asked, we have deleted your personal data. To come back, send /start.")
+ERASED_ON_REQUEST_SMS = N_("As you asked, we deleted your data. To come back, reply START.")
+
+
 async def save_special(
     session: AsyncSession, vault: DataVault, contact: Contact, groups: dict[str, str],
     policy: PrivacyPolicy, now: datetime,
@@ -177,13 +217,20 @@ def _address_line(identity: ChannelIdentity) -> Renderable:
         if identity.channel == Channel.TELEGRAM
         else Text.of("Phone number: {address}", address=address)
     )
+    if identity.username:
+        line = Joined([line, Literal(f"(@{identity.username})")], sep=" ")
     if identity.status != "active":
         return Joined([line, Text("unreachable")], sep=" – ")
     return line
 
 
 async def my_data(
-    session: AsyncSession, vault: DataVault, contact: Contact, municipality: Municipality | None
+    session: AsyncSession,
+    vault: DataVault,
+    contact: Contact,
+    municipality: Municipality | None,
+    *,
+    actor: str | None = None,
 ) -> Renderable:
     """Everything stored about the person, readable, in their language (the right of access)."""
     dash = Literal("—")
@@ -197,7 +244,7 @@ async def my_data(
                 for g, a in groups.items() if g in options.GROUPS], sep="\n")
         if groups else Text("not given")
     )
-    await audit(session, f"contact:{contact.id}", "contact.data_access", f"contact:{contact.id}",
+    await audit(session, actor or f"contact:{contact.id}", "contact.data_access", f"contact:{contact.id}",
                 municipality_id=contact.municipality_id)
     consent: Renderable = (
         Text.of("{date}, privacy notice version {version}", date=contact.consent_at,

@@ -27,6 +27,31 @@ async def find_identity(session: AsyncSession, channel: Channel, address: str) -
     )
 
 
+def clean_username(username: str | None) -> str | None:
+    """A Telegram username as stored and looked up: lower-case, without the @ (usernames ignore case)."""
+    cleaned = (username or "").strip().lstrip("@").lower()
+    return cleaned[:64] or None
+
+
+async def remember_username(session: AsyncSession, user_id: str, username: str | None) -> None:
+    """Keep the Telegram username of a known person current (staff may be told it on the phone)."""
+    identity = await find_identity(session, Channel.TELEGRAM, user_id)
+    cleaned = clean_username(username)
+    if identity is not None and identity.username != cleaned:
+        identity.username = cleaned
+
+
+async def find_by_username(session: AsyncSession, username: str) -> ChannelIdentity | None:
+    cleaned = clean_username(username)
+    if cleaned is None:
+        return None
+    return await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == Channel.TELEGRAM, ChannelIdentity.username == cleaned
+        )
+    )
+
+
 async def contact_for(
     session: AsyncSession,
     channel: Channel,

@@ -2,7 +2,9 @@
 
 - a profile inactive for 12 months is erased like a /delete (anonymous row and answers stay);
 - a sign-up never finished (no consent) is dropped after 7 days: nothing is kept without consent;
-- provider event ids kept for de-duplication are pruned after 7 days.
+- provider event ids kept for de-duplication are pruned after 7 days;
+- the confirmation of a staff erasure (`privacy.erase_on_request`) loses its address and text once it
+  has gone (or failed): it is the only outbox row that still names an erased person.
 Idempotent, so any number of processes may run it.
 """
 
@@ -11,13 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.claims import FAREWELL_PREFIX
+from channels.outbox import OPEN_STATUSES
 from contacts.privacy import erase
+from contacts.simulated import purge_simulated
 from contacts.vault import DataVault
 from storage.base import utcnow
 from storage.models import Contact, ContactStatus, InboundEvent
+from storage.models.deliveries import Delivery
 
 INACTIVE_AFTER = timedelta(days=365)
 UNFINISHED_SIGNUP_AFTER = timedelta(days=7)
@@ -29,6 +35,7 @@ class PurgeReport:
     erased_inactive: int
     dropped_unfinished: int
     pruned_events: int
+    scrubbed_farewells: int = 0
 
 
 async def purge(
@@ -40,6 +47,7 @@ async def purge(
     batch: int = 500,
 ) -> PurgeReport:
     now = now or utcnow()
+    await purge_simulated(session, now=now)  # the chat simulator's people go whole, a day after last seen
     last_activity = func.coalesce(Contact.last_seen_at, Contact.consent_at, Contact.created_at)
     inactive = (
         await session.scalars(
@@ -70,5 +78,16 @@ async def purge(
     pruned = await session.execute(
         delete(InboundEvent).where(InboundEvent.received_at < now - EVENT_IDS_KEPT)
     )
+    scrubbed = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.dedupe_key.startswith(FAREWELL_PREFIX, autoescape=True),
+            Delivery.status.not_in(OPEN_STATUSES),
+            Delivery.address.is_not(None),
+        )
+        .values(address=None, payload={})
+    )
     await session.flush()
-    return PurgeReport(len(inactive), len(unfinished), pruned.rowcount or 0)  # type: ignore[attr-defined]
+    return PurgeReport(
+        len(inactive), len(unfinished), pruned.rowcount or 0, scrubbed.rowcount or 0  # type: ignore[attr-defined]
+    )

@@ -12,7 +12,7 @@ from channels.i18n import negotiate
 from channels.message import Outgoing
 from channels.telegram.send import Replies, acknowledge
 from contacts.conversation import Conversation
-from contacts.registry import contact_for
+from contacts.registry import contact_for, remember_username
 from handlers.context import AppContext
 from handlers.telegram.filters import Namespace
 from storage.models import Channel, Contact
@@ -47,6 +47,8 @@ async def _conversation(
             language=negotiate(user.language_code),
             chat_id=str(message.chat.id),
         )
+    if message.from_user is not None:
+        await remember_username(session, str(message.from_user.id), message.from_user.username)
     return Conversation(session, app.vault, app.policy, contact, Channel.TELEGRAM)
 
 

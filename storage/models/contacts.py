@@ -75,6 +75,7 @@ class ChannelIdentity(Base):
     channel: Mapped[Channel] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(64))
     chat_id: Mapped[str | None] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(64), index=True)  # Telegram, lower-case, no @
     status: Mapped[IdentityStatus] = mapped_column(String(16), default=IdentityStatus.ACTIVE)
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
