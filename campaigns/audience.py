@@ -188,6 +188,7 @@ async def _reachable(session: AsyncSession, spec: AudienceSpec) -> Select[int, i
         Contact.status == ContactStatus.ACTIVE,
         Contact.consent_at.is_not(None),
         ChannelIdentity.status == IdentityStatus.ACTIVE,
+        Contact.simulated.is_(False),  # people of the web chat simulator are in no audience
     ]
     if ids:
         conditions.append(Contact.municipality_id.in_(list(ids.values())))

@@ -55,6 +55,7 @@ async def reach(
                 .where(
                     Contact.id.in_(select(ids.c[0])), Contact.id > last_id,
                     Contact.status == ContactStatus.ACTIVE, Contact.consent_at.is_not(None),
+                    Contact.simulated.is_(False),  # the chat simulator's people get no notices
                 )
                 .order_by(Contact.id)
                 .limit(batch)

@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contacts.simulated import real_person
 from contacts.vault import DataVault
 from storage.models import Contact, Municipality
 from storage.models.surveys import SurveyAnswer, SurveyRecord, SurveyResponse
@@ -59,7 +60,7 @@ async def export_rows(
             select(SurveyResponse, Municipality.code)
             .outerjoin(Contact, Contact.id == SurveyResponse.contact_id)
             .outerjoin(Municipality, Municipality.id == Contact.municipality_id)
-            .where(SurveyResponse.survey_id == record.id)
+            .where(SurveyResponse.survey_id == record.id, real_person(SurveyResponse.contact_id))
             .order_by(SurveyResponse.id)
         )
     ).all()

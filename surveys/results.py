@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contacts import options
 from contacts.privacy import special_groups
+from contacts.simulated import real_person
 from contacts.vault import DataVault
 from storage.models import Contact, Municipality
 from storage.models.deliveries import Delivery, DeliveryStatus
@@ -138,7 +139,7 @@ async def _respondents(
         )
         .outerjoin(Contact, Contact.id == SurveyResponse.contact_id)
         .outerjoin(Municipality, Municipality.id == Contact.municipality_id)
-        .where(SurveyResponse.survey_id == record.id)
+        .where(SurveyResponse.survey_id == record.id, real_person(SurveyResponse.contact_id))
         .order_by(SurveyResponse.id)
     )
     people = []
@@ -162,7 +163,7 @@ async def _answers(session: AsyncSession, survey_id: int) -> dict[str, dict[int,
     rows = await session.execute(
         select(SurveyAnswer.response_id, SurveyAnswer.question, SurveyAnswer.value, SurveyAnswer.declined)
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(SurveyResponse.survey_id == survey_id)
+        .where(SurveyResponse.survey_id == survey_id, real_person(SurveyResponse.contact_id))
     )
     answers: dict[str, dict[int, Answer]] = defaultdict(dict)
     for response_id, question, value, declined in rows.all():
@@ -298,7 +299,9 @@ async def _invited(session: AsyncSession, record: SurveyRecord) -> tuple[int, st
         if await session.scalar(select(func.count()).select_from(Delivery).where(invitation)):
             reached = Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED))
             people = await session.scalar(
-                select(func.count(func.distinct(Delivery.contact_id))).where(invitation, reached)
+                select(func.count(func.distinct(Delivery.contact_id))).where(
+                    invitation, reached, real_person(Delivery.contact_id)
+                )
             )
             return int(people or 0), "deliveries"
     return await lifecycle.targeted_people(session, record), "targeted"
