@@ -8,20 +8,23 @@ or self-identified group is exported. Columns are `_respondent`, `_status`, `_ch
 Kobo's exports), then one column per question, named by the question. Values are option values
 (multiple choice: space-separated, as XLSForm writes them), numbers, texts; "prefer not to answer" is
 `_declined`; a question not answered (or not asked) is empty. In CSV a text answer that starts with
-= + - @ gets a leading ' so that a spreadsheet shows it instead of running it as a formula; in XLSX
-every text is stored as text.
+= + - @ (or has one right after a , ; or tab, where a spreadsheet of another locale splits cells) gets a
+' there, so that a spreadsheet shows it instead of running it as a formula; in XLSX every text is stored
+as text, and characters XML cannot hold (controls a phone may send) become U+FFFD.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +40,8 @@ META_COLUMNS = (
     "_respondent", "_status", "_channel", "_language", "_municipality", "_started", "_completed",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A formula start after a separator: Excel in a ';' locale starts a new cell there.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([,;\t\r\n])(?=[=+\-@])")
 Cell = str | int | float | None
 
 
@@ -107,6 +112,7 @@ def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
 
 
 def _csv_safe(text: str) -> str:
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", text)
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
@@ -117,10 +123,14 @@ def to_xlsx(header: Sequence[str], rows: Sequence[Sequence[Cell]], *, title: str
     sheet.title = title[:31]
     sheet.append(list(header))
     for row in rows:
-        sheet.append([None if v is None else v for v in row])
+        sheet.append([None if v is None else _xml_safe(v) for v in row])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # a text starting with "=" stays text, never a formula
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _xml_safe(value: str | int | float) -> str | int | float:
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
