@@ -20,7 +20,6 @@ from channels.claims import FAREWELL_PREFIX
 from channels.outbox import OPEN_STATUSES
 from contacts.privacy import erase
 from contacts.simulated import purge_simulated
-from contacts.simulated import purge_simulated
 from contacts.vault import DataVault
 from storage.base import utcnow
 from storage.models import Contact, ContactStatus, InboundEvent
