@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.offers import Shown, record_shown
 from channels.replies import is_reply
 from contacts.registry import set_identity_reachable
 from storage.models.campaigns import Campaign, CampaignStatus
@@ -254,6 +255,10 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: dateti
     ]
     if final:
         await session.execute(_FINAL, final)
+        # Until a status callback says more, the send time is when its choices came in front of them.
+        sent = [o.row for o in outcomes if o.retry_at is None and o.status == DeliveryStatus.SENT]
+        shown = (Shown(r.contact_id, r.channel, r.id, r.payload, r.language) for r in sent)
+        await record_shown(session, shown, at=now)
     if again:
         await session.execute(_RESCHEDULE, again)
     for outcome in outcomes:

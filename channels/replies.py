@@ -9,19 +9,17 @@ so they are bounded here: one "did not understand" per person per window, and a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.message import Outgoing
 from channels.outbox import OutboxItem, enqueue
-from channels.payload import load_outgoing
 from storage.models.contacts import Channel
-from storage.models.deliveries import Delivery, DeliveryStatus
+from storage.models.deliveries import Delivery
 
 REPLY_PREFIX = "reply:"
 
@@ -87,63 +85,14 @@ async def enqueue_replies(
     return await enqueue(session, items, now=now)
 
 
-async def in_flight(session: AsyncSession, *, channel: Channel, address: str) -> bool:
-    """Whether a message to this address is being sent right now (claimed, outcome not yet recorded)."""
-    found = await session.scalar(
-        select(Delivery.id)
-        .where(
-            Delivery.status == DeliveryStatus.SENDING,
-            Delivery.channel == channel.value,
-            Delivery.address == address,
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
-async def recent_choices(
-    session: AsyncSession,
-    *,
-    contact_id: int,
-    channel: Channel,
-    namespaces: Iterable[str],
-    since: datetime,
-    after_last_reply: bool = False,
-    look_back: int = 20,
-) -> list[str]:
-    """The choices of the latest message sent to the person whose choices all belong to `namespaces`.
-
-    How a bare "1" finds its question: a hearing notice's `hr:` RSVP, a poll invitation's `sv:` choice.
-    Only messages that went out count (not one still waiting), newest first among the last `look_back`
-    since `since`. `after_last_reply`: only a message sent after our latest reply to them (which asked
-    the question of the conversation they are in), so the newer question is the one answered.
-    """
-    wanted = frozenset(namespaces)
-    rows = await session.execute(
-        select(Delivery.dedupe_key, Delivery.payload)
-        .where(
+async def last_reply_at(session: AsyncSession, *, contact_id: int, channel: Channel) -> datetime | None:
+    """When our latest reply to the person on `channel` was queued: the conversation they are in asked
+    its last question then, so only something put in front of them later can be what they answer."""
+    found: datetime | None = await session.scalar(
+        select(func.max(Delivery.created_at)).where(
             Delivery.contact_id == contact_id,
             Delivery.channel == channel.value,
-            Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED)),
-            Delivery.created_at >= since,
+            Delivery.dedupe_key.startswith(REPLY_PREFIX, autoescape=True),
         )
-        .order_by(Delivery.id.desc())
-        .limit(look_back)
     )
-    for key, payload in rows:
-        data = _choice_data(payload)
-        if data and all(item.partition(":")[0] in wanted for item in data):
-            return data
-        if after_last_reply and is_reply(key):
-            return []
-    return []
-
-
-def _choice_data(payload: Mapping[str, Any] | None) -> list[str]:
-    if not payload or not payload.get("choices"):
-        return []
-    try:
-        message = load_outgoing(payload)
-    except (KeyError, ValueError, TypeError, IndexError):
-        return []
-    return [choice.data for choice in message.choices]
+    return found

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.offers import record_receipt
 from channels.outbox import mark_by_provider_id
 from channels.sms.sender import SMS_UNSUBSCRIBED, UNSUBSCRIBED_CODE
 from contacts.registry import set_identity_reachable
+from storage.base import utcnow
 from storage.models.contacts import Channel
 from storage.models.deliveries import Delivery, DeliveryStatus
 
@@ -74,18 +77,28 @@ async def mark_unreachable(session: AsyncSession, receipt: Receipt) -> bool:
     return await set_identity_reachable(session, Channel.SMS, receipt.to, False, reason) is not None
 
 
-async def apply(session: AsyncSession, receipt: Receipt) -> bool:
+async def apply(session: AsyncSession, receipt: Receipt, *, now: datetime | None = None) -> bool:
     """Move the message's outbox row; False when no row has this SID (yet).
 
     The row is looked up before it is updated: a worker may be committing the SID right now, and an
-    update that missed it must not be reported as applied.
+    update that missed it must not be reported as applied. A receipt that moved the row also moves the
+    question in front of the person (`channels.offers`): "delivered" makes this message the latest.
     """
-    known = await session.scalar(
-        select(Delivery.id).where(
-            Delivery.provider_message_id == receipt.sid, Delivery.channel == Channel.SMS.value
-        ).limit(1)
-    )
-    if known is None:
+    now = now or utcnow()
+    found = (
+        await session.execute(
+            select(Delivery.id, Delivery.status)
+            .where(Delivery.provider_message_id == receipt.sid, Delivery.channel == Channel.SMS.value)
+            .limit(1)
+        )
+    ).first()
+    if found is None:
         return False
-    await mark_by_provider_id(session, receipt.sid, receipt.status, receipt.error, channel=Channel.SMS)
+    delivery_id, before = found
+    await mark_by_provider_id(
+        session, receipt.sid, receipt.status, receipt.error, channel=Channel.SMS, now=now
+    )
+    after = await session.scalar(select(Delivery.status).where(Delivery.id == delivery_id))
+    if after is not None:
+        await record_receipt(session, delivery_id, DeliveryStatus(before), DeliveryStatus(after), at=now)
     return True

@@ -9,8 +9,9 @@ the hearings service or the privacy services, and hands back their replies in SM
 * When Twilio already answered a keyword itself (Advanced Opt-Out adds `OptOutType`), we act on it but do
   not answer it a second time.
 * A number we refused, erased or saw STOP from (opt-out hash) gets no answer at all until it sends START.
-* A bare number answers the open conversation (dialog state), else the latest hearing notice or poll
-  invitation we sent. Anything else gets one short "did not understand" (bounded by `channels.replies`).
+* A bare number (or an option's word) answers the open conversation (dialog state), else the choices
+  that reached the person last (`channels.offers`: a hearing notice or a poll invitation). Anything
+  else gets one short "did not understand" (bounded by `channels.replies`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import negotiate
 from channels.message import Outgoing, Reply
-from channels.replies import recent_choices
+from channels.offers import question_for
+from channels.replies import last_reply_at
 from channels.sms.render import pick_choice, pick_choices
 from channels.sms.sender import SMS_UNSUBSCRIBED
 from contacts import privacy
@@ -67,7 +69,6 @@ class SmsAnswer:
     language: str
     replies: list[Outgoing] = field(default_factory=list)
     understood: bool = True
-    by_latest_message: bool = False  # the answer went to the latest notice/invitation sent to them
 
 
 @dataclass
@@ -168,9 +169,7 @@ class SmsConversation:
         entry = await self._entry(contact, sms.body, keyword, newer_than_dialog=current is not None)
         if entry is not None:
             kind, data = entry
-            answer = await self._adapted(contact, await dialogs.of_kind(kind).choose(data))
-            answer.by_latest_message = True
-            return answer
+            return await self._adapted(contact, await dialogs.of_kind(kind).choose(data))
         if current is None:
             return self._say(contact, [texts.say(texts.NOT_UNDERSTOOD)], understood=False)
         if current[0] is DialogKind.SIGNUP:
@@ -180,15 +179,21 @@ class SmsConversation:
     async def _entry(
         self, contact: Contact, body: str, keyword: Keyword | None, *, newer_than_dialog: bool
     ) -> tuple[DialogKind, str] | None:
-        """The hearing notice or poll invitation a number (or yes/no) answers. In a conversation, only
-        one sent after our last reply counts: it is then the last question the person was asked."""
+        """The hearing notice or poll invitation a number, its word (or yes/no) answers: the choices in
+        front of the person (`channels.offers`). In a conversation, only choices put there after our
+        last reply count: they are then the last question the person was asked."""
         if not contact.has_consent:
             return None
-        offered = await recent_choices(
-            self.session, contact_id=contact.id, channel=Channel.SMS, namespaces=ENTRY_NAMESPACES,
-            since=self.now - ENTRY_CHOICES_FOR, after_last_reply=newer_than_dialog,
+        question = await question_for(
+            self.session, contact_id=contact.id, channel=Channel.SMS, since=self.now - ENTRY_CHOICES_FOR
         )
-        data = pick_choice(body, offered) or reading.yes_no(keyword, offered)
+        if question is None or not question.within(ENTRY_NAMESPACES):
+            return None
+        if newer_than_dialog:
+            replied = await last_reply_at(self.session, contact_id=contact.id, channel=Channel.SMS)
+            if replied is not None and replied > question.offered_at:
+                return None
+        data = question.pick(body) or reading.yes_no(keyword, question.data)
         kind = kind_of_entry(data) if data else None
         return (kind, data) if kind is not None and data is not None else None
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from channels.replies import enqueue_replies, in_flight
+from channels.replies import enqueue_replies
 from channels.sms import receipts
 from channels.sms.receipts import Receipt
 from channels.sms.render import render_sms
@@ -42,8 +42,6 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 TWIML_TYPE = "application/xml"
 # Pauses before looking an unknown SID up again: about three seconds in all, well inside Twilio's timeout.
 RECEIPT_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
-# Pauses before reading a reply again that may have overtaken its question (see `_handle`).
-SETTLE_WAITS = (0.1, 0.2, 0.4, 0.8)
 
 
 @dataclass(frozen=True)
@@ -161,46 +159,27 @@ async def incoming_sms(request: Request) -> Response:
     return _twiml([render_sms(reply, answer.language) for reply in inline] if answer else [])
 
 
-class _Overtaken(Exception):
-    """Rolls back an answer that may have overtaken the recording of the message it answers."""
-
-
-async def _handle(
-    context: AppContext, sms: Inbound, *, settle: Sequence[float] = SETTLE_WAITS
-) -> SmsAnswer | None:
+async def _handle(context: AppContext, sms: Inbound) -> SmsAnswer | None:
     """One transaction: the MessageSid recorded, the conversation advanced, its replies queued.
 
-    A person can answer a notice before the worker that sent it has recorded it as sent. So while a
-    message to the person is still being sent, a reply that was not understood, or that answered the
-    latest notice we had recorded (perhaps not the one they just read), is rolled back and read again
-    after each of `settle` seconds; after the last, it is answered as things then stand.
+    A bare number is read against what was in front of the person when it arrived (`channels.offers`),
+    at once: a reply is never held back in case a send is still being recorded.
     """
-    for attempt, wait in enumerate((0.0, *settle)):
-        await asyncio.sleep(wait)
-        now = utcnow()
-        try:
-            async with context.sessions() as session, session.begin():
-                await _lock_number(session, sms.phone)
-                if not await record_event(session, Channel.SMS.value, sms.message_sid):
-                    log.info("incoming SMS %s already handled; skipped", sms.message_sid)
-                    return None
-                # Asked before the answer is read: a send recorded in between is then seen by both.
-                sending = await in_flight(session, channel=Channel.SMS, address=sms.phone)
-                answer = await SmsConversation(session, context.vault, context.policy, now).handle(sms)
-                if answer.contact_id is None:
-                    return answer
-                unsure = not answer.understood or answer.by_latest_message
-                if sending and unsure and attempt < len(settle):
-                    raise _Overtaken
-                await enqueue_replies(
-                    session, contact_id=answer.contact_id, channel=Channel.SMS, address=sms.phone,
-                    language=answer.language, event_id=sms.message_sid, replies=answer.replies,
-                    understood=answer.understood, now=now,
-                )
-                return answer
-        except _Overtaken:
-            continue
-    return None
+    now = utcnow()
+    async with context.sessions() as session, session.begin():
+        await _lock_number(session, sms.phone)
+        if not await record_event(session, Channel.SMS.value, sms.message_sid):
+            log.info("incoming SMS %s already handled; skipped", sms.message_sid)
+            return None
+        answer = await SmsConversation(session, context.vault, context.policy, now).handle(sms)
+        if answer.contact_id is None:
+            return answer
+        await enqueue_replies(
+            session, contact_id=answer.contact_id, channel=Channel.SMS, address=sms.phone,
+            language=answer.language, event_id=sms.message_sid, replies=answer.replies,
+            understood=answer.understood, now=now,
+        )
+        return answer
 
 
 async def _lock_number(session: AsyncSession, phone: str) -> None:
@@ -245,7 +224,7 @@ async def record_status(
     for wait in (0.0, *waits):
         await asyncio.sleep(wait)
         async with context.sessions() as session, session.begin():
-            if await receipts.apply(session, receipt):
+            if await receipts.apply(session, receipt, now=utcnow()):
                 return True
     log.info("status %s for an SMS we do not know (%s); dropped", receipt.status, receipt.sid)
     return False

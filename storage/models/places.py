@@ -24,6 +24,10 @@ class Municipality(Base):
     default_language: Mapped[str] = mapped_column(String(8), default="ka")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tbilisi")
     sms_latin: Mapped[bool] = mapped_column(default=False)
+    # Settings an officer may change (`civicbot municipality set`); NULL means "the service's default".
+    privacy_contact: Mapped[str | None] = mapped_column(String(200))
+    quiet_hours: Mapped[str | None] = mapped_column(String(16))  # "22:00-09:00", or "off"
+    sms_sender: Mapped[str | None] = mapped_column(String(32))  # E.164 number or alphanumeric sender id
 
     def name_in(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.code

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels import outbox
 from channels.claims import Verdict, claim, recheck
-from channels.message import Choice, Literal, Outgoing, Text
-from channels.replies import ReplyLimits, enqueue_replies, is_reply, recent_choices
+from channels.message import Outgoing, Text
+from channels.replies import ReplyLimits, enqueue_replies, is_reply, last_reply_at
 from storage.db import unit_of_work
 from storage.models.contacts import Channel, Contact, ContactStatus
-from storage.models.deliveries import Delivery, DeliveryStatus
+from storage.models.deliveries import Delivery
 from tests.channels.recipients import add_people, items_for
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -99,25 +99,14 @@ async def test_replies_reach_people_broadcasts_must_not(
     assert verdicts[row.id][0] is verdict
 
 
-async def test_recent_choices_are_those_of_the_latest_message_sent(sessions: Sessions) -> None:
+async def test_the_last_reply_is_when_we_last_answered_them(sessions: Sessions) -> None:
     (person,) = await add_people(sessions, 1, channel=Channel.SMS)
-    notice = Outgoing(parts=(Literal("Hearing"),), choices=(Choice("hr:1:go", Literal("I will come")),
-                                                            Choice("hr:1:no", Literal("No"))))
-    poll = Outgoing(parts=(Literal("Poll"),), choices=(Choice("sv:3:go", Literal("Take it")),))
-    menu = Outgoing(parts=(Literal("Language"),), choices=(Choice("lang:ka", Literal("ქართული")),))
-    waiting = Outgoing(parts=(Literal("Later"),), choices=(Choice("sv:4:go", Literal("Take it")),))
-
     async with unit_of_work(sessions) as session:
-        for n, message in enumerate((notice, poll, menu, waiting)):
-            item = outbox.OutboxItem(f"t:{n}", person.contact_id, Channel.SMS, person.address, "en", message)
-            await outbox.enqueue(session, [item], now=NOW)
-        await session.execute(
-            update(Delivery).where(Delivery.dedupe_key != "t:3").values(status=DeliveryStatus.SENT)
-        )
-        found = await recent_choices(session, contact_id=person.contact_id, channel=Channel.SMS,
-                                     namespaces=("sv", "hr"), since=NOW - timedelta(days=1))
-        expired = await recent_choices(session, contact_id=person.contact_id, channel=Channel.SMS,
-                                       namespaces=("sv", "hr"), since=NOW + timedelta(days=1))
+        before = await last_reply_at(session, contact_id=person.contact_id, channel=Channel.SMS)
+        await outbox.enqueue(session, items_for([person], channel=Channel.SMS), now=NOW + timedelta(hours=1))
+        await _reply(session, person.contact_id, "SM1", now=NOW)
+        await _reply(session, person.contact_id, "SM2", now=NOW + timedelta(minutes=5))
+        after = await last_reply_at(session, contact_id=person.contact_id, channel=Channel.SMS)
+        elsewhere = await last_reply_at(session, contact_id=person.contact_id, channel=Channel.TELEGRAM)
 
-    assert found == ["sv:3:go"]  # the language menu is not an entry; the waiting one was never seen
-    assert expired == []
+    assert (before, after, elsewhere) == (None, NOW + timedelta(minutes=5), None)  # a broadcast is no reply

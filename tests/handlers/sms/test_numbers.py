@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import time, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from campaigns.firing import SURVEY_BUTTON
 from campaigns.schedule import QuietHours
 from channels import outbox
-from channels.claims import Outcome, claim, record
 from channels.i18n import t
 from channels.message import Choice, Content, Outgoing, Text
 from contacts.registry import find_identity
@@ -19,7 +16,6 @@ from handlers.sms import texts
 from hearings import officers
 from storage.base import utcnow
 from storage.models import Channel, Contact
-from storage.models.deliveries import DeliveryStatus
 from storage.models.hearings import HearingQuestion, HearingRsvp, Rsvp
 from storage.models.surveys import ResponseStatus, SurveyResponse
 from tests.handlers.sms.harness import SmsHarness
@@ -30,19 +26,21 @@ from tests.surveys.people import open_example
 NO_QUIET_HOURS = QuietHours(time(0), time(0))
 
 
-async def announce_hearing(sms: SmsHarness, *, deliver: bool = True) -> int:
+async def announce_hearing(
+    sms: SmsHarness, *, deliver: bool = True, quiet: QuietHours = NO_QUIET_HOURS
+) -> int:
     """A Marneuli hearing in ten days, announced to everyone following hearings (SMS people too)."""
     now = utcnow()
     async with sms.sessions() as session, session.begin():
         by = await coordinator(session)
         hearing = await officers.create(session, draft(starts_at=now + timedelta(days=10)), by, now)
-        await officers.announce(session, hearing.id, by, now, quiet=NO_QUIET_HOURS)
+        await officers.announce(session, hearing.id, by, now, quiet=quiet)
     if deliver:
         await sms.deliver()
     return hearing.id
 
 
-async def invite_to_poll(sms: SmsHarness, phone: str = PHONE) -> int:
+async def invite_to_poll(sms: SmsHarness, phone: str = PHONE, *, deliver: bool = True) -> int:
     """The budget flash poll opened for Marneuli, and an invitation like a campaign step's."""
     now = utcnow()
     async with sms.sessions() as session, session.begin():
@@ -57,7 +55,8 @@ async def invite_to_poll(sms: SmsHarness, phone: str = PHONE) -> int:
         item = outbox.OutboxItem(f"test:poll:{record.id}:{contact.id}", contact.id, Channel.SMS, phone,
                                  contact.language, invitation)
         await outbox.enqueue(session, [item], now=now)
-    await sms.deliver()
+    if deliver:
+        await sms.deliver()
     return record.id
 
 
@@ -163,31 +162,3 @@ async def test_a_notice_newer_than_the_open_question_is_the_one_answered(sms: Sm
     await sms.text(PHONE, "1")
 
     assert await rsvps(sms) == [(Rsvp.GOING, "sms")]
-
-
-@pytest.mark.parametrize("older_poll", [False, True], ids=["nothing-before", "a-poll-before"])
-async def test_an_answer_that_overtakes_the_recording_of_its_notice_waits_for_it(
-    sms: SmsHarness, older_poll: bool
-) -> None:
-    """The phone has the notice, but the worker that sent it has not recorded it yet: the "1" is not
-    misunderstood, nor given to an older invitation."""
-    await sign_up(sms)
-    if older_poll:
-        await invite_to_poll(sms)
-    await announce_hearing(sms, deliver=False)
-    async with sms.sessions() as session, session.begin():
-        (row,) = await claim(session, channel=Channel.SMS, limit=10, now=utcnow(),
-                             lease=timedelta(minutes=2), deadline=1e12)
-
-    async def record_soon() -> None:
-        await asyncio.sleep(0.25)
-        async with sms.sessions() as session, session.begin():
-            await record(session, [Outcome(row, DeliveryStatus.SENT, provider_message_id="SMlate")], utcnow())
-
-    recording = asyncio.create_task(record_soon())
-    await sms.text(PHONE, "1")
-    await recording
-
-    assert await rsvps(sms) == [(Rsvp.GOING, "sms")]
-    async with sms.sessions() as session:
-        assert await session.scalar(select(SurveyResponse)) is None
