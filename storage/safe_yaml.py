@@ -24,7 +24,9 @@ class NoAliasLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise ComposerError(
-                None, None, "aliases (*name) are not allowed in civicbot files; write the value out",
+                None,
+                None,
+                "aliases (*name) are not allowed in civicbot files; write the value out",
                 event.start_mark,
             )
         return super().compose_node(parent, index)

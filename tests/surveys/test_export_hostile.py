@@ -11,7 +11,7 @@ from surveys.export import to_csv, to_xlsx
 
 HEADER = ["_respondent", "why"]
 HOSTILE = [
-    "=HYPERLINK(\"http://evil.example\",\"click\")",
+    '=HYPERLINK("http://evil.example","click")',
     "ok;=cmd|' /C calc'!A0",
     "fine,+1+1",
     "tab\t@SUM(A1)",
@@ -26,18 +26,20 @@ def _cells(text: str, delimiter: str) -> list[str]:
 def test_no_cell_starts_a_formula_whichever_separator_the_spreadsheet_uses() -> None:
     text = to_csv(HEADER, [["r1", answer] for answer in HOSTILE])
     for delimiter in (",", ";", "\t"):
-        starts = [cell for cell in _cells(text, delimiter) if cell.lstrip('"').startswith(("=", "+", "-", "@"))]
+        starts = [
+            cell for cell in _cells(text, delimiter) if cell.lstrip('"').startswith(("=", "+", "-", "@"))
+        ]
         assert starts == [], (delimiter, starts)
 
 
 def test_the_answers_stay_readable_in_the_comma_reading() -> None:
     rows = list(csv.reader(io.StringIO(to_csv(HEADER, [["r1", answer] for answer in HOSTILE]))))
     assert [row[1] for row in rows[1:]] == [
-        "\'=HYPERLINK(\"http://evil.example\",\"click\")",
-        "ok;\'=cmd|\' /C calc\'!A0",
-        "fine,\'+1+1",
-        "tab\t\'@SUM(A1)",
-        "\'-2 roads",
+        '\'=HYPERLINK("http://evil.example","click")',
+        "ok;'=cmd|' /C calc'!A0",
+        "fine,'+1+1",
+        "tab\t'@SUM(A1)",
+        "'-2 roads",
     ]
 
 

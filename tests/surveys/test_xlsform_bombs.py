@@ -32,5 +32,5 @@ def test_a_highly_compressed_small_file_is_refused_too() -> None:
 
 
 def test_not_a_zip_at_all_says_so() -> None:
-    with pytest.raises(XLSFormError, match="not an .xlsx workbook"):
+    with pytest.raises(XLSFormError, match=r"not an \.xlsx workbook"):
         load_survey_xlsform(b"name,label\nq1,Question\n")
