@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select, text
@@ -42,6 +43,10 @@ from web.app import mount_web
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+# Backoff while the Bot API is unreachable at start-up (seconds).
+TELEGRAM_RETRY_FIRST = 1.0
+TELEGRAM_RETRY_MAX = 60.0
 
 # A background component: started after the database and channels exist, stopped before they close.
 Component = Callable[["Service"], Coroutine[Any, Any, None]]
@@ -91,7 +96,7 @@ class Service:
         if self.bot is None or self.dispatcher is None:
             log.warning("TELEGRAM_BOT_TOKEN is not set: the Telegram channel is off")
         else:
-            await self._start_telegram()
+            self.tasks.append(asyncio.create_task(self._connect_telegram(), name="telegram-connect"))
         for component in BACKGROUND_COMPONENTS:
             self.tasks.append(asyncio.create_task(component(self), name=component.__name__))
 
@@ -113,6 +118,26 @@ class Service:
                         actor="settings:ADMIN_TELEGRAM_IDS",
                     )
                     log.info("Telegram user %s is a coordinator (ADMIN_TELEGRAM_IDS)", telegram_id)
+
+    async def _connect_telegram(self) -> None:
+        """Connect to Telegram, retrying with backoff while the Bot API cannot be reached.
+
+        Everything else (SMS, delivery, scheduler) runs meanwhile; a refused token stops only Telegram.
+        """
+        delay = TELEGRAM_RETRY_FIRST
+        while not self.stopping.is_set():
+            try:
+                await self._start_telegram()
+                return
+            except TelegramUnauthorizedError:
+                log.error("Telegram refused TELEGRAM_BOT_TOKEN (401): check the token with @BotFather; "
+                          "the Telegram channel stays off until the service is restarted")
+                return
+            except (TelegramNetworkError, TelegramServerError, OSError) as exc:
+                log.warning("Telegram not reachable (%s); retrying in %.0f s", exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), delay)
+            delay = min(delay * 2, TELEGRAM_RETRY_MAX)
 
     async def _start_telegram(self) -> None:
         assert self.bot is not None
