@@ -19,7 +19,7 @@ from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.offers import Shown, record_shown
-from channels.replies import is_reply
+from channels.replies import REPLY_PREFIX, is_reply
 from contacts.registry import set_identity_reachable
 from storage.models.campaigns import Campaign, CampaignStatus
 from storage.models.contacts import Channel, ChannelIdentity, Contact, ContactStatus, IdentityStatus
@@ -42,12 +42,14 @@ class Claimed:
     attempts: int
     lease_deadline: float  # on the worker's monotonic clock, a margin before `lease_until`
     sms_latin: bool = False
+    reply: bool = False  # a direct reply (`channels.replies`): sent before broadcasts
 
 
 async def claim(
     session: AsyncSession, *, channel: Channel, limit: int, now: datetime, lease: timedelta, deadline: float
 ) -> list[Claimed]:
-    """Up to `limit` rows of `channel` whose lease ran out or whose time has come, oldest first."""
+    """Up to `limit` rows of `channel` whose lease ran out or whose time has come: due replies first
+    (someone is waiting for them, even behind a broadcast already due), then the oldest."""
     expired = and_(_T.c.status == DeliveryStatus.SENDING.value, _T.c.lease_until <= now)
     # A paused campaign holds its queued messages where they are; resuming lets them go again.
     paused = select(Campaign.id).where(Campaign.status == CampaignStatus.PAUSED.value)
@@ -56,8 +58,10 @@ async def claim(
         _T.c.not_before <= now,
         or_(_T.c.campaign_id.is_(None), _T.c.campaign_id.not_in(paused)),
     )
+    reply_due = and_(due, _T.c.dedupe_key.startswith(REPLY_PREFIX, autoescape=True))
     claimed: list[Claimed] = []
-    for condition, order in ((expired, _T.c.lease_until), (due, _T.c.not_before)):
+    passes = ((reply_due, _T.c.not_before), (expired, _T.c.lease_until), (due, _T.c.not_before))
+    for condition, order in passes:
         if len(claimed) >= limit:
             break
         chosen = (
@@ -84,6 +88,7 @@ async def claim(
                 _T.c.language,
                 _T.c.payload,
                 _T.c.attempts,
+                _T.c.dedupe_key,
             )
         )
         rows = (await session.execute(stmt)).all()
@@ -97,10 +102,11 @@ async def claim(
                 payload=payload,
                 attempts=attempts,
                 lease_deadline=deadline,
+                reply=is_reply(key),
             )
-            for row_id, person, name, address, language, payload, attempts in rows
+            for row_id, person, name, address, language, payload, attempts, key in rows
         )
-    claimed.sort(key=lambda row: row.id)
+    claimed.sort(key=lambda row: (not row.reply, row.id))
     return claimed
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
+from aiogram import Bot
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +27,7 @@ from channels.ratelimit import ChannelLimit, ChannelPacer, Clock, Sleep
 from channels.settings import DeliverySettings
 from channels.sms.sender import sms_sender_from_settings
 from channels.telegram.client import create_bot
+from channels.telegram.pacing import pace_replies
 from channels.telegram.sender import TelegramSender
 from storage.base import utcnow
 from storage.db import unit_of_work
@@ -140,6 +142,10 @@ class DeliveryWorkers:
             for channel, sender in senders.items()
         ]
 
+    def pacer(self, channel: Channel) -> ChannelPacer | None:
+        """The channel's pacer, to share with whatever else sends on it (the interactive replies)."""
+        return next((lane.pacer for lane in self.lanes if lane.channel == channel), None)
+
     async def run(self, stop_event: asyncio.Event) -> None:
         """Deliver until `stop_event` is set (or this task is cancelled), then stop cleanly: unsent
         claims are given back, sends in flight finish and are recorded."""
@@ -217,7 +223,8 @@ async def run_delivery(service: DeliveryHost) -> None:
     """The service component: deliver the outbox until the service stops.
 
     Uses its own Bot without the retry middleware: the workers pace and retry, and a session that slept
-    on 429 by itself would hide flood control from them.
+    on 429 by itself would hide flood control from them. The service's own Bot (interactive replies)
+    is routed through the Telegram lane's pacer, so replies and the outbox share one budget.
     """
     settings = getattr(service.settings, "delivery", None)
     if not isinstance(settings, DeliverySettings):
@@ -240,7 +247,11 @@ async def run_delivery(service: DeliveryHost) -> None:
         gc.freeze()
         try:
             log.info("delivery workers started for %s", ", ".join(senders))
-            await workers_from_settings(service.sessions, senders, settings).run(service.stopping)
+            workers = workers_from_settings(service.sessions, senders, settings)
+            replies_bot = getattr(service, "bot", None)
+            if isinstance(replies_bot, Bot) and (pacer := workers.pacer(Channel.TELEGRAM)) is not None:
+                pace_replies(replies_bot, pacer)
+            await workers.run(service.stopping)
         finally:
             if bot is not None:
                 await bot.session.close()

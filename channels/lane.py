@@ -3,6 +3,9 @@
 At most `batch_size` claimed rows and `concurrency` sends are held at a time, whatever the size of the
 broadcast. A send's slot is freed only once its outcome is committed, so a crash leaves at most
 `concurrency` messages sent but unrecorded: the only ones a restart can send twice.
+Claims hold about `CLAIM_SECONDS` of sending, so a reply queued behind a broadcast is claimed within
+seconds; replies go out before the broadcast rows already in hand. A flood wait of the whole channel
+gives the rows in hand back to the table until it ends (`channels.ratelimit` explains the pacing).
 """
 
 from __future__ import annotations
@@ -12,17 +15,19 @@ import contextlib
 import heapq
 import itertools
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from channels.claims import Claimed, Outcome, Verdict, claim, recheck
 from channels.delivery import ChannelSender, OutcomeKind, SendOutcome
+from channels.holds import ChannelState, publish
 from channels.payload import load_outgoing
-from channels.ratelimit import ChannelPacer
+from channels.ratelimit import ChannelPacer, Scope
 from storage.db import unit_of_work
 from storage.models.deliveries import DeliveryStatus
 
@@ -36,7 +41,19 @@ OUTCOMES = Counter("civicbot_deliveries_total", "Outbox messages finished, by ch
 THROTTLES = Counter("civicbot_delivery_throttled_total", "429 answers, by channel and what they paused",
                     ["channel", "scope"])
 
+PACE = Gauge("civicbot_delivery_pace_per_second",
+             "The limit each channel has learned from 429s (sends go a headroom under it)", ["channel"])
+LIMIT = Gauge("civicbot_delivery_limit_per_second",
+              "The configured limit the pace climbs back to", ["channel"])
+HELD_UNTIL = Gauge("civicbot_delivery_held_until_timestamp_seconds",
+                   "Unix time a provider's flood wait on the whole channel ends; 0 when not held",
+                   ["channel"])
+HELD_CHATS = Gauge("civicbot_delivery_held_recipients",
+                   "Recipients in a flood wait of their own", ["channel"])
+
 DEFER_LIMIT = 5.0  # a recipient paused longer than this: the row goes back to the table, not a heap
+CLAIM_SECONDS = 2.0  # a claim holds about this much sending, so replies queued later wait little
+PUBLISH_EVERY = 10.0  # seconds between writes of an unchanged pace (keeps the row fresh for status)
 
 
 @dataclass(frozen=True)
@@ -58,13 +75,20 @@ class DeliveryLane:
         self.channel = sender.channel
         self.pacer = pacer
         self.check_size = max(workers.concurrency, min(workers.batch_size, int(pacer.limit.rate / 2)))
+        self.claim_size = max(1, min(workers.batch_size, math.ceil(pacer.limit.rate * CLAIM_SECONDS)))
         self._backlog: deque[Claimed] = deque()  # claimed, not re-checked yet
+        self._urgent: deque[Claimed] = deque()  # re-checked replies: before anything else
         self._ready: deque[Claimed] = deque()  # re-checked, to send in order
         self._deferred: list[tuple[float, int, Claimed]] = []  # waiting for their recipient's limiter
         self._seq = itertools.count()
         self._slots = asyncio.Semaphore(workers.concurrency)
         self._inflight: set[asyncio.Task[None]] = set()
         self._claiming: asyncio.Task[list[Claimed]] | None = None
+        self._published: tuple[float, float | None, int] | None = None
+        self._published_at = float("-inf")
+        self._publishing: asyncio.Task[None] | None = None
+        LIMIT.labels(self.channel.value).set(pacer.pace.configured)
+        PACE.labels(self.channel.value).set(pacer.pace.rate)
 
     async def run(self, *, until_idle: bool = False) -> None:
         """Deliver until cancelled, or (`until_idle`) until nothing is due and nothing is in flight."""
@@ -80,7 +104,7 @@ class DeliveryLane:
                         continue
                 except BaseException:
                     if row is not None:  # cancelled while pacing: `_shutdown` gives it back
-                        self._ready.appendleft(row)
+                        (self._urgent if row.reply else self._ready).appendleft(row)
                     self._slots.release()
                     raise
                 self._slots.release()
@@ -91,6 +115,8 @@ class DeliveryLane:
 
     async def _next_row(self, until_idle: bool) -> Claimed | None:
         while True:
+            if self._urgent:
+                return self._urgent.popleft()
             if self._deferred and self._deferred[0][0] <= self.w.clock():
                 return heapq.heappop(self._deferred)[2]
             if self._ready:
@@ -98,10 +124,11 @@ class DeliveryLane:
             if self._backlog:
                 await self._check_chunk()
                 continue
-            room = self.w.batch_size - len(self._deferred)
+            self._maybe_publish()
+            room = min(self.claim_size, self.w.batch_size - len(self._deferred))
             if room > 0 and await self._claim(room):
                 continue
-            if until_idle and not self._deferred:
+            if until_idle and not self._deferred and self.pacer.pace.held_for <= 0:
                 if not self._inflight:
                     return None
                 await asyncio.wait(set(self._inflight))  # their outcomes may make rows due again
@@ -109,6 +136,8 @@ class DeliveryLane:
             wait = self.w.poll_seconds
             if self._deferred:
                 wait = min(wait, max(0.0, self._deferred[0][0] - self.w.clock()))
+            if (held := self.pacer.pace.held_for) > 0:  # claim again right when the flood wait ends
+                wait = min(wait, held + 0.01)
             await self.w.sleep(wait)
 
     async def _claim(self, limit: int) -> int:
@@ -147,7 +176,7 @@ class DeliveryLane:
         for row in chunk:
             verdict, reason = verdicts[row.id]
             if verdict is Verdict.SEND:
-                self._ready.append(row)
+                (self._urgent if row.reply else self._ready).append(row)
             elif verdict is Verdict.CANCEL:
                 self._finish(Outcome(row, DeliveryStatus.CANCELLED, reason))
             elif verdict is Verdict.UNREACHABLE:
@@ -160,11 +189,14 @@ class DeliveryLane:
             self._release(row)
             return False
         address = row.address or ""
-        if (wait := self.pacer.recipient_delay(address)) > 0:
+        if (held := self.pacer.pace.held_for) > DEFER_LIMIT:
+            self._release(row, retry_in=held)
+            return False
+        if (wait := self.pacer.recipient_delay(address, reply=row.reply)) > 0:
             self._defer(row, wait)
             return False
-        if not await self.pacer.acquire(address):
-            self._defer(row, self.pacer.recipient_delay(address))
+        if not await self.pacer.acquire(address, reply=row.reply):
+            self._defer(row, self.pacer.recipient_delay(address, reply=row.reply))
             return False
         task = asyncio.create_task(self._send(row), name=f"deliver-{row.id}")
         self._inflight.add(task)
@@ -204,11 +236,16 @@ class DeliveryLane:
     def _judge(self, row: Claimed, result: SendOutcome) -> Outcome:
         now = self.w.now()
         if result.kind is OutcomeKind.SENT:
+            self.pacer.accepted()
             return Outcome(row, DeliveryStatus.SENT, provider_message_id=result.provider_message_id)
         if result.kind is OutcomeKind.RETRY_AFTER:
             seconds = result.retry_after or 1.0
             scope = self.pacer.throttled(row.address or "", seconds)
             THROTTLES.labels(self.channel.value, scope.value).inc()
+            if scope is Scope.CHANNEL:
+                if (held := self.pacer.pace.held_for) > DEFER_LIMIT:
+                    self._set_aside(held)
+                self._maybe_publish()
             return self._release_outcome(row, seconds, result.error)
         if result.kind is OutcomeKind.UNREACHABLE:
             return Outcome(row, DeliveryStatus.UNREACHABLE, result.error, mark_unreachable=True)
@@ -226,6 +263,48 @@ class DeliveryLane:
     def _release(self, row: Claimed, retry_in: float = 0.0) -> None:
         self._finish(self._release_outcome(row, retry_in))
 
+    def _set_aside(self, retry_in: float) -> None:
+        """A flood wait of the whole channel: every row in hand goes back to the table until it ends."""
+        rows = [*self._backlog, *self._urgent, *self._ready, *(entry[2] for entry in self._deferred)]
+        self._backlog.clear()
+        self._urgent.clear()
+        self._ready.clear()
+        self._deferred.clear()
+        for row in rows:
+            self._release(row, retry_in=retry_in)
+
+    def state(self) -> ChannelState:
+        """What this lane has learned, with a flood wait's end on the wall clock."""
+        pace = self.pacer.pace
+        held = pace.held_for
+        until = self.w.now() + timedelta(seconds=held) if held > 0 else None
+        return ChannelState(self.channel.value, round(pace.rate, 2), pace.configured, until,
+                            self.pacer.held_chats())
+
+    def _maybe_publish(self) -> None:
+        """Update the gauges; write the state for other processes when it changed (or now and then)."""
+        state = self.state()
+        label = self.channel.value
+        PACE.labels(label).set(state.pace)
+        HELD_UNTIL.labels(label).set(state.held_until.timestamp() if state.held_until else 0)
+        HELD_CHATS.labels(label).set(state.held_chats)
+        key = (state.pace, self.pacer.held_until, state.held_chats)
+        since = self.w.clock() - self._published_at
+        held_changed = self._published is None or key[1:] != self._published[1:]
+        moved = since >= PUBLISH_EVERY and key != self._published
+        due = held_changed or moved or since >= 6 * PUBLISH_EVERY
+        if not due or (self._publishing is not None and not self._publishing.done()):
+            return
+        self._published, self._published_at = key, self.w.clock()
+        self._publishing = asyncio.create_task(self._publish(state), name=f"publish-{label}")
+
+    async def _publish(self, state: ChannelState) -> None:
+        try:
+            async with self.w.writing, unit_of_work(self.w.sessions) as session:
+                await publish(session, state, now=self.w.now())
+        except Exception as exc:  # only a report: delivery goes on without it
+            log.warning("could not write the %s lane's pace: %s", self.channel, exc)
+
     def _finish(self, outcome: Outcome) -> None:
         """Record without waiting: nothing was sent, so nothing can be doubled if this is lost."""
         self.w.recorder.submit(outcome).add_done_callback(_log_failure)
@@ -233,11 +312,12 @@ class DeliveryLane:
     async def _shutdown(self) -> None:
         """Give back what was never sent, so another worker need not wait for the lease; let the
         sends in flight finish and record (those are never given back: they may have gone)."""
-        rows = [*self._backlog, *self._ready, *(entry[2] for entry in self._deferred)]
+        rows = [*self._backlog, *self._urgent, *self._ready, *(entry[2] for entry in self._deferred)]
         if self._claiming is not None:
             with contextlib.suppress(Exception):
                 rows.extend(await self._claiming)
         self._backlog.clear()
+        self._urgent.clear()
         self._ready.clear()
         self._deferred.clear()
         for row in rows:
@@ -246,6 +326,9 @@ class DeliveryLane:
             _, late = await asyncio.wait(set(self._inflight), timeout=self.w.shutdown_grace)
             for task in late:
                 task.cancel()
+        if self._publishing is not None:
+            with contextlib.suppress(Exception):
+                await self._publishing
 
 
 def _log_failure(future: asyncio.Future[None]) -> None:

@@ -1,7 +1,8 @@
 """How fast and how persistently the outbox delivers: rates, workers, leases and retries.
 
 Rates are per delivering process. Several replicas share Telegram's one limit per bot, so with N
-replicas set TELEGRAM_RATE_PER_SECOND to the bot's limit divided by N (429s are honoured either way).
+replicas set TELEGRAM_RATE_PER_SECOND to the bot's limit divided by N (each replica also learns a
+lower pace from 429s by itself). Sends are paced DELIVERY_HEADROOM under each limit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ class DeliverySettings(BaseSettings):
 
     telegram_rate_per_second: float = Field(default=30.0, gt=0, description="all chats together")
     telegram_per_chat_per_second: float = Field(default=1.0, gt=0, description="one chat")
+    telegram_reply_burst: int = Field(
+        default=3, ge=1, description="messages of one reply that may go to a chat back to back"
+    )
+    delivery_headroom: float = Field(
+        default=0.03, ge=0, lt=0.5, description="share of each limit left unused, for jitter on the way"
+    )
     telegram_paid_broadcast: bool = Field(
         default=False, description="send with allow_paid_broadcast (billed in Telegram Stars)"
     )
@@ -40,7 +47,12 @@ class DeliverySettings(BaseSettings):
 
     def telegram_limit(self) -> ChannelLimit:
         rate = self.telegram_paid_rate if self.telegram_paid_broadcast else self.telegram_rate_per_second
-        return ChannelLimit(rate=rate, per_recipient=self.telegram_per_chat_per_second)
+        return ChannelLimit(
+            rate=rate,
+            per_recipient=self.telegram_per_chat_per_second,
+            headroom=self.delivery_headroom,
+            reply_burst=self.telegram_reply_burst,
+        )
 
     def concurrency_for(self, rate: float) -> int:
         """Sends in flight: enough to cover a round trip plus its commit (~0.1 s) at `rate`, 8 to 128.
@@ -53,4 +65,4 @@ class DeliverySettings(BaseSettings):
 
     def sms_limit(self) -> ChannelLimit:
         """SMS: the sender's (number's or messaging service's) throughput; no per-recipient limit."""
-        return ChannelLimit(rate=self.sms_messages_per_second)
+        return ChannelLimit(rate=self.sms_messages_per_second, headroom=self.delivery_headroom)

@@ -1,130 +1,291 @@
-"""Token buckets on a clock the test moves: exact pacing, 429 pauses, bounded per-recipient memory."""
+"""The pacer on a virtual clock: never over the limit in any window, AIMD, flood waits, replies first."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from channels.ratelimit import ChannelLimit, ChannelPacer, RecipientLimiter, Scope, TokenBucket
+from channels.ratelimit import ChannelLimit, ChannelPacer, Pace, RecipientLimiter, Scope
 
 
-class FakeClock:
-    """Monotonic seconds that move only when someone sleeps."""
+class VirtualClock:
+    """Time that moves only when every task is waiting: then to the earliest wake-up."""
 
     def __init__(self) -> None:
         self.now = 1000.0
-        self.slept: list[float] = []
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
 
     def __call__(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.now + max(seconds, 0.0), next(self._seq), future))
+        await future
+
+    async def run(self, *coroutines: Awaitable[object]) -> None:
+        """Run the coroutines to the end, advancing time whenever all of them are asleep."""
+        tasks = [asyncio.ensure_future(c) for c in coroutines]
+        while not all(task.done() for task in tasks):
+            for _ in range(20):
+                await asyncio.sleep(0)
+            if self._timers and not all(task.done() for task in tasks):
+                at, _, future = heapq.heappop(self._timers)
+                self.now = max(self.now, at)
+                future.set_result(None)
+        for task in tasks:
+            task.result()
 
 
-@pytest.mark.parametrize(
-    ("rate", "burst", "sends", "elapsed"),
-    [
-        (30.0, 1.0, 31, 30 / 30),  # the first goes at once, then one every 1/30 s
-        (30.0, 3.0, 32, 29 / 30),  # a burst of three, then the steady rate
-        (1000.0, 100.0, 1100, 1000 / 1000),
-        (0.5, 1.0, 3, 4.0),  # slower than one a second
-    ],
-    ids=["telegram free", "with burst", "paid broadcast", "slow SMS sender"],
-)
-async def test_bucket_paces_to_its_rate(rate: float, burst: float, sends: int, elapsed: float) -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(rate, burst, clock=clock, sleep=clock.sleep)
-    start = clock.now
-    for _ in range(sends):
-        await bucket.acquire()
-    assert clock.now - start == pytest.approx(elapsed)
+def most_in_any_window(times: Sequence[float], window: float = 1.0) -> int:
+    """The most sends in any window [t, t + window) (sliding, as a provider counts them)."""
+    ordered = sorted(times)
+    most, start = 0, 0
+    for end, at in enumerate(ordered):
+        while ordered[start] <= at - window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
 
 
-async def test_bucket_never_exceeds_rate_in_any_window() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(30.0, 3.0, clock=clock, sleep=clock.sleep)
+def test_sends_are_spaced_evenly_a_headroom_under_the_limit() -> None:
+    clock = VirtualClock()
+    pace = Pace(30.0, headroom=0.03, clock=clock)
     times = []
     for _ in range(300):
-        await bucket.acquire()
+        clock.now = max(clock.now, pace.reserve())
         times.append(clock.now)
-    for i, start in enumerate(times):
-        in_window = sum(1 for t in times[i:] if t < start + 1.0)
-        assert in_window <= 30 + 3
+    gaps = {round(b - a, 9) for a, b in itertools.pairwise(times)}
+    assert gaps == {round(1 / (30 * 0.97), 9)}
+    assert most_in_any_window(times) == 30
 
 
-async def test_a_pause_holds_the_bucket_for_retry_after() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(30.0, 1.0, clock=clock, sleep=clock.sleep)
-    await bucket.acquire()
-    bucket.pause(7.0)
-    assert bucket.paused_for == pytest.approx(7.0)
-    before = clock.now
-    await bucket.acquire()
-    assert clock.now - before == pytest.approx(7.0)
+@pytest.mark.parametrize("idle", [0.5, 3.0, 60.0], ids=["short pause", "idle spell", "long idle"])
+def test_no_catch_up_burst_after_an_idle_spell(idle: float) -> None:
+    clock = VirtualClock()
+    pace = Pace(30.0, clock=clock)
+    times = []
+    for _ in range(40):
+        clock.now = max(clock.now, pace.reserve())
+        times.append(clock.now)
+    clock.now += idle
+    for _ in range(40):
+        clock.now = max(clock.now, pace.reserve())
+        times.append(clock.now)
+    assert min(b - a for a, b in itertools.pairwise(times)) == pytest.approx(pace.interval)
+    assert most_in_any_window(times) <= 30
 
 
-def test_recipient_limiter_spaces_messages_to_one_address_only() -> None:
-    clock = FakeClock()
-    limiter = RecipientLimiter(1.0, clock=clock)
-    limiter.take("1")
-    assert limiter.delay("1") == pytest.approx(1.0)
-    assert limiter.delay("2") == 0.0
-    clock.now += 0.4
-    assert limiter.delay("1") == pytest.approx(0.6)
+@settings(max_examples=60, deadline=None)
+@given(
+    arrivals=st.lists(st.floats(min_value=0, max_value=20, allow_nan=False), min_size=1, max_size=300),
+    refusals=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=20, allow_nan=False), st.integers(min_value=1, max_value=40)),
+        max_size=10,
+    ),
+    rate=st.sampled_from([1.0, 30.0, 1000.0]),
+)
+def test_no_window_is_ever_over_the_limit(
+    arrivals: list[float], refusals: list[tuple[float, int]], rate: float
+) -> None:
+    """Whenever senders ask, and whatever 429s (short or flood waits) come back, a window holds at most
+    `rate` sends, also with the 429s' holds ending and the pace climbing back."""
+    clock = VirtualClock()
+    pace = Pace(rate, clock=clock)
+    events = sorted([(t, 0, 0) for t in arrivals] + [(t, 1, r) for t, r in refusals])
+    sent: list[float] = []
+    for at, kind, retry_after in events:
+        clock.now = max(clock.now, 1000.0 + at)
+        if kind == 1:
+            pace.refused(retry_after)
+            continue
+        departure = pace.reserve()
+        clock.now = max(clock.now, departure)
+        sent.append(departure)
+        pace.accepted()
+    assert most_in_any_window(sent) <= rate
+    assert all(b >= a for a, b in itertools.pairwise(sent))
 
 
-def test_recipient_limiter_forgets_addresses_it_no_longer_needs() -> None:
-    clock = FakeClock()
-    limiter = RecipientLimiter(1.0, clock=clock)
-    for address in range(10_000):
-        limiter.take(str(address))
-        clock.now += 0.001  # a broadcast at 1000/s: ten seconds in all
-    assert len(limiter) <= 3 * 1000 + 10  # what the last window (three intervals) touched
-    assert limiter.delay("0") == 0.0
+def test_departures_with_jitter_under_the_headroom_still_fit_the_window() -> None:
+    """Arrival = departure + a latency varying by up to 25 ms: the 3 % headroom absorbs it at 30/s."""
+    clock = VirtualClock()
+    pace = Pace(30.0, clock=clock)
+    rng = random.Random(7)
+    arrivals = []
+    for _ in range(3000):
+        clock.now = max(clock.now, pace.reserve())
+        arrivals.append(clock.now + 0.04 + rng.uniform(0, 0.025))
+    assert most_in_any_window(arrivals) <= 30
 
 
-def test_recipient_limiter_is_capped_even_when_every_slot_is_fresh() -> None:
-    clock = FakeClock()
-    limiter = RecipientLimiter(1.0, clock=clock, max_entries=100)
-    for address in range(1000):
-        limiter.take(str(address))
-    assert len(limiter) == 100
+def simulate_hidden_limit(real: float, configured: float, seconds: float) -> list[float]:
+    """A sender at full speed against a provider that accepts `real` sends in any sliding second."""
+    clock = VirtualClock()
+    pace = Pace(configured, clock=clock)
+    accepted: list[float] = []
+    window: deque[float] = deque()
+    while clock.now < 1000.0 + seconds:
+        clock.now = max(clock.now, pace.reserve())
+        while window and window[0] <= clock.now - 1.0:
+            window.popleft()
+        if len(window) >= real:
+            pace.refused(1)
+        else:
+            window.append(clock.now)
+            accepted.append(clock.now)
+            pace.accepted()
+    return accepted
 
 
-def test_a_429_right_after_writing_to_a_chat_pauses_only_that_chat() -> None:
-    clock = FakeClock()
+@pytest.mark.parametrize(("real", "configured"), [(24.0, 30.0), (15.0, 30.0), (800.0, 1000.0)])
+def test_aimd_finds_a_hidden_lower_limit_and_holds_close_to_it(real: float, configured: float) -> None:
+    accepted = simulate_hidden_limit(real, configured, 60.0)
+    later = [t for t in accepted if t >= 1010.0]
+    rate = len(later) / (accepted[-1] - 1010.0)
+    assert rate >= 0.9 * real
+    assert most_in_any_window(accepted) <= real
+
+
+def test_a_long_flood_wait_holds_then_resumes_at_the_pace_without_a_burst() -> None:
+    clock = VirtualClock()
+    pace = Pace(30.0, clock=clock)
+    times = []
+    for _ in range(100):
+        clock.now = max(clock.now, pace.reserve())
+        times.append(clock.now)
+    refused_at = clock.now
+    pace.refused(30)
+    for _ in range(100):
+        clock.now = max(clock.now, pace.reserve())
+        times.append(clock.now)
+        pace.accepted()
+    after = [t for t in times if t > refused_at]
+    assert after[0] == pytest.approx(refused_at + 30)  # resumes the moment the wait ends
+    assert most_in_any_window(after) <= 30  # no catch-up burst
+    assert len([t for t in after if t < after[0] + 1.0]) <= 27  # the first second at the decreased pace
+    assert pace.rate > 27.0  # climbing back
+
+
+async def test_a_hold_that_begins_while_waiting_voids_the_reserved_slot() -> None:
+    clock = VirtualClock()
+    pacer = ChannelPacer(ChannelLimit(rate=1.0), clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+
+    async def lane() -> None:
+        for _ in range(3):
+            await pacer.acquire("a")
+            sent.append(clock.now)
+
+    async def flood() -> None:
+        await clock.sleep(0.5)
+        pacer.throttled("b", 30)
+
+    await clock.run(lane(), flood())
+    assert sent[0] == 1000.0
+    assert sent[1] >= 1000.5 + 30
+
+
+async def test_replies_go_before_a_queued_broadcast() -> None:
+    """The lane sends a broadcast flat out; replies asked for meanwhile wait at most two intervals."""
+    clock = VirtualClock()
+    pacer = ChannelPacer(ChannelLimit(rate=30.0, per_recipient=1.0), clock=clock, sleep=clock.sleep)
+    order: list[tuple[str, float]] = []
+    waits: list[float] = []
+
+    async def broadcast() -> None:
+        for n in range(120):
+            if await pacer.acquire(f"b{n}"):
+                order.append(("broadcast", clock.now))
+
+    async def person(n: int, at: float) -> None:
+        await clock.sleep(at)
+        asked = clock.now
+        await pacer.acquire_reply(f"r{n}")
+        order.append(("reply", clock.now))
+        waits.append(clock.now - asked)
+
+    await clock.run(broadcast(), *(person(n, 0.25 + n * 0.3) for n in range(8)))
+    assert len(waits) == 8
+    assert max(waits) <= 2 * pacer.pace.interval + 1e-9
+    assert most_in_any_window([t for _, t in order]) <= 30
+    assert order[-1][0] == "broadcast"  # the broadcast took the rest
+
+
+async def test_a_reply_of_several_messages_may_burst_in_its_chat_a_broadcast_may_not() -> None:
+    clock = VirtualClock()
+    pacer = ChannelPacer(ChannelLimit(rate=30.0, per_recipient=1.0, reply_burst=3), clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+
+    async def reply() -> None:
+        for _ in range(4):
+            await pacer.acquire_reply("7")
+            sent.append(clock.now)
+
+    await clock.run(reply())
+    assert sent[2] - sent[0] < 0.1  # three back to back
+    assert sent[3] - sent[0] >= 1.0  # then the chat's pace
+    assert pacer.recipient_delay("7") > 0  # and a broadcast to that chat waits its full interval
+
+
+def test_a_429_right_after_writing_to_a_chat_holds_only_that_chat() -> None:
+    clock = VirtualClock()
     pacer = ChannelPacer(ChannelLimit(rate=30, per_recipient=1), clock=clock, sleep=clock.sleep)
     assert pacer.recipients is not None
     pacer.recipients.take("7")
-    clock.now += 1.0
+    clock.now += 1.1
     pacer.recipients.take("7")
     assert pacer.throttled("7", 12) is Scope.RECIPIENT
     assert pacer.recipient_delay("7") == pytest.approx(12)
     assert pacer.recipient_delay("8") == 0.0
-    assert pacer.overall.delay() == 0.0
+    assert pacer.pace.delay() == 0.0
+    assert pacer.pace.rate == 30.0
+    assert pacer.held_chats() == 1
 
 
-def test_a_429_for_a_chat_we_had_not_written_to_pauses_the_channel() -> None:
-    clock = FakeClock()
+def test_a_short_429_for_the_channel_slows_it_without_holding_it() -> None:
+    clock = VirtualClock()
     pacer = ChannelPacer(ChannelLimit(rate=30, per_recipient=1), clock=clock, sleep=clock.sleep)
-    assert pacer.recipients is not None
-    pacer.recipients.take("7")
-    assert pacer.throttled("7", 3) is Scope.CHANNEL
-    assert pacer.overall.delay() == pytest.approx(3)
-    assert pacer.recipient_delay("7") == pytest.approx(3)
+    assert pacer.throttled("7", 1) is Scope.CHANNEL
+    assert pacer.pace.rate == pytest.approx(27.0)
+    assert pacer.held_until is None
+    assert pacer.recipient_delay("7") == pytest.approx(1)  # that message waits its retry_after
+    assert pacer.throttled("8", 1) is Scope.CHANNEL
+    assert pacer.pace.rate == pytest.approx(27.0)  # once per window: the second came from the same one
 
 
-async def test_a_recipient_paused_while_waiting_for_the_channel_is_not_sent_to() -> None:
-    clock = FakeClock()
-    pacer = ChannelPacer(ChannelLimit(rate=1, per_recipient=1, burst=1), clock=clock, sleep=clock.sleep)
-    assert await pacer.acquire("1")
-    assert pacer.recipients is not None
-    pacer.recipients.pause("2", 30)
-    assert not await pacer.acquire("2")
+def test_a_long_429_for_the_channel_holds_it() -> None:
+    clock = VirtualClock()
+    pacer = ChannelPacer(ChannelLimit(rate=30, per_recipient=1), clock=clock, sleep=clock.sleep)
+    pacer.throttled("7", 30)
+    assert pacer.held_until == pytest.approx(clock.now + 30)
+    assert pacer.pace.delay() == pytest.approx(30)
+
+
+def test_recipient_limiter_forgets_addresses_it_no_longer_needs() -> None:
+    clock = VirtualClock()
+    limiter = RecipientLimiter(1.0, clock=clock)
+    for address in range(10_000):
+        limiter.take(str(address))
+        clock.now += 0.001  # a broadcast at 1000/s: ten seconds in all
+    assert len(limiter) <= 3 * 1000 + 100  # what the last window (three intervals) touched
+    assert limiter.delay("0") == 0.0
+
+
+def test_recipient_limiter_is_capped_even_when_every_slot_is_fresh() -> None:
+    limiter = RecipientLimiter(1.0, clock=VirtualClock(), max_entries=100)
+    for address in range(1000):
+        limiter.take(str(address))
+    assert len(limiter) == 100
 
 
 def test_a_channel_without_per_recipient_limit_has_no_recipient_state() -> None:
@@ -134,9 +295,8 @@ def test_a_channel_without_per_recipient_limit_has_no_recipient_state() -> None:
     assert pacer.throttled("+995555000001", 2) is Scope.CHANNEL
 
 
+@pytest.mark.parametrize("make", [Pace, RecipientLimiter], ids=["pace", "recipients"])
 @pytest.mark.parametrize("rate", [0.0, -1.0])
-def test_rates_must_be_positive(rate: float) -> None:
+def test_rates_must_be_positive(make: Callable[[float], object], rate: float) -> None:
     with pytest.raises(ValueError):
-        TokenBucket(rate)
-    with pytest.raises(ValueError):
-        RecipientLimiter(rate)
+        make(rate)
