@@ -50,7 +50,12 @@ def window(period: BenchmarkPeriod) -> Window:
 
 
 async def add_period(
-    session: AsyncSession, name: str, starts_on: date, ends_on: date, *, actor: str,
+    session: AsyncSession,
+    name: str,
+    starts_on: date,
+    ends_on: date,
+    *,
+    actor: str,
     now: datetime | None = None,
 ) -> BenchmarkPeriod:
     if not _NAME.match(name):
@@ -60,14 +65,17 @@ async def add_period(
     if await session.scalar(select(BenchmarkPeriod.id).where(BenchmarkPeriod.name == name)):
         raise InvalidDefinition(Text.of("There is already a period called {name}.", name=name))
     overlapping = await session.scalar(
-        select(BenchmarkPeriod.name).where(BenchmarkPeriod.starts_on <= ends_on,
-                                           BenchmarkPeriod.ends_on >= starts_on)
+        select(BenchmarkPeriod.name).where(
+            BenchmarkPeriod.starts_on <= ends_on, BenchmarkPeriod.ends_on >= starts_on
+        )
     )
     if overlapping:
-        raise InvalidDefinition(Text.of("Periods cannot overlap: {name} covers some of these days.",
-                                        name=overlapping))
-    period = BenchmarkPeriod(name=name, starts_on=starts_on, ends_on=ends_on, created_by=actor,
-                             created_at=now or utcnow())
+        raise InvalidDefinition(
+            Text.of("Periods cannot overlap: {name} covers some of these days.", name=overlapping)
+        )
+    period = BenchmarkPeriod(
+        name=name, starts_on=starts_on, ends_on=ends_on, created_by=actor, created_at=now or utcnow()
+    )
     session.add(period)
     await session.flush()
     await audit(session, actor, "benchmark.period_added", f"period:{period.id}", now=now)
@@ -93,8 +101,16 @@ async def municipality(session: AsyncSession, code: str) -> Municipality:
 
 
 async def assess(
-    session: AsyncSession, framework: Framework, member: StaffMember, *, municipality_code: str,
-    period_name: str, indicator: str, score: float, evidence: str, link: str | None = None,
+    session: AsyncSession,
+    framework: Framework,
+    member: StaffMember,
+    *,
+    municipality_code: str,
+    period_name: str,
+    indicator: str,
+    score: float,
+    evidence: str,
+    link: str | None = None,
     now: datetime | None = None,
 ) -> SelfAssessment:
     """Record one self-assessment score; refuses (and audits) an officer of another municipality."""
@@ -102,37 +118,68 @@ async def assess(
     place = await municipality(session, municipality_code)
     if member.role != Role.COORDINATOR and member.municipality_id != place.id:
         home = await session.get(Municipality, member.municipality_id) if member.municipality_id else None
-        await audit(session, member.label, "benchmark.scope_denied", f"municipality:{place.id}",
-                    municipality_id=member.municipality_id, details={"indicator": indicator}, now=now)
+        await audit(
+            session,
+            member.label,
+            "benchmark.scope_denied",
+            f"municipality:{place.id}",
+            municipality_id=member.municipality_id,
+            details={"indicator": indicator},
+            now=now,
+        )
         await session.flush()
-        raise ScopeDenied(Text.of(
-            "Officers can only assess their own municipality ({municipality}).",
-            municipality=Content(home.names, fallback="en") if home else "-"))
+        raise ScopeDenied(
+            Text.of(
+                "Officers can only assess their own municipality ({municipality}).",
+                municipality=Content(home.names, fallback="en") if home else "-",
+            )
+        )
     period = await period_by_name(session, period_name)
     item = framework.indicator(indicator)
     if item is None or item.source is not Source.SELF_ASSESSMENT or item.target is None:
         raise InvalidDefinition(
-            Text.of("{indicator} is not a self-assessment indicator.", indicator=indicator))
+            Text.of("{indicator} is not a self-assessment indicator.", indicator=indicator)
+        )
     low, high = sorted((item.target.worst, item.target.best))
     if not low <= score <= high:
-        raise InvalidDefinition(Text.of("The score must be from {low} to {high}.", low=f"{low:g}",
-                                        high=f"{high:g}"))
+        bounds = {"low": format(low, "g"), "high": format(high, "g")}
+        raise InvalidDefinition(Text.of("The score must be from {low} to {high}.", **bounds))
     if not evidence.strip():
         raise InvalidDefinition(Text("Say what the score is based on (the evidence)."))
     if link and not re.match(r"^https?://\S+$", link):
         raise InvalidDefinition(Text("The link must be a web address (http:// or https://)."))
-    entry = SelfAssessment(municipality_id=place.id, period_id=period.id, indicator=indicator, score=score,
-                           evidence=evidence.strip(), link=link or None, entered_by=member.label,
-                           entered_at=now)
+    entry = SelfAssessment(
+        municipality_id=place.id,
+        period_id=period.id,
+        indicator=indicator,
+        score=score,
+        evidence=evidence.strip(),
+        link=link or None,
+        entered_by=member.label,
+        entered_at=now,
+    )
     session.add(entry)
     await session.flush()
-    await audit(session, member.label, "benchmark.assessed", f"assessment:{entry.id}",
-                municipality_id=place.id, details={"indicator": indicator, "score": score}, now=now)
+    await audit(
+        session,
+        member.label,
+        "benchmark.assessed",
+        f"assessment:{entry.id}",
+        municipality_id=place.id,
+        details={"indicator": indicator, "score": score},
+        now=now,
+    )
     return entry
 
 
 async def set_population(
-    session: AsyncSession, municipality_code: str, residents: int, year: int, source: str, *, actor: str,
+    session: AsyncSession,
+    municipality_code: str,
+    residents: int,
+    year: int,
+    source: str,
+    *,
+    actor: str,
     now: datetime | None = None,
 ) -> MunicipalityPopulation:
     if residents <= 0:
@@ -144,26 +191,45 @@ async def set_population(
         session.add(row)
     row.residents, row.year, row.source = residents, year, source
     await session.flush()
-    await audit(session, actor, "benchmark.population_set", f"municipality:{place.id}",
-                municipality_id=place.id, details={"residents": residents, "year": year}, now=now)
+    await audit(
+        session,
+        actor,
+        "benchmark.population_set",
+        f"municipality:{place.id}",
+        municipality_id=place.id,
+        details={"residents": residents, "year": year},
+        now=now,
+    )
     return row
 
 
 async def populations(session: AsyncSession) -> dict[int, int]:
     """Residents per municipality id: the figure entered, else the 2014 census for the pilots."""
-    entered: dict[int, int] = dict((await session.execute(
-        select(MunicipalityPopulation.municipality_id, MunicipalityPopulation.residents))).all())
+    entered: dict[int, int] = dict(
+        (
+            await session.execute(
+                select(MunicipalityPopulation.municipality_id, MunicipalityPopulation.residents)
+            )
+        ).all()
+    )
     codes = (await session.execute(select(Municipality.id, Municipality.code))).all()
-    return {mid: entered.get(mid) or CENSUS_2014[code] for mid, code in codes
-            if mid in entered or code in CENSUS_2014}
+    return {
+        mid: entered.get(mid) or CENSUS_2014[code]
+        for mid, code in codes
+        if mid in entered or code in CENSUS_2014
+    }
 
 
 async def latest_assessments(session: AsyncSession, period_id: int) -> dict[tuple[int, str], float]:
     """The latest score of each municipality and indicator in a period: {(municipality_id, code): score}."""
-    latest = (select(func.max(SelfAssessment.id))
-              .where(SelfAssessment.period_id == period_id)
-              .group_by(SelfAssessment.municipality_id, SelfAssessment.indicator))
+    latest = (
+        select(func.max(SelfAssessment.id))
+        .where(SelfAssessment.period_id == period_id)
+        .group_by(SelfAssessment.municipality_id, SelfAssessment.indicator)
+    )
     rows = await session.execute(
-        select(SelfAssessment.municipality_id, SelfAssessment.indicator, SelfAssessment.score)
-        .where(SelfAssessment.id.in_(latest)))
+        select(SelfAssessment.municipality_id, SelfAssessment.indicator, SelfAssessment.score).where(
+            SelfAssessment.id.in_(latest)
+        )
+    )
     return {(mid, code): score for mid, code, score in rows.all()}

@@ -36,31 +36,67 @@ async def questionnaire(session: AsyncSession) -> SurveyRecord:
 
 
 async def respond(
-    session: AsyncSession, record: SurveyRecord, answers: Mapping[str, Any], *, municipality: str = "dmanisi",
-    language: str = "ka", at: datetime = IN_BASELINE, declined: frozenset[str] = frozenset(),
+    session: AsyncSession,
+    record: SurveyRecord,
+    answers: Mapping[str, Any],
+    *,
+    municipality: str = "dmanisi",
+    language: str = "ka",
+    at: datetime = IN_BASELINE,
+    declined: frozenset[str] = frozenset(),
 ) -> None:
     """One new person who answered `answers` ({question: value}) in `language` at `at`."""
     person = await add_person(session, municipality=municipality, language=language)
-    response = SurveyResponse(survey_id=record.id, contact_id=person.id, channel="telegram", language=language,
-                              status=ResponseStatus.COMPLETED, started_at=at, completed_at=at)
+    person.consent_at = at - timedelta(days=1)  # a subscriber since before the answer
+    response = SurveyResponse(
+        survey_id=record.id,
+        contact_id=person.id,
+        channel="telegram",
+        language=language,
+        status=ResponseStatus.COMPLETED,
+        started_at=at,
+        completed_at=at,
+    )
     session.add(response)
     await session.flush()
     for question, value in answers.items():
-        session.add(SurveyAnswer(response_id=response.id, question=question, value=to_json(value),
-                                 declined=question in declined, answered_at=at))
+        session.add(
+            SurveyAnswer(
+                response_id=response.id,
+                question=question,
+                value=to_json(value),
+                declined=question in declined,
+                answered_at=at,
+            )
+        )
     await session.flush()
 
 
 async def hearing(
-    session: AsyncSession, *, municipality: str = "dmanisi", announced: datetime, days: float,
-    questions: int = 0, answered: int = 0,
+    session: AsyncSession,
+    *,
+    municipality: str = "dmanisi",
+    announced: datetime,
+    days: float,
+    questions: int = 0,
+    answered: int = 0,
 ) -> Hearing:
     """A held hearing announced `days` before it started, with questions (the first `answered` considered)."""
     municipality_id = await session.scalar(select(Municipality.id).where(Municipality.code == municipality))
     assert municipality_id is not None
-    item = Hearing(municipality_id=municipality_id, title={"ka": "განხილვა"}, description={}, place={},
-                   accessibility={}, fallback_language="ka", starts_at=announced + timedelta(days=days),
-                   duration_minutes=60, status=HearingStatus.HELD, created_by="test", announced_at=announced)
+    item = Hearing(
+        municipality_id=municipality_id,
+        title={"ka": "განხილვა"},
+        description={},
+        place={},
+        accessibility={},
+        fallback_language="ka",
+        starts_at=announced + timedelta(days=days),
+        duration_minutes=60,
+        status=HearingStatus.HELD,
+        created_by="test",
+        announced_at=announced,
+    )
     session.add(item)
     await session.flush()
     for n in range(questions):
