@@ -78,7 +78,6 @@ async def system_figures(session: AsyncSession, windows: Sequence[Window]) -> Fi
     return found
 
 
-
 def _in(column: Any, window: Window) -> ColumnElement[bool]:
     return and_(column >= window.start, column < window.end)
 
@@ -87,9 +86,13 @@ async def _notice_days(session: AsyncSession, window: Window, found: Figures, _:
     days = _days(Hearing.starts_at, Hearing.announced_at, session.get_bind().dialect.name)
     rows = await session.execute(
         select(Hearing.municipality_id, func.avg(days))
-        .where(_in(Hearing.starts_at, window), Hearing.announced_at.is_not(None),
-               Hearing.status.in_((HearingStatus.ANNOUNCED, HearingStatus.HELD)))
-        .group_by(Hearing.municipality_id))
+        .where(
+            _in(Hearing.starts_at, window),
+            Hearing.announced_at.is_not(None),
+            Hearing.status.in_((HearingStatus.ANNOUNCED, HearingStatus.HELD)),
+        )
+        .group_by(Hearing.municipality_id)
+    )
     for municipality_id, mean in rows.all():
         found[(window.name, municipality_id, Figure.NOTICE_DAYS)] = FigureValue(max(0.0, float(mean)))
 
@@ -99,14 +102,23 @@ async def _hearing_rates(
 ) -> None:
     """RSVPs (going or maybe) and questions per 1,000 residents, for hearings held in the period."""
     held = _in(Hearing.starts_at, window)
-    rsvps = select(Hearing.municipality_id, func.count(HearingRsvp.id)).join(
-        HearingRsvp, HearingRsvp.hearing_id == Hearing.id
-    ).where(held, HearingRsvp.answer.in_((Rsvp.GOING, Rsvp.MAYBE))).group_by(Hearing.municipality_id)
-    questions = select(Hearing.municipality_id, func.count(HearingQuestion.id)).join(
-        HearingQuestion, HearingQuestion.hearing_id == Hearing.id
-    ).where(held).group_by(Hearing.municipality_id)
-    hearings = select(Hearing.municipality_id).where(
-        held, Hearing.status.in_((HearingStatus.ANNOUNCED, HearingStatus.HELD))).distinct()
+    rsvps = (
+        select(Hearing.municipality_id, func.count(HearingRsvp.id))
+        .join(HearingRsvp, HearingRsvp.hearing_id == Hearing.id)
+        .where(held, HearingRsvp.answer.in_((Rsvp.GOING, Rsvp.MAYBE)))
+        .group_by(Hearing.municipality_id)
+    )
+    questions = (
+        select(Hearing.municipality_id, func.count(HearingQuestion.id))
+        .join(HearingQuestion, HearingQuestion.hearing_id == Hearing.id)
+        .where(held)
+        .group_by(Hearing.municipality_id)
+    )
+    hearings = (
+        select(Hearing.municipality_id)
+        .where(held, Hearing.status.in_((HearingStatus.ANNOUNCED, HearingStatus.HELD)))
+        .distinct()
+    )
     with_hearings = set((await session.scalars(hearings)).all())
     for figure, query in ((Figure.RSVPS_PER_1000, rsvps), (Figure.QUESTIONS_PER_1000, questions)):
         counts: dict[int, int] = dict((await session.execute(query)).all())
@@ -126,7 +138,8 @@ async def _questions_answered(
         select(Hearing.municipality_id, func.count(HearingQuestion.id), answered)
         .join(HearingQuestion, HearingQuestion.hearing_id == Hearing.id)
         .where(_in(Hearing.starts_at, window), HearingQuestion.status != QuestionStatus.ERASED)
-        .group_by(Hearing.municipality_id))
+        .group_by(Hearing.municipality_id)
+    )
     for municipality_id, total, done in rows.all():
         hidden = _small(int(total))
         value = None if hidden or not total else 100 * float(done or 0) / total
@@ -136,12 +149,16 @@ async def _questions_answered(
 async def _own_language(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
     own = func.sum(case((Delivery.language == Contact.language, 1), else_=0))
     rows = await session.execute(
-        select(Contact.municipality_id, func.count(Delivery.id), own,
-               func.count(distinct(Delivery.contact_id)))
+        select(
+            Contact.municipality_id, func.count(Delivery.id), own, func.count(distinct(Delivery.contact_id))
+        )
         .join(Contact, Contact.id == Delivery.contact_id)
-        .where(_in(Delivery.sent_at, window),
-               Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED)))
-        .group_by(Contact.municipality_id))
+        .where(
+            _in(Delivery.sent_at, window),
+            Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED)),
+        )
+        .group_by(Contact.municipality_id)
+    )
     for municipality_id, total, in_own, persons in rows.all():
         if municipality_id is None or not total:
             continue
@@ -153,15 +170,21 @@ async def _own_language(session: AsyncSession, window: Window, found: Figures, _
 async def _response_rates(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
     """The share of consenting subscribers who answered a survey in the period, overall and per
     language group; parity is the minority-language group's rate over the others' (at most 100)."""
-    responded = select(SurveyResponse.contact_id).where(
-        _in(SurveyResponse.started_at, window)).distinct().subquery()
+    responded = (
+        select(SurveyResponse.contact_id).where(_in(SurveyResponse.started_at, window)).distinct().subquery()
+    )
     group = case((Contact.language.in_(MINORITY_LANGUAGES), MINORITY), else_=OTHERS)
     rows = await session.execute(
         select(Contact.municipality_id, group, func.count(Contact.id), func.count(responded.c.contact_id))
         .outerjoin(responded, responded.c.contact_id == Contact.id)
-        .where(Contact.consent_at.is_not(None), Contact.consent_at < window.end,
-               Contact.status != ContactStatus.ERASED, Contact.municipality_id.is_not(None))
-        .group_by(Contact.municipality_id, group))
+        .where(
+            Contact.consent_at.is_not(None),
+            Contact.consent_at < window.end,
+            Contact.status != ContactStatus.ERASED,
+            Contact.municipality_id.is_not(None),
+        )
+        .group_by(Contact.municipality_id, group)
+    )
     rates: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     for municipality_id, grp, size, answered in rows.all():
         rates[municipality_id][grp] = (int(size), int(answered))
@@ -170,7 +193,8 @@ async def _response_rates(session: AsyncSession, window: Window, found: Figures,
         answered = sum(a for _, a in groups.values())
         hidden = _small(size) or _small(answered)
         found[(window.name, municipality_id, Figure.SURVEY_RESPONSE_RATE)] = FigureValue(
-            None if hidden or not size else 100 * answered / size, hidden)
+            None if hidden or not size else 100 * answered / size, hidden
+        )
         if len(groups) < 2:
             continue  # parity needs both groups
         shares = {g: (a / s if s else 0.0) for g, (s, a) in groups.items()}
@@ -182,13 +206,16 @@ async def _response_rates(session: AsyncSession, window: Window, found: Figures,
 async def _on_time(session: AsyncSession, window: Window, found: Figures, items: Table) -> None:
     """Items due in the period (dropped ones aside): the share done by their due date."""
     c = items.c
-    on_time = func.sum(case((and_(c.status == "done", c.done_on.is_not(None), c.done_on <= c.due_on), 1),
-                            else_=0))
+    on_time = func.sum(
+        case((and_(c.status == "done", c.done_on.is_not(None), c.done_on <= c.due_on), 1), else_=0)
+    )
     rows = await session.execute(
         select(c.municipality_id, func.count(), cast(on_time, Float))
         .where(c.due_on >= window.starts_on, c.due_on <= window.ends_on, c.status != "dropped")
-        .group_by(c.municipality_id))
+        .group_by(c.municipality_id)
+    )
     for municipality_id, total, done in rows.all():
         if total:
             found[(window.name, municipality_id, Figure.ACTION_PLAN_ON_TIME)] = FigureValue(
-                100 * float(done or 0) / total)
+                100 * float(done or 0) / total
+            )

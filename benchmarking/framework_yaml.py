@@ -35,8 +35,18 @@ Path_ = tuple[str | int, ...]
 
 _TOP = {"code", "version", "title", "references", "dimensions"}
 _DIMENSION = {"code", "weight", "principles", "guidelines", "label", "indicators"}
-_INDICATOR = {"code", "weight", "source", "label", "target", "figure", "survey", "question", "scores",
-              "otherwise"}
+_INDICATOR = {
+    "code",
+    "weight",
+    "source",
+    "label",
+    "target",
+    "figure",
+    "survey",
+    "question",
+    "scores",
+    "otherwise",
+}
 _NEEDS = {
     Source.SURVEY: {"survey", "question", "scores"},
     Source.SYSTEM: {"figure", "target"},
@@ -168,15 +178,22 @@ class _Checker:
                 self.fail((), f"{key} is missing")
         listed = self.sequence(top["references"], ("references",)) if "references" in top else []
         references = tuple(self.reference(item, ("references", n)) for n, item in enumerate(listed))
-        dimensions = tuple(self.dimension(item, ("dimensions", n))
-                           for n, item in enumerate(self.sequence(top.get("dimensions"), ("dimensions",))))
+        dimensions = tuple(
+            self.dimension(item, ("dimensions", n))
+            for n, item in enumerate(self.sequence(top.get("dimensions"), ("dimensions",)))
+        )
         seen: set[str] = set()
         for n, dimension in enumerate(dimensions):
             if dimension.code in seen:
                 self.fail(("dimensions", n, "code"), f"{dimension.code} is used twice")
             seen.add(dimension.code)
-        return Framework(self.code(top.get("code"), ("code",)), str(top.get("version", "1")),
-                         self.labels(top.get("title"), ("title",)), references, dimensions)
+        return Framework(
+            self.code(top.get("code"), ("code",)),
+            str(top.get("version", "1")),
+            self.labels(top.get("title"), ("title",)),
+            references,
+            dimensions,
+        )
 
     def sequence(self, value: Any, path: Path_) -> list[Any]:
         if not isinstance(value, list) or not value:
@@ -201,9 +218,14 @@ class _Checker:
             self.indicator(entry, (*path, "indicators", n), code)
             for n, entry in enumerate(self.sequence(item.get("indicators"), (*path, "indicators")))
         )
-        return Dimension(code, self.weight(item.get("weight"), (*path, "weight")), tuple(principles),
-                         str(item.get("guidelines") or ""), self.labels(item.get("label"), (*path, "label")),
-                         indicators)
+        return Dimension(
+            code,
+            self.weight(item.get("weight"), (*path, "weight")),
+            tuple(principles),
+            str(item.get("guidelines") or ""),
+            self.labels(item.get("label"), (*path, "label")),
+            indicators,
+        )
 
     def indicator(self, value: Any, path: Path_, dimension: str) -> Indicator:
         item = self.mapping(value, path, _INDICATOR) or {}
@@ -247,8 +269,15 @@ class _Checker:
             return None
         return Target(worst, best)
 
-    def survey(self, item: dict[str, Any], path: Path_, code: str, dimension: str, weight: float,
-               label: dict[str, str]) -> Indicator:
+    def survey(
+        self,
+        item: dict[str, Any],
+        path: Path_,
+        code: str,
+        dimension: str,
+        weight: float,
+        label: dict[str, str],
+    ) -> Indicator:
         survey = self.text(item.get("survey"), (*path, "survey")) if "survey" in item else ""
         question = self.text(item.get("question"), (*path, "question")) if "question" in item else ""
         if (survey, question) in self.questions:
@@ -268,8 +297,17 @@ class _Checker:
         distinct = {score for _, score in scores} | ({otherwise} if otherwise is not None else set())
         if scores and len(distinct) < 2:
             self.fail((*path, "scores"), "every answer gets the same score, so it measures nothing")
-        return Indicator(code, dimension, weight, Source.SURVEY, label, survey=survey, question=question,
-                         scores=tuple(scores), otherwise=otherwise)
+        return Indicator(
+            code,
+            dimension,
+            weight,
+            Source.SURVEY,
+            label,
+            survey=survey,
+            question=question,
+            scores=tuple(scores),
+            otherwise=otherwise,
+        )
 
     def score(self, value: Any, path: Path_) -> float:
         number = _number(value)

@@ -114,18 +114,26 @@ async def compute_index(
             scorer = _Scorer(period.name, place.id, tallies, figures, assessed)
             dimensions = [scorer.dimension(dimension) for dimension in framework.dimensions]
             overall, shares = weighted([(d.dimension.weight, d.score) for d in dimensions])
-            dimensions = [DimensionScore(d.dimension, d.score, d.indicators, share)
-                          for d, share in zip(dimensions, shares, strict=True)]
+            dimensions = [
+                DimensionScore(d.dimension, d.score, d.indicators, share)
+                for d, share in zip(dimensions, shares, strict=True)
+            ]
             gaps = tuple(gap for dimension in framework.dimensions for gap in scorer.gaps(dimension))
-            results[(period.name, place.code)] = MunicipalityIndex(place, period.name, overall,
-                                                                   tuple(dimensions), gaps)
+            results[(period.name, place.code)] = MunicipalityIndex(
+                place, period.name, overall, tuple(dimensions), gaps
+            )
     return results
 
 
 class _Scorer:
-    def __init__(self, period: str, municipality_id: int, tallies: dict[tuple[str, int, str, str], Tally],
-                 figures: Figures,
-                 assessed: dict[tuple[int, str], float]) -> None:
+    def __init__(
+        self,
+        period: str,
+        municipality_id: int,
+        tallies: dict[tuple[str, int, str, str], Tally],
+        figures: Figures,
+        assessed: dict[tuple[int, str], float],
+    ) -> None:
         self.period, self.municipality_id = period, municipality_id
         self.tallies, self.figures, self.assessed = tallies, figures, assessed
 
@@ -159,8 +167,10 @@ class _Scorer:
     def dimension(self, dimension: Dimension) -> DimensionScore:
         scores = [self.indicator(item) for item in dimension.indicators]
         mean, shares = weighted([(s.indicator.weight, s.score) for s in scores])
-        scores = [IndicatorScore(s.indicator, s.score, s.status, s.raw, s.respondents, share)
-                  for s, share in zip(scores, shares, strict=True)]
+        scores = [
+            IndicatorScore(s.indicator, s.score, s.status, s.raw, s.respondents, share)
+            for s, share in zip(scores, shares, strict=True)
+        ]
         return DimensionScore(dimension, mean, tuple(scores))
 
     def gaps(self, dimension: Dimension) -> list[GapScore]:
@@ -169,21 +179,45 @@ class _Scorer:
             if item.source is not Source.SURVEY:
                 continue
             minority, others = self.tally(item.code, MINORITY), self.tally(item.code, OTHERS)
-            sizes: dict[Hashable, int] = {MINORITY: minority.count if minority else 0,
-                                          OTHERS: others.count if others else 0}
-            grid = protect(Grid([], [MINORITY, OTHERS], {}, sizes, {}, sum(sizes.values()), exclusive=False,
-                                partition=True), fixed=[("total",)])
+            sizes: dict[Hashable, int] = {
+                MINORITY: minority.count if minority else 0,
+                OTHERS: others.count if others else 0,
+            }
+            grid = protect(
+                Grid(
+                    [],
+                    [MINORITY, OTHERS],
+                    {},
+                    sizes,
+                    {},
+                    sum(sizes.values()),
+                    exclusive=False,
+                    partition=True,
+                ),
+                fixed=[("total",)],
+            )
             hidden = grid.is_hidden(("column", MINORITY)) or grid.is_hidden(("column", OTHERS))
 
-            found.append(GapScore(item.code, item, _mean(minority, grid, MINORITY),
-                                  _mean(others, grid, OTHERS), hidden))
+            found.append(
+                GapScore(
+                    item.code, item, _mean(minority, grid, MINORITY), _mean(others, grid, OTHERS), hidden
+                )
+            )
         if found:
             parts = [g for g in found if g.minority is not None and g.others is not None]
             weights = {item.code: item.weight for item in dimension.indicators}
             minority_mean, _ = weighted([(weights[g.code], g.minority) for g in parts])
             others_mean, _ = weighted([(weights[g.code], g.others) for g in parts])
-            found.insert(0, GapScore(dimension.code, dimension, minority_mean, others_mean,
-                                     hidden=not parts and any(g.hidden for g in found)))
+            found.insert(
+                0,
+                GapScore(
+                    dimension.code,
+                    dimension,
+                    minority_mean,
+                    others_mean,
+                    hidden=not parts and any(g.hidden for g in found),
+                ),
+            )
         return found
 
 
