@@ -55,8 +55,24 @@ async def _invoke(args: list[str], url: str) -> tuple[int, str]:
 
 async def _report(url: str, tmp_path: Path, fmt: str, lang: str = "en", *extra: str) -> Path:
     target = tmp_path / f"report.{fmt}"
-    code, output = await _invoke(["benchmark", "report", "--municipality", "dmanisi", "--period", "2026-baseline",
-                                  "--format", fmt, "--language", lang, "-o", str(target), *extra], url)
+    code, output = await _invoke(
+        [
+            "benchmark",
+            "report",
+            "--municipality",
+            "dmanisi",
+            "--period",
+            "2026-baseline",
+            "--format",
+            fmt,
+            "--language",
+            lang,
+            "-o",
+            str(target),
+            *extra,
+        ],
+        url,
+    )
     assert code == 0, output
     return target
 
@@ -87,8 +103,11 @@ async def test_html_report_is_valid_escaped_and_in_armenian(
 ) -> None:
     await _data(sessions)
     framework = _framework_with_markup(tmp_path)
-    page = (await _report(migrated_url, tmp_path, "html", "hy", "--compare", "2027-followup",
-                          "--framework", str(framework))).read_text(encoding="utf-8")
+    page = (
+        await _report(
+            migrated_url, tmp_path, "html", "hy", "--compare", "2027-followup", "--framework", str(framework)
+        )
+    ).read_text(encoding="utf-8")
     assert page.startswith('<!DOCTYPE html>\n<html lang="hy">')
     _check_nesting(page)
     assert "Տեղեկատվության մատչելիություն" in page  # the framework's Armenian label
@@ -142,8 +161,9 @@ async def test_index_table_compares_the_four_municipalities(
     sessions: async_sessionmaker[AsyncSession], migrated_url: str
 ) -> None:
     await _data(sessions)
-    code, output = await _invoke(["benchmark", "index", "--period", "2026-baseline",
-                                  "--compare", "2027-followup"], migrated_url)
+    code, output = await _invoke(
+        ["benchmark", "index", "--period", "2026-baseline", "--compare", "2027-followup"], migrated_url
+    )
     assert code == 0, output
     header = next(line for line in output.splitlines() if line.startswith("Dimension"))
     assert all(name in header for name in ("Batumi", "Chokhatauri", "Dmanisi", "Marneuli"))
@@ -156,13 +176,42 @@ async def test_periods_and_assessments_through_the_cli(
     sessions: async_sessionmaker[AsyncSession], migrated_url: str
 ) -> None:
     await _data(sessions)
-    code, output = await _invoke(["benchmark", "period", "add", "2028-check", "--start", "2028-01-01",
-                                  "--end", "2028-03-31", "--as", "lela"], migrated_url)
+    code, output = await _invoke(
+        [
+            "benchmark",
+            "period",
+            "add",
+            "2028-check",
+            "--start",
+            "2028-01-01",
+            "--end",
+            "2028-03-31",
+            "--as",
+            "lela",
+        ],
+        migrated_url,
+    )
     assert code == 0, output
     code, output = await _invoke(["benchmark", "period", "list"], migrated_url)
-    assert [line.split()[0] for line in output.splitlines()] == ["2026-baseline", "2027-followup", "2028-check"]
-    assess = ["benchmark", "assess", "--municipality", "dmanisi", "--period", "2026-baseline",
-              "--indicator", "co_decision", "--score", "3", "--evidence", "minutes"]
+    assert [line.split()[0] for line in output.splitlines()] == [
+        "2026-baseline",
+        "2027-followup",
+        "2028-check",
+    ]
+    assess = [
+        "benchmark",
+        "assess",
+        "--municipality",
+        "dmanisi",
+        "--period",
+        "2026-baseline",
+        "--indicator",
+        "co_decision",
+        "--score",
+        "3",
+        "--evidence",
+        "minutes",
+    ]
     code, output = await _invoke([*assess, "--as", "nino"], migrated_url)  # Marneuli's officer
     assert code == 1 and "refused: Officers can only assess their own municipality" in output
     code, output = await _invoke([*assess, "--as", "lela"], migrated_url)
