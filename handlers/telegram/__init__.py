@@ -8,6 +8,7 @@ from aiogram import Router
 def routers() -> list[Router]:
     from handlers.telegram import admin, errors, fallback, hearings, membership, onboarding, surveys
     from handlers.telegram import console  # staff: sign-in links to the web console
+    from handlers.telegram import actionplan  # the action plan: citizens read it, staff update it
 
     return [
         errors.router,
@@ -18,5 +19,6 @@ def routers() -> list[Router]:
         surveys.router,
         admin.router,
         console.router,
+        actionplan.router,
         fallback.router,
     ]

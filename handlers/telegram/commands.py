@@ -14,6 +14,7 @@ COMMANDS: Mapping[str, str] = {
     "start": N_("Sign up or start again"),
     "polls": N_("Open surveys and votes"),
     "hearings": N_("Upcoming public hearings"),
+    "actionplan": N_("The action plan and its progress"),
     "topics": N_("Topics you follow"),
     "language": N_("Change the language"),
     "municipality": N_("Change your municipality"),
