@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import typer
 
 from bot.settings import Settings
+from contacts.registry import AUDIT_ORIGIN
 
 T = TypeVar("T")
 
@@ -21,6 +24,19 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(__import__("bot.cli_surveys", fromlist=["commands"]).commands)  # survey ..., demo-data
+
+
+@app.callback()
+def _record_origin() -> None:
+    # `--as NAME` is typed by whoever has the shell: audit entries also record which login ran the command.
+    AUDIT_ORIGIN.set(cli_origin())
+
+
+def cli_origin() -> dict[str, str]:
+    origin = {"surface": "cli", "os_user": getpass.getuser()}
+    if sudo_user := os.environ.get("SUDO_USER"):
+        origin["sudo_user"] = sudo_user
+    return origin
 
 
 def _register_subcommands() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -85,6 +86,11 @@ async def municipality_by_code(session: AsyncSession, code: str) -> Municipality
     return await session.scalar(select(Municipality).where(Municipality.code == code))
 
 
+# Where the acting person came from, added to every audit entry written while it is set: the CLI sets
+# its OS login (the `--as` name is typed, not proven), the console its signed-in session.
+AUDIT_ORIGIN: ContextVar[dict[str, str] | None] = ContextVar("audit_origin", default=None)
+
+
 async def audit(
     session: AsyncSession,
     actor: str,
@@ -102,7 +108,7 @@ async def audit(
             action=action,
             subject=subject,
             municipality_id=municipality_id,
-            details=dict(details or {}),
+            details=dict(details or {}) | ({"origin": origin} if (origin := AUDIT_ORIGIN.get()) else {}),
         )
     )
 
