@@ -102,3 +102,8 @@ def test_a_post_without_the_csrf_token_is_refused(page: Any, web_server: WebServ
     page.goto("/console")
     page.get_by_role("heading", name="Municipalities").wait_for()  # still signed in
     assert audit_actions(web_server, "console.csrf_refused")
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Action").fill("console.csrf")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("cell", name="console.csrf_refused").first.wait_for()
+    assert_accessible(page)

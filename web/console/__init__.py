@@ -8,10 +8,12 @@ router = APIRouter(include_in_schema=False)  # each module router carries the /c
 
 
 def _include() -> None:
-    from web.console import overview, signin
+    from web.console import audit_log, campaigns, overview, signin
 
     router.include_router(signin.router)
     router.include_router(overview.router)
+    router.include_router(campaigns.router)
+    router.include_router(audit_log.router)
 
 
 _include()

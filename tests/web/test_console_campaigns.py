@@ -1,0 +1,100 @@
+"""A campaign built, previewed, submitted, approved by another coordinator and scheduled in the browser;
+its progress moves on the page as the scheduler queues the messages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns import staff
+from contacts.registry import municipality_by_code
+from storage.base import utcnow
+from storage.models import Channel, ChannelIdentity, Contact, ContactStatus
+from storage.models.campaigns import Role
+from tests.web.conftest import WebServer, assert_accessible
+from tests.web.test_console_signin import PASSWORD, sign_in
+from web.console import access
+
+pytestmark = pytest.mark.slow
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def people(web_server: WebServer) -> None:
+    async def _setup(session: AsyncSession) -> None:
+        for name in ("nino", "tamar"):
+            member = await staff.grant(session, Role.COORDINATOR, name=name)
+            await access.set_password(session, member, PASSWORD, actor="test")
+        marneuli = await municipality_by_code(session, "marneuli")
+        assert marneuli is not None
+        for number, lang in enumerate(["az", "az", "ka", "hy"], start=1):
+            contact = Contact(
+                language=lang,
+                municipality_id=marneuli.id,
+                status=ContactStatus.ACTIVE,
+                consent_at=utcnow(),
+                topics=["budget"],
+            )
+            contact.identities.append(
+                ChannelIdentity(
+                    channel=Channel.TELEGRAM, address=str(7000 + number), chat_id=str(7000 + number)
+                )
+            )
+            session.add(contact)
+
+    web_server.db(_setup)
+
+
+def shoot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_server: WebServer) -> None:
+    sign_in(page, "nino")
+    page.get_by_role("link", name="Campaigns").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="New campaign").click()
+    page.get_by_label("Name", exact=True).fill("Budget hearing invitation")
+    page.get_by_label("Municipality").select_option("marneuli")
+    expect(page.locator("#audience")).to_contain_text("4 people reachable")
+    page.locator("textarea[name=text_ka]").fill("ბიუჯეტის საჯარო განხილვა ხუთშაბათს.")
+    page.locator("textarea[name=text_az]").fill("Büdcə dinləməsi cümə axşamı keçiriləcək.")
+    expect(page.locator("#preview")).to_contain_text("UCS-2")
+    expect(page.locator("#preview")).to_contain_text("No text yet for: Հայերեն")
+    page.get_by_label("Fallback language for people whose language has no text").select_option("az")
+    expect(page.locator("#preview")).not_to_contain_text("No text yet")
+    expect(page.locator("#preview")).to_contain_text("Latin mode")
+    assert_accessible(page)
+    shoot(page, "campaign-builder")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator(".badge")).to_have_text("submitted")
+    page.get_by_role("button", name="Approve").click()  # nino wrote it: refused
+    assert page.get_by_role("alert").is_visible()
+
+    other = browser.new_context(base_url=web_server.base_url, locale="en-US")
+    try:
+        tamar = other.new_page()
+        sign_in(tamar, "tamar")
+        tamar.get_by_role("heading", name="Municipalities").wait_for()
+        tamar.goto("/console/campaigns")
+        tamar.get_by_role("link", name="Budget hearing invitation").click()
+        tamar.get_by_role("button", name="Approve").click()
+        expect(tamar.locator(".badge")).to_have_text("approved")
+        tamar.get_by_role("button", name="Schedule").click()
+        expect(tamar.locator(".badge")).to_have_text(re.compile("scheduled|sending|done"))
+        tamar.locator("#progress-1[hx-get]").wait_for()  # polled live while the campaign is in flight
+        assert_accessible(tamar)
+        shoot(tamar, "campaign-progress")
+        tamar.goto("/console/m/marneuli")
+        expect(tamar.get_by_role("link", name="Budget hearing invitation")).to_be_visible()
+        shoot(tamar, "overview")
+    finally:
+        other.close()
