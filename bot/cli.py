@@ -49,6 +49,7 @@ def _register_subcommands() -> None:
     app.add_typer(__import__("bot.cli_actionplan", fromlist=["app"]).app, name="actionplan")
     app.add_typer(cli_campaigns.audience_app, name="audience")
     app.add_typer(cli_campaigns.campaign_app, name="campaign")
+    __import__("bot.cli_public", fromlist=["register"]).register()  # survey publish, campaign preview
     from bot import cli_console
 
     cli_console.register(cli_campaigns.staff_app)  # staff password (web console)
