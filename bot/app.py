@@ -28,6 +28,7 @@ from contacts.privacy import PrivacyPolicy
 from contacts.vault import DataVault
 from handlers.body_limit import BodySizeLimit
 from handlers.context import AppContext
+from web.simulator.demo import simulator_hint
 from handlers.sms.webhook import router as sms_webhook_router
 from handlers.telegram import routers as telegram_routers
 from handlers.telegram.commands import register_commands
@@ -99,6 +100,9 @@ class Service:
             self.tasks.append(asyncio.create_task(self._connect_telegram(), name="telegram-connect"))
         for component in BACKGROUND_COMPONENTS:
             self.tasks.append(asyncio.create_task(component(self), name=component.__name__))
+        http = self.settings.http
+        if hint := await simulator_hint(self.sessions, http.http_host, http.http_port, http.public_base_url):
+            log.info(hint)
 
     async def _bootstrap_admins(self) -> None:
         """ADMIN_TELEGRAM_IDS become coordinators on first start; a later `staff revoke` is respected."""

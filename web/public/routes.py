@@ -200,8 +200,7 @@ def _calendar_name(place: Municipality, lang: str) -> str:
 async def privacy_notice(request: Request) -> Response:
     """The full privacy notice in the reader's language (SMS texts link here instead of spending segments)."""
     lang = request_language(request)
-    settings = running_service(request).settings.privacy
-    policy = PrivacyPolicy(settings.privacy_notice_version, settings.controller_contact)
+    policy: PrivacyPolicy = running_service(request).context.policy
     places = await _data(request).municipalities()
     chosen = next((p for p in places if p.code == request.query_params.get("m")), None)
     notice = say_in(short_notice(chosen, policy), lang)
