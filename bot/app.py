@@ -28,7 +28,6 @@ from contacts.privacy import PrivacyPolicy
 from contacts.vault import DataVault
 from handlers.body_limit import BodySizeLimit
 from handlers.context import AppContext
-from web.simulator.demo import simulator_hint
 from handlers.sms.webhook import router as sms_webhook_router
 from handlers.telegram import routers as telegram_routers
 from handlers.telegram.commands import register_commands
@@ -40,6 +39,7 @@ from hearings.reminders import run_hearing_reminders
 from storage.db import create_engine, session_factory
 from storage.models.campaigns import Role, StaffMember
 from web.app import mount_web
+from web.simulator.demo import simulator_hint
 
 log = logging.getLogger(__name__)
 
