@@ -17,7 +17,7 @@ async def test_staff_grant_from_the_cli_records_the_os_user(
     migrated_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     env = {"DATABASE_URL": migrated_url, "SUDO_USER": "nino"}
-    args = ["staff", "grant", "coordinator", "--name", "tamar"]
+    args = ["staff", "grant", "--role", "coordinator", "--name", "tamar"]
     result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
     assert result.exit_code == 0, result.output
     async with sessions() as session:
