@@ -10,24 +10,36 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from collections.abc import Sequence
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 log = logging.getLogger(__name__)
 
 
 class DataVault:
-    """Encrypts special data at rest and derives opt-out hashes that cannot be reversed without the key."""
+    """Encrypts special data at rest and derives opt-out hashes that cannot be reversed without the key.
 
-    def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
-        self._hash_key = hashlib.sha256(b"civicbot-optout:" + key).digest()
-        self._reference_key = hashlib.sha256(b"civicbot-reference:" + key).digest()
+    Keys come newest first: sealing uses the first, opening tries each (rotation, see `rotate`). Hashes and
+    reference codes derive from the last, oldest key: they must never change, since an opt-out hash
+    cannot be recomputed without the phone number it hides.
+    """
+
+    def __init__(self, key: bytes | Sequence[bytes]) -> None:
+        keys = [key] if isinstance(key, bytes) else list(key)
+        if not keys:
+            raise ValueError("DATA_KEY holds no key")
+        self._fernet = MultiFernet([Fernet(k) for k in keys])
+        self.key_count = len(keys)
+        root = keys[-1]
+        self._hash_key = hashlib.sha256(b"civicbot-optout:" + root).digest()
+        self._reference_key = hashlib.sha256(b"civicbot-reference:" + root).digest()
 
     @classmethod
     def from_key_or_file(cls, key: str | None, state_dir: Path) -> DataVault:
         """Use the configured key; otherwise keep one in `state_dir/data.key` (created 0600 on first use)."""
         if key:
-            return cls(key.encode())
+            return cls(parse_keys(key))
         path = state_dir / "data.key"
         if not path.exists():
             state_dir.mkdir(parents=True, exist_ok=True)
@@ -35,10 +47,17 @@ class DataVault:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(Fernet.generate_key())
             log.warning("DATA_KEY is not set: generated %s; back it up or special data is lost", path)
-        return cls(path.read_bytes().strip())
+        return cls(parse_keys(path.read_text()))
 
     def seal(self, data: dict[str, Any]) -> bytes:
         return self._fernet.encrypt(json.dumps(data, sort_keys=True).encode())
+
+    def rotate(self, token: bytes) -> bytes:
+        """The same sealed data, sealed again with the newest key."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken as exc:
+            raise ValueError("special data cannot be decrypted with any key in DATA_KEY") from exc
 
     def unseal(self, token: bytes) -> dict[str, Any]:
         try:
@@ -47,7 +66,7 @@ class DataVault:
             raise ValueError("special data cannot be decrypted with this DATA_KEY") from exc
         return value if isinstance(value, dict) else {}
 
-    def address_hash(self, channel: str, address: str) -> str:
+    def address_hash(self, channel: str, address: str) -> str:  # noqa: D102 - see the class docstring
         return hmac.new(self._hash_key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
 
     def reference_digest(self, contact_id: int) -> bytes:
