@@ -43,6 +43,7 @@ def _register_subcommands() -> None:
     from bot import cli_campaigns, cli_contacts, cli_hearings, cli_privacy
 
     app.add_typer(cli_privacy.app, name="privacy")
+    app.add_typer(__import__("bot.cli_keys", fromlist=["app"]).app, name="keys")
     app.add_typer(cli_contacts.app, name="contacts")
     app.add_typer(cli_hearings.app, name="hearing")
     app.add_typer(__import__("bot.cli_benchmark", fromlist=["app"]).app, name="benchmark")
