@@ -17,6 +17,11 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 log = logging.getLogger(__name__)
 
 
+def parse_keys(text: str) -> list[bytes]:
+    """Keys from DATA_KEY (comma-separated) or the key file (one a line), newest first."""
+    return [part.strip().encode() for part in text.replace(",", "\n").splitlines() if part.strip()]
+
+
 class DataVault:
     """Encrypts special data at rest and derives opt-out hashes that cannot be reversed without the key.
 
@@ -66,7 +71,7 @@ class DataVault:
             raise ValueError("special data cannot be decrypted with this DATA_KEY") from exc
         return value if isinstance(value, dict) else {}
 
-    def address_hash(self, channel: str, address: str) -> str:  # noqa: D102 - see the class docstring
+    def address_hash(self, channel: str, address: str) -> str:
         return hmac.new(self._hash_key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
 
     def reference_digest(self, contact_id: int) -> bytes:
