@@ -39,7 +39,11 @@ async def test_rotate_reseals_with_the_newest_key_and_keeps_hashes(
     old, new = Fernet.generate_key(), Fernet.generate_key()
     before = DataVault(old)
     contact_id = await _sealed_profile(sessions, before)
-    env = {"DATABASE_URL": migrated_url, "DATA_KEY": f"{new.decode()},{old.decode()}", "STATE_DIR": str(tmp_path)}
+    env = {
+        "DATABASE_URL": migrated_url,
+        "DATA_KEY": f"{new.decode()},{old.decode()}",
+        "STATE_DIR": str(tmp_path),
+    }
 
     result = await asyncio.to_thread(CliRunner().invoke, app, ["keys", "rotate"], env=env)
 
@@ -60,7 +64,11 @@ async def test_rotate_reseals_with_the_newest_key_and_keeps_hashes(
 
 
 async def test_rotate_with_one_key_says_what_to_do(migrated_url: str, tmp_path: Path) -> None:
-    env = {"DATABASE_URL": migrated_url, "DATA_KEY": Fernet.generate_key().decode(), "STATE_DIR": str(tmp_path)}
+    env = {
+        "DATABASE_URL": migrated_url,
+        "DATA_KEY": Fernet.generate_key().decode(),
+        "STATE_DIR": str(tmp_path),
+    }
     result = await asyncio.to_thread(CliRunner().invoke, app, ["keys", "rotate"], env=env)
     assert result.exit_code == 1
     assert "civicbot keys new" in result.output
