@@ -8,11 +8,14 @@ router = APIRouter(include_in_schema=False)  # each module router carries the /c
 
 
 def _include() -> None:
-    from web.console import audit_log, campaigns, overview, signin
+    from web.console import audit_log, campaigns, hearings, overview, people, signin, surveys
 
     router.include_router(signin.router)
     router.include_router(overview.router)
     router.include_router(campaigns.router)
+    router.include_router(hearings.router)
+    router.include_router(surveys.router)
+    router.include_router(people.router)
     router.include_router(audit_log.router)
 
 

@@ -1,0 +1,112 @@
+"""Hearings, surveys and people in the browser: a hearing created and announced, an XLSForm with a broken
+row refused with the cell named, a survey imported and opened, a person found and erased on request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns import staff
+from contacts.registry import municipality_by_code
+from storage.base import utcnow
+from storage.models import Channel, ChannelIdentity, Contact, ContactStatus
+from storage.models.campaigns import Role
+from tests.surveys.test_xlsform import replaced, row, workbook
+from tests.web.conftest import WebServer, assert_accessible
+from tests.web.test_console_signin import PASSWORD, sign_in
+from web.console import access
+
+pytestmark = pytest.mark.slow
+PHONE = "+995555123456"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def people(web_server: WebServer) -> None:
+    async def _setup(session: AsyncSession) -> None:
+        member = await staff.grant(session, Role.COORDINATOR, name="nino")
+        await access.set_password(session, member, PASSWORD, actor="test")
+        marneuli = await municipality_by_code(session, "marneuli")
+        assert marneuli is not None
+        follower = Contact(language="az", municipality_id=marneuli.id, status=ContactStatus.ACTIVE,
+                           consent_at=utcnow(), topics=["hearings"])
+        follower.identities.append(ChannelIdentity(channel=Channel.SMS, address=PHONE))
+        session.add(follower)
+
+    web_server.db(_setup)
+
+
+@pytest.fixture
+def signed_in(page: Any) -> Any:
+    sign_in(page, "nino")
+    page.get_by_role("heading", name="Municipalities").wait_for()
+    return page
+
+
+def test_a_hearing_is_created_previewed_and_announced(signed_in: Any) -> None:
+    page = signed_in
+    page.get_by_role("link", name="Hearings").click()
+    page.get_by_role("link", name="New hearing").click()
+    assert_accessible(page)
+    page.get_by_label("Municipality").select_option("marneuli")
+    page.get_by_label("Starts (Tbilisi time)").fill("2031-03-12T18:00")
+    page.locator("input[name=title_ka]").fill("ბიუჯეტის საჯარო განხილვა")
+    page.locator("input[name=title_az]").fill("Büdcə üzrə ictimai dinləmə")
+    page.locator("input[name=place_ka]").fill("მერია, საკრებულოს დარბაზი")
+    page.locator("input[name=place_az]").fill("Meriya, sakrebulo zalı")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".badge")).to_have_text("draft")
+    expect(page.locator(".bubble").first).to_contain_text("ბიუჯეტის საჯარო განხილვა")
+    expect(page.locator(".tg-buttons").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Announce").click()
+    expect(page.get_by_role("status")).to_contain_text("1 message queued")
+    expect(page.locator(".badge")).to_have_text("announced")
+
+
+def test_a_broken_xlsform_names_the_cell_and_imports_nothing(signed_in: Any, tmp_path: Path) -> None:
+    page = signed_in
+    page.get_by_role("link", name="Surveys").click()
+    assert_accessible(page)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(workbook(replaced(1, row("geopoint", "where", "სად", "Harada", "Որտեղ"))))
+    page.get_by_label("YAML or XLSForm file").set_input_files(str(broken))
+    page.get_by_role("button", name="Import").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("nothing was imported")
+    expect(alert.get_by_role("row").nth(1)).to_contain_text("survey")
+    expect(alert.get_by_role("row").nth(1)).to_contain_text("3")
+    expect(alert.get_by_role("row").nth(1)).to_contain_text("type")
+    expect(page.get_by_role("cell", name="No surveys yet.")).to_be_visible()
+    assert_accessible(page)
+
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(workbook())
+    page.get_by_label("YAML or XLSForm file").set_input_files(str(good))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".badge")).to_have_text("draft")
+    page.get_by_role("button", name="Open").click()
+    expect(page.locator(".badge")).to_have_text("open")
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    assert download.value.suggested_filename == "participation-xls.csv"
+
+
+def test_a_person_is_found_by_phone_and_erased_on_request(signed_in: Any) -> None:
+    page = signed_in
+    page.get_by_role("link", name="People").click()
+    assert_accessible(page)
+    page.get_by_label("Phone, @username or code").fill("555 12 34 56")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("heading", name="Everything stored about this person")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Erase").click()
+    expect(page.get_by_role("status")).to_contain_text("erased")
+    page.get_by_label("Phone, @username or code").fill(PHONE)
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("status")).to_contain_text("Nobody")

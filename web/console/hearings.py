@@ -1,0 +1,148 @@
+"""Public hearings in the browser: create, preview per language, announce, cancel, RSVPs, questions,
+feedback. Every step goes through `hearings.officers` (scope, state and audit live there)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from campaigns.errors import CampaignError
+from channels.i18n import LANGUAGES
+from channels.message import N_
+from contacts.registry import municipalities
+from hearings import notices, officers
+from hearings.definition import HearingDraft
+from storage.models import Municipality
+from storage.models.hearings import HearingStatus, QuestionStatus
+from web.console.auth import Console, as_staff
+from web.console.message_preview import rendered
+
+router = APIRouter(prefix="/console/hearings")
+TEXT_FIELDS = ("title", "place", "description", "accessibility")
+STATES = {
+    HearingStatus.DRAFT: N_("draft"),
+    HearingStatus.ANNOUNCED: N_("announced"),
+    HearingStatus.CANCELLED: N_("cancelled"),
+    HearingStatus.HELD: N_("held"),
+}
+QUESTION_STATES = {
+    QuestionStatus.RECEIVED: N_("received"),
+    QuestionStatus.CONSIDERED: N_("considered"),
+    QuestionStatus.ERASED: N_("erased"),
+}
+
+
+def _per_language(form: Any, name: str) -> dict[str, str]:
+    return {
+        lang: str(form.get(f"{name}_{lang}", "")).strip()
+        for lang in LANGUAGES
+        if str(form.get(f"{name}_{lang}", "")).strip()
+    }
+
+
+def draft_of(form: Any) -> HearingDraft:
+    data: dict[str, Any] = {name: _per_language(form, name) for name in TEXT_FIELDS}
+    data.update(
+        municipality=str(form.get("municipality", "")),
+        starts_at=str(form.get("starts_at", "")).replace("T", " ") or None,
+        duration_minutes=str(form.get("duration_minutes", "") or "90"),
+        names_required=form.get("names_required") == "yes",
+    )
+    if form.get("fallback_language"):
+        data["fallback_language"] = str(form.get("fallback_language"))
+    return HearingDraft.from_dict(data)
+
+
+async def _places(console: Console) -> list[Municipality]:
+    places = await municipalities(console.session)
+    return places if console.coordinator else [p for p in places if p.id == console.member.municipality_id]
+
+
+@router.get("")
+async def listing(request: Request) -> Response:
+    async def _list(console: Console) -> Response:
+        scope = None if console.coordinator else console.member.municipality_id
+        found = await officers.listing(console.session, scope)
+        names = {p.id: p for p in await municipalities(console.session)}
+        return console.page("console/hearings.html", hearings=found, places=names, states=STATES)
+
+    return await as_staff(request, _list)
+
+
+@router.get("/new")
+async def new(request: Request) -> Response:
+    async def _new(console: Console) -> Response:
+        return console.page("console/hearing_new.html", places=await _places(console), form={}, error=None)
+
+    return await as_staff(request, _new)
+
+
+@router.post("")
+async def create(request: Request) -> Response:
+    async def _create(console: Console) -> Response:
+        try:
+            hearing = await officers.create(console.session, draft_of(console.form), console.member)
+        except CampaignError as exc:
+            return console.page(
+                "console/hearing_new.html",
+                400,
+                places=await _places(console),
+                form=console.form,
+                error=console.text(exc.message),
+            )
+        return RedirectResponse(f"/console/hearings/{hearing.id}", status_code=303)
+
+    return await as_staff(request, _create, form=True)
+
+
+@router.get("/{hearing_id}")
+async def detail(request: Request, hearing_id: int) -> Response:
+    async def _detail(console: Console) -> Response:
+        summary = await officers.rsvp_summary(console.session, hearing_id, console.member)
+        hearing = await officers.get(console.session, hearing_id)
+        asked = await officers.questions(console.session, hearing_id, console.member)
+        notice = notices.notice(hearing)
+        return console.page(
+            "console/hearing.html",
+            hearing=hearing,
+            summary=summary,
+            questions=asked,
+            previews=[rendered(notice, lang) for lang in LANGUAGES],
+            states=STATES,
+            question_states=QUESTION_STATES,
+            answers=notices.RSVP_LABELS,
+            message=request.query_params.get("queued"),
+        )
+
+    return await as_staff(request, _detail)
+
+
+@router.post("/{hearing_id}/announce")
+async def announce(request: Request, hearing_id: int) -> Response:
+    async def _announce(console: Console) -> Response:
+        queued = await officers.announce(console.session, hearing_id, console.member)
+        return RedirectResponse(f"/console/hearings/{hearing_id}?queued={queued}", status_code=303)
+
+    return await as_staff(request, _announce, form=True)
+
+
+@router.post("/{hearing_id}/cancel")
+async def cancel(request: Request, hearing_id: int) -> Response:
+    async def _cancel(console: Console) -> Response:
+        await officers.cancel(console.session, hearing_id, console.member)
+        return RedirectResponse(f"/console/hearings/{hearing_id}", status_code=303)
+
+    return await as_staff(request, _cancel, form=True)
+
+
+@router.post("/{hearing_id}/feedback")
+async def feedback(request: Request, hearing_id: int) -> Response:
+    async def _feedback(console: Console) -> Response:
+        notified = await officers.publish_feedback(
+            console.session, hearing_id, _per_language(console.form, "feedback"), console.member
+        )
+        return RedirectResponse(f"/console/hearings/{hearing_id}?queued={notified}", status_code=303)
+
+    return await as_staff(request, _feedback, form=True)
