@@ -84,8 +84,11 @@ async def publish(
     return record
 
 
-async def public_results(session: AsyncSession, municipality: Municipality) -> list[PublicSurvey]:
-    """The public surveys meant for this municipality, newest first, with this municipality's results."""
+async def public_results(
+    session: AsyncSession, municipality: Municipality, *, with_simulated: int | None = None
+) -> list[PublicSurvey]:
+    """The public surveys meant for this municipality, newest first, with this municipality's results
+    (`with_simulated`: also counting that simulated person's answers, for their own eyes only)."""
     records = (
         await session.scalars(
             select(SurveyRecord)
@@ -97,12 +100,14 @@ async def public_results(session: AsyncSession, municipality: Municipality) -> l
     for record in records:
         if record.target_municipalities and municipality.code not in record.target_municipalities:
             continue
-        found.append(await _public_survey(session, record, municipality.code))
+        found.append(await _public_survey(session, record, municipality.code, with_simulated))
     return found
 
 
-async def _public_survey(session: AsyncSession, record: SurveyRecord, code: str) -> PublicSurvey:
-    results = await survey_results(session, record, by=Dimension.MUNICIPALITY)
+async def _public_survey(
+    session: AsyncSession, record: SurveyRecord, code: str, with_simulated: int | None
+) -> PublicSurvey:
+    results = await survey_results(session, record, by=Dimension.MUNICIPALITY, with_simulated=with_simulated)
     survey = results.survey
     questions: list[PublicQuestion] = []
     largest: int | None = 0

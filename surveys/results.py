@@ -19,7 +19,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import Text, cast, func, inspect, select
+from sqlalchemy import ColumnElement, Text, cast, func, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contacts import options
@@ -99,13 +99,19 @@ async def survey_results(
     *,
     by: Dimension | None = None,
     vault: DataVault | None = None,
+    with_simulated: int | None = None,
 ) -> SurveyResults:
-    """Everything `civicbot survey results` shows, already protected; `vault` is needed for `by=group`."""
+    """Everything `civicbot survey results` shows, already protected; `vault` is needed for `by=group`.
+
+    `with_simulated` also counts that one simulated person (the public page shows a chat-simulator user
+    the results with their own test answers in them, and nobody else).
+    """
     if by is Dimension.GROUP and vault is None:
         raise ValueError("the breakdown by self-identified group needs the data vault")
     survey = lifecycle.definition(record)
-    people = await _respondents(session, record, vault if by is Dimension.GROUP else None)
-    answers = await _answers(session, record.id)
+    counted = _counted(with_simulated)
+    people = await _respondents(session, record, vault if by is Dimension.GROUP else None, counted)
+    answers = await _answers(session, record.id, counted)
     columns = _columns(people, by)
     results = [
         _question(question, people, answers.get(question.name, {}), by, columns)
@@ -123,8 +129,14 @@ def _columns(people: list[Respondent], by: Dimension | None) -> list[str]:
     return sorted({person.values[by] for person in people}, key=lambda value: (value == UNKNOWN, value))
 
 
+def _counted(with_simulated: int | None) -> ColumnElement[bool]:
+    """Real people's responses; plus one simulated person's, for the page that shows them their own."""
+    real = real_person(SurveyResponse.contact_id)
+    return real if with_simulated is None else or_(real, SurveyResponse.contact_id == with_simulated)
+
+
 async def _respondents(
-    session: AsyncSession, record: SurveyRecord, vault: DataVault | None
+    session: AsyncSession, record: SurveyRecord, vault: DataVault | None, counted: ColumnElement[bool]
 ) -> list[Respondent]:
     rows = await session.execute(
         select(
@@ -139,7 +151,7 @@ async def _respondents(
         )
         .outerjoin(Contact, Contact.id == SurveyResponse.contact_id)
         .outerjoin(Municipality, Municipality.id == Contact.municipality_id)
-        .where(SurveyResponse.survey_id == record.id, real_person(SurveyResponse.contact_id))
+        .where(SurveyResponse.survey_id == record.id, counted)
         .order_by(SurveyResponse.id)
     )
     people = []
@@ -159,11 +171,13 @@ async def _respondents(
     return people
 
 
-async def _answers(session: AsyncSession, survey_id: int) -> dict[str, dict[int, Answer]]:
+async def _answers(
+    session: AsyncSession, survey_id: int, counted: ColumnElement[bool]
+) -> dict[str, dict[int, Answer]]:
     rows = await session.execute(
         select(SurveyAnswer.response_id, SurveyAnswer.question, SurveyAnswer.value, SurveyAnswer.declined)
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(SurveyResponse.survey_id == survey_id, real_person(SurveyResponse.contact_id))
+        .where(SurveyResponse.survey_id == survey_id, counted)
     )
     answers: dict[str, dict[int, Answer]] = defaultdict(dict)
     for response_id, question, value, declined in rows.all():

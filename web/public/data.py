@@ -67,7 +67,9 @@ class PublicData:
 
         return await self._cached(("municipalities",), fetch)
 
-    async def municipality(self, code: str) -> MunicipalityPage | None:
+    async def municipality(self, code: str, *, with_simulated: int | None = None) -> MunicipalityPage | None:
+        """`with_simulated`: a simulator user's own view, with their test answers counted (never cached)."""
+
         async def fetch(session: AsyncSession) -> MunicipalityPage | None:
             place = await session.scalar(select(Municipality).where(Municipality.code == code))
             if place is None:
@@ -77,9 +79,12 @@ class PublicData:
             return MunicipalityPage(
                 place,
                 await upcoming(session, place, now=now),
-                await public_results(session, place),
+                await public_results(session, place, with_simulated=with_simulated),
                 await load(session, place, today),
                 today,
             )
 
+        if with_simulated is not None:
+            async with self.sessions() as session:
+                return await fetch(session)
         return await self._cached(("municipality", code), fetch)

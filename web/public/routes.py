@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from functools import cache
 from typing import Any
 
@@ -22,13 +23,14 @@ from channels.message import Content, Renderable, Text
 from contacts.privacy import PrivacyPolicy, short_notice
 from hearings.calendar import calendar, public_hearing
 from storage.models import Municipality
-from web.public.data import MunicipalityPage, PublicData
+from web.public.data import TTL, MunicipalityPage, PublicData
 from web.service import running_service
+from web.simulator.routes import simulated_viewer
 from web.templating import render, request_language
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-CACHE_CONTROL = "public, max-age=60"
+CACHE_CONTROL = "public, max-age=30"
 ICS_TYPE = "text/calendar; charset=utf-8"
 SMS_KEYWORD = "START"
 
@@ -37,7 +39,9 @@ def _data(request: Request) -> PublicData:
     state = request.app.state
     data: PublicData | None = getattr(state, "public_data", None)
     if data is None:
-        data = PublicData(running_service(request).sessions)
+        # PUBLIC_PAGES_CACHE_SECONDS: how long a page's data may be served from memory (default 30).
+        ttl = float(os.environ.get("PUBLIC_PAGES_CACHE_SECONDS", TTL))
+        data = PublicData(running_service(request).sessions, ttl=ttl)
         state.public_data = data
     return data
 
@@ -75,8 +79,9 @@ def _qr_svg(link: str, label: str) -> str:
     return str(svg).replace("<svg ", '<svg role="img" aria-label="' + label.replace('"', "&quot;") + '" ', 1)
 
 
-def _cached(response: Response) -> Response:
-    response.headers["Cache-Control"] = CACHE_CONTROL
+def _cached(response: Response, *, private: bool = False) -> Response:
+    """Short public caching; a simulator user's own view (their test answers counted) is never stored."""
+    response.headers["Cache-Control"] = "private, no-store" if private else CACHE_CONTROL
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 
@@ -93,7 +98,8 @@ async def landing(request: Request) -> Response:
 async def municipality(request: Request, code: str) -> Response:
     """How to join, upcoming hearings, public results and the action plan of one municipality."""
     lang = request_language(request)
-    page = await _data(request).municipality(code)
+    viewer = await simulated_viewer(request)
+    page = await _data(request).municipality(code, with_simulated=viewer)
     if page is None:
         return render(request, "public/not_found.html", status_code=404, **_helpers(lang))
     username = await _telegram_username(request)
@@ -111,9 +117,11 @@ async def municipality(request: Request, code: str) -> Response:
             qr=qr,
             sms_number=sms_number,
             sms_keyword=SMS_KEYWORD,
+            simulated_viewer=viewer is not None,
             **_plan_helpers(page),
             **_helpers(lang),
-        )
+        ),
+        private=viewer is not None,
     )
 
 

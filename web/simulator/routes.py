@@ -17,7 +17,7 @@ from channels.simulator import STYLES, PageMessage
 from contacts.simulated import SIMULATED_PREFIX, is_simulated, new_address
 from handlers.context import AppContext
 from handlers.simulator.invitations import receive
-from handlers.simulator.turn import Turn, collect, play
+from handlers.simulator.turn import Turn, collect, person, play
 from storage.models import Channel
 from web.service import running_service
 from web.simulator.limits import SimulatorLimits
@@ -28,6 +28,16 @@ COOKIE = "try_person"
 COOKIE_AGE = 24 * 3600  # simulated people are purged a day after they were last seen
 TEXT_MAX = 500
 _limits = SimulatorLimits()
+
+
+async def simulated_viewer(request: Request) -> int | None:
+    """The contact id of the simulated person whose browser this is, if any (the public page shows them
+    the results with their own test answers counted)."""
+    found = _person(request)
+    if found is None:
+        return None
+    contact = await person(_app(request), found[0], found[1])
+    return contact.id if contact is not None and contact.simulated else None
 
 
 def _person(request: Request) -> tuple[Channel, str] | None:
