@@ -24,7 +24,7 @@ from bot.settings import Settings
 from campaigns import staff
 from channels.dispatcher import run_delivery
 from channels.telegram.client import create_bot
-from contacts.privacy import PrivacyPolicy
+from contacts.privacy import PrivacyPolicy, privacy_page
 from contacts.vault import DataVault
 from handlers.body_limit import BodySizeLimit
 from handlers.context import AppContext
@@ -76,7 +76,9 @@ class Service:
             sessions=sessions,
             vault=DataVault.from_key_or_file(data_key, settings.privacy.state_dir),
             policy=PrivacyPolicy(
-                settings.privacy.privacy_notice_version, settings.privacy.controller_contact
+                settings.privacy.privacy_notice_version,
+                settings.privacy.controller_contact,
+                privacy_url=privacy_page(settings.http.public_base_url),
             ),
         )
         service = cls(settings, engine, sessions, context, webhook=webhook_credentials(settings))

@@ -386,13 +386,13 @@ class Conversation:
         return await self.session.get(Municipality, self.contact.municipality_id)
 
     def _welcome(self) -> Outgoing:
-        return Outgoing(parts=(Text("Welcome! You are signed up."), _HELP_TEXT))
+        return Outgoing(parts=(Text("Welcome! You are signed up."), HELP_TEXT))
 
     def _help(self) -> Outgoing:
-        return Outgoing(parts=(_HELP_TEXT,))
+        return Outgoing(parts=(HELP_TEXT,))
 
 
-_HELP_TEXT = Text(
+HELP_TEXT = Text(
     "Here is what I can do:\n"
     "/polls – open surveys and votes\n"
     "/hearings – upcoming public hearings\n"

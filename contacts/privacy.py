@@ -41,6 +41,12 @@ class PrivacyPolicy:
 
     notice_version: str
     controller_contact: str
+    privacy_url: str | None = None  # the public privacy page (`PUBLIC_BASE_URL/privacy`), if published
+
+
+def privacy_page(public_base_url: str | None) -> str | None:
+    """The public privacy page (built by the web pages) that SMS links to instead of the full notice."""
+    return f"{public_base_url.rstrip('/')}/privacy" if public_base_url else None
 
 
 def short_notice(municipality: Municipality | None, policy: PrivacyPolicy) -> Text:
@@ -203,11 +209,42 @@ async def has_special(session: AsyncSession, contact_id: int) -> bool:
     return await session.get(SpecialProfile, contact_id) is not None
 
 
+@dataclass(frozen=True)
+class DataSummary:
+    """The short form of /mydata, for a channel with no room for the long one (SMS)."""
+
+    phone: str | None
+    language: str
+    topics: tuple[str, ...]
+    surveys: int
+    hearings: int
+    special: bool
+
+
+async def data_summary(session: AsyncSession, contact: Contact) -> DataSummary:
+    """What SMS DATA tells: the number, language, topics, how much was answered. Audited as access."""
+    phone = next((i.address for i in contact.identities if i.channel == Channel.SMS), None)
+    await audit(session, f"contact:{contact.id}", "contact.data_access", f"contact:{contact.id}",
+                municipality_id=contact.municipality_id)
+    return DataSummary(
+        phone=phone,
+        language=contact.language,
+        topics=tuple(contact.topics),
+        surveys=len(await records.survey_answers(session, contact.id)),
+        hearings=len(await records.hearing_replies(session, contact.id)),
+        special=await has_special(session, contact.id),
+    )
+
+
 def language_name(code: str) -> Content:
     """A language's name in the reader's language ("აზერბაიჯანული", "Azerbaijani"), never its code."""
     names = {reader: Locale(reader).languages.get(code, code) for reader in LANGUAGES}
     names[code] = LANGUAGE_SELF_NAMES.get(code, names.get(code, code))
-    return Content({reader: name[:1].upper() + name[1:] for reader, name in names.items()}, fallback="en")
+    # Sentence case, except Georgian: it has no capitals (upper() would turn it into Mtavruli).
+    return Content(
+        {reader: name if reader == "ka" else name[:1].upper() + name[1:] for reader, name in names.items()},
+        fallback="en",
+    )
 
 
 def _address_line(identity: ChannelIdentity) -> Renderable:

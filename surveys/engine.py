@@ -105,13 +105,13 @@ class SurveyConversation:
         state = self.contact.dialog_state or ""
         response_id = state.removeprefix(STATE_PREFIX)
         if not state.startswith(STATE_PREFIX) or not response_id.isdigit():
-            return [Outgoing.say("There is no survey in progress. Send /polls to see the open surveys.")]
+            return [Outgoing.say("You are not filling in a survey. Send /polls to see the open surveys.")]
         place = await self._place(int(response_id))
         if isinstance(place, list):
             return place
         if place.response.status != ResponseStatus.STARTED:
             self._leave(place.response.id)
-            return [Outgoing.say("There is no survey in progress. Send /polls to see the open surveys.")]
+            return [Outgoing.say("You are not filling in a survey. Send /polls to see the open surveys.")]
         return await self._submit(place, raw, button=False)
 
     # -- steps ---------------------------------------------------------------------------------------

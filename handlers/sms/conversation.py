@@ -3,6 +3,7 @@
 Thin by design: it reads the message (keyword, number), calls the sign-up conversation, the survey engine,
 the hearings service or the privacy services, and hands back their replies in SMS wording. Decisions:
 
+* DATA, WITHDRAW and DELETE (any language) are the rights of /mydata by SMS; DELETE asks to confirm.
 * STOP (any language or spelling) stops everything and is confirmed once; while stopped, only START and
   HELP are answered, so after the confirmation nothing else arrives. Someone who stops before consenting
   is forgotten (only the keyed opt-out hash stays), exactly as if they had refused consent.
@@ -48,6 +49,7 @@ from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, Ide
 # How long a hearing notice or poll invitation can still be answered with a bare number.
 ENTRY_CHOICES_FOR = timedelta(days=30)
 _TOPIC_STEPS = (Step.TOPICS, Step.SET_TOPICS)
+_RIGHTS = (Keyword.DATA, Keyword.DELETE, Keyword.WITHDRAW)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class SmsConversation:
         if keyword is Keyword.LANGUAGE:
             language_menu = await self._dialogs(contact).signup().command("language")
             return await self._adapted(contact, language_menu)
+        if keyword in _RIGHTS and contact.has_consent:
+            return await self._right(contact, keyword)
         return await self._answer(contact, sms, keyword)
 
     # -- keywords ------------------------------------------------------------------------------------
@@ -117,7 +121,9 @@ class SmsConversation:
         contact, _ = await contact_for(
             self.session, Channel.SMS, sms.phone, language=reading.guess_language(sms.body), now=self.now
         )
-        return await self._adapted(contact, await self._dialogs(contact).signup().start())
+        answer = await self._adapted(contact, await self._dialogs(contact).signup().start())
+        answer.replies[:1] = [texts.greeted(reply) for reply in answer.replies[:1]]
+        return answer
 
     async def _stop(self, contact: Contact, sms: Inbound) -> SmsAnswer:
         confirm = [] if _twilio_answered(sms, Keyword.STOP) else [texts.say(texts.STOPPED)]
@@ -150,6 +156,16 @@ class SmsConversation:
         if _twilio_answered(sms, Keyword.HELP):
             return self._say(contact, [])
         return self._say(contact, [texts.help_text(self.policy)])
+
+    async def _right(self, contact: Contact, keyword: Keyword) -> SmsAnswer:
+        """DATA (what we keep), WITHDRAW (the sensitive answers), DELETE (asks to confirm first)."""
+        signup = self._dialogs(contact).signup()
+        if keyword is Keyword.DATA:
+            summary = await privacy.data_summary(self.session, contact)
+            return self._say(contact, texts.my_data(summary, await self._municipality(contact), self.policy))
+        if keyword is Keyword.WITHDRAW:
+            return await self._adapted(contact, await signup.withdraw_special())
+        return await self._adapted(contact, await signup.command("delete"))
 
     async def _reachable_again(self, identity: ChannelIdentity, keyword: Keyword | None) -> None:
         """They just wrote from this number, so it works; a Twilio opt-out (21610) ends only with START."""

@@ -48,7 +48,7 @@ async def on_error(event: ErrorEvent, bot: Bot, app: AppContext) -> bool:
     try:
         await bot.send_message(
             user.id,
-            t(negotiate(user.language_code), "Sorry, something went wrong on our side. Please try again."),
+            t(negotiate(user.language_code), "Sorry, a technical error occurred. Please try again."),
         )
     except Exception:  # the apology is best effort; the failure is already logged
         log.warning("could not tell the user about the failure", exc_info=True)

@@ -287,7 +287,7 @@ async def test_typed_text_numbers_skips_and_the_end(sessions: async_sessionmaker
         "score": "declined", "age": 42, "happy": "yes",
     }  # fmt: skip
     assert texts(await talk.say("more")) == [
-        "There is no survey in progress. Send /polls to see the open surveys."
+        "You are not filling in a survey. Send /polls to see the open surveys."
     ]
 
 

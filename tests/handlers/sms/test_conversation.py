@@ -13,7 +13,7 @@ from contacts.vault import DataVault
 from handlers.sms import texts
 from storage.models import Channel, Contact, ContactStatus
 from storage.models.deliveries import Delivery, DeliveryStatus
-from tests.handlers.sms.harness import DPO, SmsHarness
+from tests.handlers.sms.harness import DPO, PUBLIC_BASE, SmsHarness
 
 PHONE = "+995599123456"
 
@@ -36,11 +36,15 @@ def vault_of(sms: SmsHarness) -> DataVault:
     return sms.service.context.vault
 
 
-async def test_a_new_number_gets_the_language_menu_in_one_segment(sms: SmsHarness) -> None:
+async def test_a_new_number_is_greeted_then_gets_the_language_menu(sms: SmsHarness) -> None:
     (menu,) = await sms.text(PHONE, "Salam!")
 
-    assert menu.splitlines() == [f"{n} {name}" for n, name in enumerate(LANGUAGE_SELF_NAMES.values(), 1)]
-    assert count_segments(menu).segments == 1
+    greeting, *names = menu.splitlines()
+    assert greeting == t("ka", texts.GREETING)  # Latin letters: the default language until one is chosen
+    assert names == [f"{n} {name}" for n, name in enumerate(LANGUAGE_SELF_NAMES.values(), 1)]
+    assert count_segments(menu).segments <= 2
+    (menu,) = await sms.text("+995599000002", "Здравствуйте")
+    assert menu.splitlines()[0] == t("ru", texts.GREETING)
 
 
 async def test_sign_up_in_azerbaijani_by_numbers(sms: SmsHarness) -> None:
@@ -98,19 +102,21 @@ async def test_refusing_consent_forgets_the_number_and_it_is_left_alone(sms: Sms
     assert await sms.text(PHONE, "salam") == []
     assert await sms.text(PHONE, "1") == []
     (menu,) = await sms.text(PHONE, "START")  # only START brings them back
-    assert menu.startswith("1 ქართული")
+    assert "1 ქართული" in menu.splitlines()
     assert not await opted_out(sms)
 
 
-async def test_info_during_consent_gives_the_full_notice(sms: SmsHarness) -> None:
+async def test_info_during_consent_links_the_full_notice(sms: SmsHarness) -> None:
     await sms.text(PHONE, "salam")
     await sms.text(PHONE, "5")
-    await sms.text(PHONE, "4")
+    (notice,) = await sms.text(PHONE, "4")
+    assert "Marneuli Municipality" in notice and "INFO" in notice
+    assert count_segments(notice).segments <= 2
 
     (details,) = await sms.text(PHONE, "info")
 
-    assert "Marneuli Municipality" in details and DPO in details
-    assert "Personal Data Protection Service" in details
+    assert f"{PUBLIC_BASE}/privacy" in details and DPO in details
+    assert t("en", texts.CONSENT_PROMPT) in details
     contact = await sms.contact(PHONE)
     assert contact is not None and contact.dialog_state == "onboarding.consent"
 

@@ -29,7 +29,7 @@ def test_choices_and_progress_keep_their_own_messages() -> None:
 
 def test_telegram_commands_are_never_sent_by_sms() -> None:
     stale = Outgoing.say("This button is no longer active.")
-    polls = Outgoing.say("There is no survey in progress. Send /polls to see the open surveys.")
+    polls = Outgoing.say("You are not filling in a survey. Send /polls to see the open surveys.")
 
     for message in (stale, polls):
         assert texts.adapt(message, "en", None, POLICY) == texts.say(texts.NOT_UNDERSTOOD)
