@@ -1,13 +1,18 @@
-"""Broadcast delivery benchmark (issue 4, item 9): civicbot's outbox against the fake Bot API.
+"""Broadcast delivery benchmark (issues 4 and 17): civicbot's outbox against a strict fake Bot API.
 
 Each sender runs in its own process against the fake in process mode, so their peak RSS is their own:
 `civicbot serve` (the real service delivering the outbox), a naive aiogram loop, and python-telegram-bot's
-`AIORateLimiter`. Reported: achieved rate / configured limit (first to last accepted send), 429s and
-their share of send requests, lost and duplicate messages (per chat, from the fake), peak RSS (VmHWM).
-A final 100,000-recipient run checks that enqueue and delivery never hold the audience in memory.
+`AIORateLimiter`. Every sender meets the same modes of the fake (`tests/fakes/telegram_limits.py`), one
+table for all: **strict** (at most 30 accepted in any sliding second), **hidden** (the bot is told 30/s,
+the fake allows 20 % less), **flood** (a 30 s flood wait after the 100th send) and **paid** (1,000/s).
+Reported from the fake's arrival times: the rate (first to last accepted send; a flood wait's gap left
+out; for the hidden limit from the 10th second on) against the limit really enforced, the most in any
+sliding second, 429s and their share of send requests, lost and duplicate messages (per chat), peak RSS
+(VmHWM); for the flood wait how soon after its end sending resumed and the most in a second after it;
+and, during civicbot's strict run, how long people who write /start wait for the answer (p95).
 
-    python -m benchmarks.broadcast                    # SQLite, 20,000 / 600 / 100,000 recipients
-    python -m benchmarks.broadcast --database postgres --big 0
+    python -m benchmarks.broadcast          # SQLite: strict 1,000, hidden 1,000, flood 300, paid 20,000
+    python -m benchmarks.broadcast --database postgres --paid 0 --big 0
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import json
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ from typing import Any
 import asyncpg
 import psutil
 
+from benchmarks.broadcast_analysis import analyse, p95, reply_latencies
 from benchmarks.broadcast_processes import ROOT, Child, FakeTelegramProcess, civicbot_serve, spawn
 from benchmarks.broadcast_report import markdown
 from storage.db import create_engine, session_factory, unit_of_work
@@ -35,7 +41,22 @@ from tests.channels.recipients import add_people
 from tests.fakes.telegram_api import DEFAULT_TOKEN
 
 OUT = ROOT / "benchmarks" / "out"
+FAKE_DEFAULTS = {"mode": "strict", "global_limit": 30, "hidden_limit": None, "flood_at": None}
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way the fake enforces its limit; `limit` is what senders are told, `real` what is enforced."""
+
+    name: str
+    recipients: int
+    limit: float
+    real: float
+    fake: dict[str, Any] = field(default_factory=dict)
+    paid: bool = False
+    measure_from: float = 0.0  # seconds after the first send before the rate counts
+    replies: int = 0  # people writing /start during civicbot's run (reply latency)
 
 
 @dataclass
@@ -53,6 +74,10 @@ class Run:
     lost: int
     duplicates: int
     peak_rss_mb: float
+    peak_second: int = 0
+    resume_after_s: float | None = None
+    peak_second_after: int | None = None
+    reply_p95_s: float | None = None
     idle_rss_mb: float | None = None
     enqueue_seconds: float | None = None
     enqueue_peak_rss_mb: float | None = None
@@ -65,17 +90,11 @@ class Timing:
     last: float  # the poll that saw the final count
     sent: int
 
-    @property
-    def rate(self) -> float:
-        """Sends per second between the two polls: what went before the first poll is not counted,
-        so a sender's opening burst cannot inflate the rate."""
-        return (self.sent - self.first_sent) / (self.last - self.first) if self.last > self.first else 0.0
-
 
 async def watch(fake: FakeTelegramProcess, target: int, child: Child, limit: float, stall: float = 60.0
                 ) -> Timing:
-    """Poll the fake every 50 ms: when the first and the last accepted send happened. A sender that
-    takes more than three times the ideal duration is stopped (what it did not send counts as lost)."""
+    """Poll the fake every 100 ms until `target` sends were accepted. A sender that takes more than
+    three times the ideal duration (plus a minute) is stopped: what it did not send counts as lost."""
     deadline = time.monotonic() + 3 * target / limit + 60
     first = last = 0.0
     seen = first_seen = 0
@@ -92,19 +111,22 @@ async def watch(fake: FakeTelegramProcess, target: int, child: Child, limit: flo
         if now > deadline:
             child.process.kill()
             return Timing(first, first_seen, last, seen)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
 
 
-async def score(fake: FakeTelegramProcess, sender: str, mode: str, first_id: int, count: int, limit: float,
-                timing: Timing, rss: float, **extra: Any) -> Run:
+async def score(fake: FakeTelegramProcess, sender: str, mode: Mode, first_id: int, timing: Timing,
+                rss: float, **extra: Any) -> Run:
     stats = await fake.stats()
-    counts = await fake.per_chat_counts(first_id, count)
-    seconds = timing.last - timing.first
-    achieved = timing.rate
+    sends = await fake.control("GET", "sends")
+    arrivals = analyse(sends["accepted"], sends["flood_until"], mode.measure_from)
+    counts = await fake.per_chat_counts(first_id, mode.recipients)
     requests = stats["sent"] + stats["rate_limited"]
-    return Run(sender, mode, count, limit, round(seconds, 2), round(achieved, 1), round(achieved / limit, 3),
-               requests, stats["rate_limited"], round(stats["rate_limited"] / max(requests, 1), 5),
-               sum(1 for c in counts if c == 0), sum(c - 1 for c in counts if c > 1), round(rss, 1), **extra)
+    return Run(sender, mode.name, mode.recipients, mode.real, round(timing.last - timing.first, 2),
+               round(arrivals.rate, 1), round(arrivals.rate / mode.real, 3), requests, stats["rate_limited"],
+               round(stats["rate_limited"] / max(requests, 1), 5), sum(1 for c in counts if c == 0),
+               sum(c - 1 for c in counts if c > 1), round(rss, 1), arrivals.peak,
+               None if arrivals.resume_after is None else round(arrivals.resume_after, 2),
+               arrivals.peak_after, **extra)
 
 
 async def prepare(url: str, first_id: int, count: int) -> None:
@@ -117,42 +139,48 @@ async def prepare(url: str, first_id: int, count: int) -> None:
     await engine.dispose()
 
 
-async def civicbot_run(fake: FakeTelegramProcess, url: str, workdir: Path, mode: str, first_id: int,
-                       count: int, limit: float, paid: bool) -> Run:
+async def civicbot_run(fake: FakeTelegramProcess, url: str, workdir: Path, mode: Mode, first_id: int) -> Run:
     """The service runs first (its idle RSS is measured), then the broadcast is enqueued by another
-    process, as a campaign step firing elsewhere would, and the service delivers it."""
-    await prepare(url, first_id, count)
+    process, as a campaign step firing elsewhere would, and the service delivers it; meanwhile
+    `mode.replies` people write /start and wait for the answer."""
+    await prepare(url, first_id, mode.recipients)
     await fake.control("POST", "reset", {})
     env = {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE": fake.base_url, "DATABASE_URL": url,
-           "TELEGRAM_PAID_BROADCAST": str(paid).lower(), "TELEGRAM_PAID_RATE": str(limit),
-           "TELEGRAM_RATE_PER_SECOND": str(limit), "DELIVERY_POLL_SECONDS": "0.2"}
+           "TELEGRAM_PAID_BROADCAST": str(mode.paid).lower(), "TELEGRAM_PAID_RATE": str(mode.limit),
+           "TELEGRAM_RATE_PER_SECOND": str(mode.limit), "DELIVERY_POLL_SECONDS": "0.2"}
     async with civicbot_serve(env, workdir) as (service, _):
         await asyncio.sleep(2)
         idle = psutil.Process(service.pid).memory_info().rss / 2**20
+        await fake.control("POST", "reset", {})  # start-up calls (getMe, commands) are not the broadcast
         args = ["-m", "benchmarks.broadcast_enqueue", "--database-url", url]
         enqueue = spawn(args, workdir / "enqueue.log")
         await asyncio.to_thread(enqueue.process.wait)
         queued = json.loads(enqueue.log.read_text().strip().splitlines()[-1])
-        assert queued["queued"] == count, queued
-        timing = await watch(fake, count, service, limit)
+        assert queued["queued"] == mode.recipients, queued
+        probe = None
+        if mode.replies:
+            probe = asyncio.create_task(reply_latencies(fake, first_id + 5_000_000, mode.replies,
+                                                        start_after=3.0, every=0.5))
+        timing = await watch(fake, mode.recipients + mode.replies, service, mode.real)
+        latencies = await probe if probe is not None else []
         rss = service.peak_rss_mb()
-    return await score(fake, "civicbot outbox", mode, first_id, count, limit, timing, rss,
+    return await score(fake, "civicbot outbox", mode, first_id, timing, rss,
+                       reply_p95_s=round(p95(latencies), 2) if latencies else None,
                        idle_rss_mb=round(idle, 1), enqueue_seconds=round(queued["seconds"], 2),
                        enqueue_peak_rss_mb=round(queued["peak_rss_mb"], 1))
 
 
-async def baseline_run(fake: FakeTelegramProcess, kind: str, workdir: Path, mode: str, first_id: int,
-                       count: int, limit: float, paid: bool) -> Run:
+async def baseline_run(fake: FakeTelegramProcess, kind: str, workdir: Path, mode: Mode, first_id: int) -> Run:
     await fake.control("POST", "reset", {})
     args = ["-m", "benchmarks.broadcast_baselines", kind, "--api-base", fake.base_url,
-            "--first-id", str(first_id), "--count", str(count), "--rate", str(limit)]
-    child = spawn([*args, "--paid"] if paid else args, workdir / f"{kind}.log")
-    timing = await watch(fake, count, child, limit)
+            "--first-id", str(first_id), "--count", str(mode.recipients), "--rate", str(mode.limit)]
+    child = spawn([*args, "--paid"] if mode.paid else args, workdir / f"{kind}.log")
+    timing = await watch(fake, mode.recipients, child, mode.real)
     await asyncio.to_thread(child.process.wait)
     lines = child.log.read_text().strip().splitlines()
     result = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"peak_rss_mb": float("nan")}
     name = {"naive": "naive aiogram loop", "ptb": "PTB AIORateLimiter"}[kind]
-    return await score(fake, name, mode, first_id, count, limit, timing, result["peak_rss_mb"])
+    return await score(fake, name, mode, first_id, timing, result["peak_rss_mb"])
 
 
 async def database_url(kind: str, workdir: Path, name: str) -> str:
@@ -180,6 +208,21 @@ def load_average() -> list[str]:
     return Path("/proc/loadavg").read_text().split()[:3]
 
 
+def modes(args: argparse.Namespace) -> list[Mode]:
+    hidden = 30.0 * (1 - args.hidden_lower)
+    chosen = [
+        Mode("strict 30/s", args.recipients, 30.0, 30.0, {"global_limit": 30}, replies=args.replies),
+        Mode(f"hidden {hidden:g}/s (told 30/s)", args.recipients, 30.0, hidden,
+             {"global_limit": 30, "hidden_limit": hidden}, measure_from=10.0),
+        Mode(f"flood wait {args.flood_seconds:g} s", args.flood_recipients, 30.0, 30.0,
+             {"global_limit": 30, "flood_at": 100, "flood_seconds": args.flood_seconds}),
+    ]
+    if args.paid:
+        chosen.append(Mode(f"paid {args.paid_limit:g}/s", args.paid, args.paid_limit, args.paid_limit,
+                           {"global_limit": 30, "paid_limit": args.paid_limit}, paid=True))
+    return chosen
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     runs: list[Run] = []
     load_before = load_average()  # other work on the machine skews the rates
@@ -188,29 +231,28 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         fake = FakeTelegramProcess(workdir)
         await fake.start()
         try:
-            await fake.control("POST", "limits", {"global_limit": 30, "paid_limit": args.paid_limit})
-            scenarios = [(f"paid {args.paid_limit:g}/s", args.recipients, args.paid_limit, True),
-                         ("free 30/s", args.slow_recipients, 30.0, False)]
-            for index, (mode, count, limit, paid) in enumerate(scenarios):
+            for index, mode in enumerate(modes(args)):
+                limits = {**FAKE_DEFAULTS, "paid_limit": args.paid_limit, **mode.fake}
+                await fake.control("POST", "limits", limits)
                 first_id = 1_000_000 * (index + 1)
-                await fake.register(first_id, count)
+                await fake.register(first_id, mode.recipients)
                 url = await database_url(args.database, workdir, f"run{index}")
                 try:
-                    runs.append(await civicbot_run(fake, url, workdir, mode, first_id, count, limit, paid))
+                    runs.append(await civicbot_run(fake, url, workdir, mode, first_id))
                 finally:
                     await drop(url)
-                for kind in ("naive", "ptb"):
-                    runs.append(await baseline_run(fake, kind, workdir, mode, first_id, count, limit, paid))
-                print(markdown(runs[-3:]), flush=True)
+                for kind in args.baselines:
+                    runs.append(await baseline_run(fake, kind, workdir, mode, first_id))
+                print(markdown(runs[-1 - len(args.baselines):]), flush=True)
             if args.big:
-                await fake.control("POST", "limits", {"global_limit": 30, "paid_limit": args.big_limit})
+                await fake.control("POST", "limits", {**FAKE_DEFAULTS, "paid_limit": args.big_limit})
                 first_id = 10_000_000
                 await fake.register(first_id, args.big)
                 url = await database_url(args.database, workdir, "big")
+                big = Mode(f"paid {args.big_limit:g}/s (fast fake)", args.big, args.big_limit, args.big_limit,
+                           paid=True)
                 try:
-                    mode = f"paid {args.big_limit:g}/s (fast fake)"
-                    runs.append(await civicbot_run(fake, url, workdir, mode, first_id, args.big,
-                                                   args.big_limit, True))
+                    runs.append(await civicbot_run(fake, url, workdir, big, first_id))
                 finally:
                     await drop(url)
                 print(markdown(runs[-1:]), flush=True)
@@ -226,11 +268,16 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.broadcast", description="broadcast delivery")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--recipients", type=int, default=20_000, help="the paid-broadcast run")
+    parser.add_argument("--recipients", type=int, default=1000, help="the strict and hidden-limit runs")
+    parser.add_argument("--hidden-lower", type=float, default=0.2, help="how much lower the real limit is")
+    parser.add_argument("--flood-recipients", type=int, default=300)
+    parser.add_argument("--flood-seconds", type=float, default=30.0)
+    parser.add_argument("--replies", type=int, default=40, help="people writing during the strict run")
+    parser.add_argument("--paid", type=int, default=20_000, help="the paid-broadcast run (0 skips it)")
     parser.add_argument("--paid-limit", type=float, default=1000.0)
-    parser.add_argument("--slow-recipients", type=int, default=600, help="the 30/s run")
-    parser.add_argument("--big", type=int, default=100_000, help="the memory run (0 skips it)")
+    parser.add_argument("--big", type=int, default=0, help="the 100,000-recipient memory run (0 skips it)")
     parser.add_argument("--big-limit", type=float, default=2000.0, help="the fake's limit in the memory run")
+    parser.add_argument("--baselines", nargs="*", default=["naive", "ptb"], choices=["naive", "ptb"])
     args = parser.parse_args()
     result = asyncio.run(main(args))
     OUT.mkdir(parents=True, exist_ok=True)

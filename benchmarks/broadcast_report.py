@@ -9,9 +9,9 @@ if TYPE_CHECKING:
     from benchmarks.broadcast import Run
 
 HEADER = (
-    "| sender | mode | recipients | achieved/s | of limit | 429s | 429 share | lost | duplicates "
-    "| peak RSS MB (idle) | enqueue s (RSS MB) |\n"
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| sender | mode | recipients | achieved/s | of real limit | most in 1 s | 429s | 429 share | lost "
+    "| duplicates | resumed after wait (most in 1 s after) | reply p95 | peak RSS MB (idle) |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -19,12 +19,14 @@ def markdown(runs: Sequence[Run]) -> str:
     rows = [HEADER]
     for run in runs:
         idle = f" ({run.idle_rss_mb:.0f})" if run.idle_rss_mb is not None else ""
-        enqueue = ""
-        if run.enqueue_seconds is not None:
-            enqueue = f"{run.enqueue_seconds:.1f} ({run.enqueue_peak_rss_mb:.0f})"
+        resumed = ""
+        if run.resume_after_s is not None:
+            resumed = f"{run.resume_after_s:.2f} s ({run.peak_second_after})"
+        reply = f"{run.reply_p95_s:.2f} s" if run.reply_p95_s is not None else ""
         rows.append(
             f"| {run.sender} | {run.mode} | {run.recipients:,} | {run.achieved_per_second:,.1f} "
-            f"| {run.of_limit:.3f} | {run.rate_limited:,} | {run.rate_limited_share:.3%} | {run.lost:,} "
-            f"| {run.duplicates:,} | {run.peak_rss_mb:.0f}{idle} | {enqueue} |"
+            f"| {run.of_limit:.3f} | {run.peak_second:,} | {run.rate_limited:,} "
+            f"| {run.rate_limited_share:.3%} "
+            f"| {run.lost:,} | {run.duplicates:,} | {resumed} | {reply} | {run.peak_rss_mb:.0f}{idle} |"
         )
     return "\n".join(rows)

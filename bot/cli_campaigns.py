@@ -23,7 +23,9 @@ from campaigns.definition import CampaignDraft
 from campaigns.dryrun import DryRun, Rates, dry_run
 from campaigns.errors import CampaignError
 from channels import outbox
+from channels.holds import current, describe
 from channels.settings import DeliverySettings
+from storage.base import utcnow
 from storage.models.campaigns import Campaign, CampaignStatus, Role, StaffMember
 
 T = TypeVar("T")
@@ -151,13 +153,14 @@ def campaign_status(campaign_id: int = typer.Argument(..., help="Campaign id."))
     """
     rates = _rates()
 
-    async def _status(session: AsyncSession) -> tuple[Campaign, outbox.DeliveryProgress]:
+    async def _status(session: AsyncSession) -> tuple[Campaign, outbox.DeliveryProgress, list[str]]:
         campaign = await service.get(session, campaign_id)
         progress = await outbox.progress(session, campaign_id=campaign_id, rates={
             "telegram": rates.telegram_per_second, "sms": rates.sms_per_second})
-        return campaign, progress
+        pacing = describe(await current(session, now=utcnow()))  # e.g. "held by Telegram until 14:03:12"
+        return campaign, progress, pacing
 
-    campaign, progress = _transaction(_status)
+    campaign, progress, pacing = _transaction(_status)
     typer.echo(f"campaign {campaign.id}: {campaign.name} [{campaign.status}]")
     typer.echo(f"audience: {campaign.audience or 'everyone'}")
     for step in campaign.steps:
@@ -166,6 +169,8 @@ def campaign_status(campaign_id: int = typer.Argument(..., help="Campaign id."))
                f"failed {progress.failed + progress.undelivered}, unreachable {progress.unreachable}, "
                f"cancelled {progress.cancelled}")
     typer.echo(f"time left: {progress.eta or 'nothing left'}")
+    for line in pacing:
+        typer.echo(line)
 
 
 @campaign_app.command("list")

@@ -302,7 +302,7 @@ class FakeTelegram:
         counters = self.state.stats
         keys = (
             "requests", "sent", "paid_sent", "edits", "rate_limited", "rate_limited_global",
-            "rate_limited_paid", "rate_limited_chat", "forbidden", "updates", "webhook_deliveries",
+            "rate_limited_paid", "rate_limited_chat", "rate_limited_flood", "forbidden", "updates", "webhook_deliveries",
             "webhook_failures", "webhook_dropped", "webhook_reply_errors", "updates_filtered",
         )
         return {
@@ -316,7 +316,8 @@ class FakeTelegram:
         }
 
     def configure_limits(self, **limits: float) -> LimitConfig:
-        """Change global_limit, per_chat_limit, per_chat_burst or paid_limit; buckets start full."""
+        """Change global_limit, per_chat_limit, per_chat_burst, paid_limit, mode ("strict" sliding
+        window or "bucket"), hidden_limit, flood_at or flood_seconds (`telegram_limits`); all start afresh."""
         config = LimitConfig(**{**vars(self.limiter.config), **limits})
         self.limiter.reconfigure(config)
         return config

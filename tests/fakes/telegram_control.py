@@ -16,7 +16,8 @@ blindly: ``GET /_control/chats/{id}/messages?count=N&timeout=S`` answers once N 
 | GET /_control/callback_answers | | ``{"answers": [...]}`` |
 | GET /_control/commands | ``language_code``, ``scope`` (JSON) | ``{"commands": [...]}`` |
 | GET /_control/stats | | counters |
-| POST /_control/limits | ``{global_limit?, per_chat_limit?, per_chat_burst?, paid_limit?}`` | the limits |
+| POST /_control/limits | ``{global_limit?, per_chat_limit?, per_chat_burst?, paid_limit?, mode?, hidden_limit?, flood_at?, flood_seconds?}`` | the limits |
+| GET /_control/sends | | accepted send times (the fake's monotonic clock), ``flood_until``, ``now`` |
 | POST /_control/wait_idle | ``{timeout?, quiet?}`` | ``{"idle": true}`` (408 on timeout) |
 | POST /_control/reset | ``{users?: bool}`` | ``{"reset": true}`` |
 """
@@ -127,6 +128,10 @@ def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:
     async def limits(request: web.Request) -> dict[str, Any]:
         return {"limits": vars(fake.configure_limits(**await _body(request)))}
 
+    async def sends(request: web.Request) -> dict[str, Any]:
+        limiter = fake.limiter
+        return {"accepted": limiter.accepted, "flood_until": limiter.flood_until, "now": limiter.clock()}
+
     async def wait_idle(request: web.Request) -> dict[str, Any]:
         body = await _body(request)
         await fake.wait_idle(float(body.get("timeout", 5.0)), float(body.get("quiet", 0.05)))
@@ -148,6 +153,7 @@ def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:
         ("GET", "/_control/commands", commands),
         ("GET", "/_control/stats", stats),
         ("POST", "/_control/limits", limits),
+        ("GET", "/_control/sends", sends),
         ("POST", "/_control/wait_idle", wait_idle),
         ("POST", "/_control/reset", reset),
     ]

@@ -97,11 +97,17 @@ def add_control_routes(app: web.Application, fake: "FakeTwilio") -> None:
                 setattr(fake.webhooks, key, p[key])
         if "mps" in p:
             fake.limiter.rate = None if p["mps"] is None else float(p["mps"])
+        if "mps_mode" in p:
+            fake.limiter.mode = str(p["mps_mode"])
+        if "hidden_mps" in p:
+            fake.limiter.hidden_rate = None if p["hidden_mps"] is None else float(p["hidden_mps"])
         return {
             "webhook_url": fake.webhook_url,
             "public_base_url": fake.webhooks.public_base_url,
             "connect_base_url": fake.webhooks.connect_base_url,
             "mps": fake.limiter.rate,
+            "mps_mode": fake.limiter.mode,
+            "hidden_mps": fake.limiter.hidden_rate,
         }
 
     async def stats(p: dict[str, Any]) -> Any:

@@ -94,21 +94,50 @@ class OptOutBook:
 
 
 class SenderRateLimiter:
-    """A token bucket per sender: `rate` messages a second, bursts of up to max(1, rate)."""
+    """Per sender, `rate` messages a second (Twilio answers 429 with error 20429 beyond it).
 
-    def __init__(self, rate: float | None, clock: Callable[[], float]) -> None:
+    `mode="strict"` (the default): at most `rate` accepted in any sliding one-second window (for a rate
+    under one a second: one in any 1/rate seconds), counted at arrival. `mode="bucket"`: a token bucket
+    with bursts of up to max(1, rate), the lenient model this fake had before. `hidden_rate`, when set,
+    is the throughput really enforced, lower than the `rate` the account was sold (a throttled sender).
+    """
+
+    def __init__(
+        self, rate: float | None, clock: Callable[[], float], *, mode: str = "strict", hidden_rate: float | None = None
+    ) -> None:
         self.rate = rate
+        self.mode = mode
+        self.hidden_rate = hidden_rate
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._windows: defaultdict[str, deque[float]] = defaultdict(deque)
+        self.accepted: list[float] = []
 
     def admit(self, sender: str) -> bool:
-        """Take one token for `sender`; False means the request must be refused with 429."""
-        if self.rate is None:
+        """Take one send for `sender`; False means the request must be refused with 429."""
+        rate = self.hidden_rate or self.rate
+        if rate is None:
             return True
-        capacity = max(1.0, self.rate)
         now = self._clock()
+        ok = self._window(sender, rate, now) if self.mode == "strict" else self._bucket(sender, rate, now)
+        if ok:
+            self.accepted.append(now)
+        return ok
+
+    def _window(self, sender: str, rate: float, now: float) -> bool:
+        span, most = (1.0, int(rate)) if rate >= 1 else (1.0 / rate, 1)
+        times = self._windows[sender]
+        while times and times[0] <= now - span:
+            times.popleft()
+        if len(times) >= most:
+            return False
+        times.append(now)
+        return True
+
+    def _bucket(self, sender: str, rate: float, now: float) -> bool:
+        capacity = max(1.0, rate)
         tokens, last = self._buckets.get(sender, (capacity, now))
-        tokens = min(capacity, tokens + (now - last) * self.rate)
+        tokens = min(capacity, tokens + (now - last) * rate)
         if tokens < 1.0:
             self._buckets[sender] = (tokens, now)
             return False
@@ -117,6 +146,8 @@ class SenderRateLimiter:
 
     def clear(self) -> None:
         self._buckets.clear()
+        self._windows.clear()
+        self.accepted = []
 
 
 class LoopGuard:
