@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import create_engine, session_factory, unit_of_work
 from tests.e2e.service import free_port, prepare_database
+from tests.fakes.telegram_api import FakeTelegram
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,6 +40,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 T = TypeVar("T")
+TELEGRAM_TOKEN = "123456789:AAE_test-token_abcdefghijklmnopqrstuv"
 
 
 @dataclass
@@ -128,9 +131,64 @@ def stop_server(server: WebServer) -> None:
             server.process.wait(5)
 
 
+class ThreadedTelegram:
+    """The fake Bot API on its own event loop in a thread (Playwright's sync API owns the main one)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="fake-telegram", daemon=True)
+        self.fake = FakeTelegram(TELEGRAM_TOKEN)
+
+    def run(self, coro: Awaitable[T], timeout: float = 60.0) -> T:
+        async def _main() -> T:
+            return await coro
+
+        return asyncio.run_coroutine_threadsafe(_main(), self.loop).result(timeout)
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a plain method of the fake (send_text, register_user, messages) on its loop."""
+
+        async def _call() -> T:
+            return fn(*args, **kwargs)
+
+        return self.run(_call())
+
+    def start(self) -> None:
+        self.thread.start()
+        self.run(self.fake.start())
+
+    def stop(self) -> None:
+        self.run(self.fake.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
 @pytest.fixture(scope="module")
-def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
-    server = start_server(tmp_path_factory.mktemp("web"))
+def telegram() -> Iterator[ThreadedTelegram]:
+    threaded = ThreadedTelegram()
+    threaded.start()
+    try:
+        yield threaded
+    finally:
+        threaded.stop()
+
+
+@pytest.fixture(scope="module")
+def web_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebServer]:
+    """One server per module. A module with `WITH_TELEGRAM = True` gets the fake Bot API (`telegram`)
+    connected, messages sent without quiet hours, and a scheduler that picks up new campaigns at once."""
+    env: dict[str, str] = {}
+    if getattr(request.module, "WITH_TELEGRAM", False):
+        fake: ThreadedTelegram = request.getfixturevalue("telegram")
+        env = {
+            "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+            "TELEGRAM_API_BASE": fake.fake.base_url,
+            "SCHEDULER_RESYNC_SECONDS": "1",
+            "QUIET_HOURS": "00:00-00:00",
+        }
+    server = start_server(tmp_path_factory.mktemp("web"), env or None)
     try:
         yield server
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 import pytest
@@ -11,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns import staff
 from storage.models import AuditEntry
 from storage.models.campaigns import Role
-from tests.web.conftest import WebServer, assert_accessible
+from tests.web.conftest import ThreadedTelegram, WebServer, assert_accessible
 from web.console import access
 
 pytestmark = pytest.mark.slow
+WITH_TELEGRAM = True  # /console in Telegram sends the sign-in link
 PASSWORD = "correct horse battery"
 
 
@@ -67,20 +70,42 @@ def test_wrong_password_is_refused_and_audited(page: Any, web_server: WebServer)
     assert audit_actions(web_server, "console.sign_in_failed")
 
 
-def test_sign_in_link_works_once(page: Any, web_server: WebServer) -> None:
-    async def _issue(session: AsyncSession) -> str:
-        member = await staff.by_ref(session, "nino")
-        return await access.issue_link(session, member)
+def link_from_bot(telegram: ThreadedTelegram, user_id: int) -> str:
+    """Send /console as the staff member and return the sign-in link the bot answers with."""
+    before = len(telegram.call(telegram.fake.messages, user_id))
+    telegram.call(telegram.fake.send_text, user_id, "/console")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        sent = telegram.call(telegram.fake.messages, user_id)
+        if len(sent) > before:
+            found = re.search(r"http://\S+/console/signin/link\?token=\S+", sent[-1].text or "")
+            assert found, sent[-1].text
+            return found.group(0)
+        time.sleep(0.1)
+    raise AssertionError("the bot did not answer /console")
 
-    token = web_server.db(_issue)
-    page.goto(f"/console/signin/link?token={token}&lang=en")
+
+def test_sign_in_by_the_link_the_bot_sends_works_once(page: Any, telegram: ThreadedTelegram) -> None:
+    telegram.call(telegram.fake.register_user, 1001, "Nino", language_code="en")
+    link = link_from_bot(telegram, 1001)
+    page.goto(link)
     assert_accessible(page)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Municipalities").wait_for()
     page.context.clear_cookies()
-    page.goto(f"/console/signin/link?token={token}&lang=en")
+    page.goto(link)
     page.get_by_role("button", name="Sign in").click()
     assert "not valid" in page.get_by_role("alert").inner_text()
+
+
+def test_someone_who_is_not_staff_gets_no_link(telegram: ThreadedTelegram) -> None:
+    telegram.call(telegram.fake.register_user, 5555, "Guest", language_code="en")
+    telegram.call(telegram.fake.send_text, 5555, "/console")
+    deadline = time.monotonic() + 20
+    while not telegram.call(telegram.fake.messages, 5555) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    texts = [m.text or "" for m in telegram.call(telegram.fake.messages, 5555)]
+    assert texts and all("/console/signin" not in text for text in texts)
 
 
 def test_officer_is_refused_another_municipality(page: Any, web_server: WebServer) -> None:
