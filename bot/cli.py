@@ -46,8 +46,9 @@ def _register_subcommands() -> None:
     app.add_typer(__import__("bot.cli_keys", fromlist=["app"]).app, name="keys")
     app.add_typer(cli_contacts.app, name="contacts")
     app.add_typer(cli_hearings.app, name="hearing")
-    app.add_typer(__import__("bot.cli_benchmark", fromlist=["app"]).app, name="benchmark")
+    app.add_typer(__import__("bot.cli_municipality", fromlist=["app"]).app, name="municipality")
     app.add_typer(__import__("bot.cli_actionplan", fromlist=["app"]).app, name="actionplan")
+    app.add_typer(__import__("bot.cli_benchmark", fromlist=["app"]).app, name="benchmark")
     app.add_typer(cli_campaigns.audience_app, name="audience")
     app.add_typer(cli_campaigns.campaign_app, name="campaign")
     __import__("bot.cli_public", fromlist=["register"]).register()  # survey publish, campaign preview

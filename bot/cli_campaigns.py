@@ -8,6 +8,7 @@ anything, so what is kept is the refusal's audit entry.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -16,15 +17,21 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_transaction import run_refusable
+from bot.scheduler import SchedulerSettings
 from bot.settings import Settings
 from campaigns import audience, service, staff
 from campaigns.audience import AudienceSpec
 from campaigns.definition import CampaignDraft
 from campaigns.dryrun import DryRun, Rates, dry_run
 from campaigns.errors import CampaignError
+from campaigns.quiet import next_allowed_for, place_names, release
+from campaigns.schedule import TBILISI
+from campaigns.timetable import fire_due, timetable
 from channels import outbox
 from channels.holds import current, describe
 from channels.settings import DeliverySettings
+from channels.tally import tally
+from contacts.registry import municipalities
 from storage.base import utcnow
 from storage.models.campaigns import Campaign, CampaignStatus, Role, StaffMember
 
@@ -140,9 +147,41 @@ def _transition(verb: str, action: Callable[..., Awaitable[Campaign]]) -> Callab
 
 
 for _verb, _action in (("submit", service.submit), ("approve", service.approve),
-                       ("schedule", service.schedule), ("pause", service.pause),
-                       ("resume", service.resume), ("cancel", service.cancel)):
+                       ("pause", service.pause), ("resume", service.resume), ("cancel", service.cancel)):
     campaign_app.command(_verb)(_transition(_verb, _action))
+
+
+@campaign_app.command("schedule")
+def campaign_schedule(campaign_id: int = typer.Argument(..., help="Campaign id."), actor: str = AS) -> None:
+    """Schedule an approved campaign; a step due now is queued at once (audited with who did it).
+
+    Example: civicbot campaign schedule 12 --as giorgi
+    """
+    settings = SchedulerSettings()
+
+    async def _schedule(session: AsyncSession) -> tuple[Campaign, str]:
+        now = utcnow()
+        campaign = await service.schedule(session, campaign_id, await staff.by_ref(session, actor), now)
+        queued = await fire_due(session, campaign.id, now, settings.grace, quiet=settings.quiet)
+        codes = AudienceSpec.from_dict(campaign.audience).municipalities
+        if queued == 0:
+            plan = await timetable(session, now, settings.grace)
+            steps = {step.id: step.position for step in campaign.steps}
+            times = [f"step {steps[o.step_id]} at {_tbilisi(o.at)}"
+                     for o in plan.upcoming if o.step_id in steps]
+            return campaign, "nothing is due yet; " + ("; ".join(times) or "no step left to send")
+        urgent = all(step.urgent for step in campaign.steps)
+        goes = await next_allowed_for(session, codes, now, default=settings.quiet, urgent=urgent)
+        places = place_names(await municipalities(session), codes)
+        return campaign, release(queued, now, [goes]).sentence("message", "messages", places)
+
+    campaign, told = _transaction(_schedule)
+    typer.echo(f"campaign {campaign.id} is {campaign.status}; {told}")
+    typer.echo(f"next: civicbot campaign status {campaign.id}")
+
+
+def _tbilisi(moment: datetime) -> str:
+    return f"{moment.astimezone(TBILISI):%Y-%m-%d %H:%M} (Tbilisi time)"
 
 
 @campaign_app.command("status")
@@ -169,6 +208,11 @@ def campaign_status(campaign_id: int = typer.Argument(..., help="Campaign id."))
                f"failed {progress.failed + progress.undelivered}, unreachable {progress.unreachable}, "
                f"cancelled {progress.cancelled}")
     typer.echo(f"time left: {progress.eta or 'nothing left'}")
+    counted = _transaction(lambda session: tally(session, utcnow(), campaign_id=campaign_id))
+    for line in counted.lines():
+        typer.echo(line)
+    if counted.first_release is not None:
+        typer.echo(f"held by quiet hours until {_tbilisi(counted.first_release)}")
     for line in pacing:
         typer.echo(line)
 

@@ -12,14 +12,18 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_transaction import run_refusable
+from bot.scheduler import SchedulerSettings
 from campaigns import staff
 from campaigns.errors import ScopeDenied
+from campaigns.quiet import Release, release
 from channels.i18n import TIMEZONE
 from channels.message import Content
+from channels.tally import Tally, tally
 from contacts.registry import municipalities, municipality_by_code
 from hearings import officers
 from hearings.definition import HearingDraft
 from storage import safe_yaml
+from storage.base import utcnow
 from storage.models import Municipality
 from storage.models.hearings import Hearing, Rsvp
 
@@ -139,7 +143,10 @@ def list_hearings(
         if municipality:
             where = await municipality_by_code(session, municipality)
             if where is None:
-                raise typer.BadParameter(f"unknown municipality {municipality}", param_hint="--municipality")
+                valid = ", ".join(sorted(m.code for m in await municipalities(session)))
+                raise typer.BadParameter(
+                    f"unknown municipality {municipality}; valid codes: {valid}", param_hint="--municipality"
+                )
         places = {m.id: m.code for m in await municipalities(session)}
         found = await officers.listing(session, where.id if where else None)
         return [(hearing, places.get(hearing.municipality_id, "?")) for hearing in found]
@@ -153,18 +160,56 @@ def list_hearings(
 
 
 @app.command()
-def announce(hearing_id: HearingId, as_: Actor) -> None:
+def announce(
+    hearing_id: HearingId,
+    as_: Actor,
+    urgent: Annotated[
+        bool, typer.Option(help="Send through quiet hours (a hearing moved at short notice); audited.")
+    ] = False,
+) -> None:
     """Send the notice (with RSVP buttons) to everyone of the municipality who follows hearings.
 
-    Announcing again reaches only people who were not told yet. Notices wait out quiet hours (22:00-09:00).
+    Announcing again reaches only people who were not told yet. Notices wait out the municipality's
+    quiet hours (civicbot municipality show CODE) unless --urgent.
 
     Example: civicbot hearing announce 3 --as nino
     """
+    quiet = SchedulerSettings().quiet
 
-    async def _announce(session: AsyncSession) -> int:
-        return await officers.announce(session, hearing_id, await staff.by_ref(session, as_))
+    async def _announce(session: AsyncSession) -> tuple[Release, str]:
+        now = utcnow()
+        member = await staff.by_ref(session, as_)
+        queued = await officers.announce(session, hearing_id, member, now, quiet=quiet, urgent=urgent)
+        hearing = await officers.get(session, hearing_id)
+        goes = await officers.send_time(session, hearing, now, quiet=quiet, urgent=urgent)
+        place = await session.get_one(Municipality, hearing.municipality_id)
+        return release(queued, now, [goes]), place.name_in("en")
 
-    typer.echo(f"hearing {hearing_id} announced; notices queued: {_run(_announce)}")
+    told, place = _run(_announce)
+    typer.echo(f"hearing {hearing_id} announced; {told.sentence('notice', 'notices', place)}")
+
+
+@app.command()
+def status(hearing_id: HearingId) -> None:
+    """Where the hearing's messages stand (notices, reminders, cancellation, feedback), by channel and
+    language: queued, held by quiet hours or a pause, sent, failed, cancelled.
+
+    Example: civicbot hearing status 3
+    """
+
+    async def _status(session: AsyncSession) -> tuple[Hearing, str, Tally]:
+        hearing = await officers.get(session, hearing_id)
+        place = await session.get_one(Municipality, hearing.municipality_id)
+        return hearing, place.name_in("en"), await tally(session, utcnow(), key_prefix=f"h{hearing.id}:")
+
+    hearing, place, counted = _run(_status)
+    title = Content(hearing.title, hearing.fallback_language).in_language("en")
+    typer.echo(f"hearing {hearing.id}: {title} [{hearing.status}], {place}, starts {_local(hearing)}")
+    for line in counted.lines():
+        typer.echo(line)
+    if counted.first_release is not None:
+        at = counted.first_release.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"held by quiet hours in {place} until {at} (Tbilisi time)")
 
 
 @app.command()

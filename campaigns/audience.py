@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text as SqlText
 
 from campaigns.errors import InvalidDefinition
+from campaigns.municipalities import unknown_municipality
 from channels.i18n import LANGUAGES
 from channels.message import Text
 from contacts import options
@@ -140,7 +141,7 @@ async def municipality_ids(session: AsyncSession, spec: AudienceSpec) -> dict[st
     found = dict(rows.all())
     missing = [code for code in spec.municipalities if code not in found]
     if missing:
-        raise InvalidDefinition(Text.of("Unknown municipality: {code}.", code=", ".join(missing)))
+        raise InvalidDefinition(await unknown_municipality(session, ", ".join(missing)))
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -22,8 +22,11 @@ from campaigns.definition import MAX_TEXT, CampaignDraft, StepDraft
 from campaigns.dryrun import Rates, dry_run
 from campaigns.errors import CampaignError
 from campaigns.firing import message_for
+from campaigns.quiet import next_allowed_for, release, release_text
+from campaigns.schedule import QuietHours
+from campaigns.timetable import fire_due
 from channels.i18n import LANGUAGE_SELF_NAMES, LANGUAGES
-from channels.message import Choice, Content, Literal, Outgoing, Text
+from channels.message import Choice, Content, Joined, Literal, Outgoing, Text
 from contacts.registry import municipalities, municipality_by_code
 from storage.base import utcnow
 from storage.models.campaigns import Campaign, CampaignStatus, CampaignStep, Role, StaffMember
@@ -60,6 +63,8 @@ class Console:
     member: StaffMember
     rates: Rates = field(default_factory=Rates)
     now: datetime = field(default_factory=utcnow)
+    quiet: QuietHours | None = None  # the service's QUIET_HOURS; municipalities may override it
+    grace: timedelta = timedelta(hours=6)  # how late a step may still be sent (the scheduler's setting)
 
     async def broadcast(self, argument: str = "") -> list[Said]:
         """/broadcast [municipality]: start over; officers go straight to their own municipality."""
@@ -94,9 +99,7 @@ class Console:
                 case "ap" if value.isdigit():
                     return await self._approve(int(value))
                 case "sc" if value.isdigit():
-                    campaign = await service.schedule(self.session, int(value), self.member, self.now)
-                    return [_say(Text.of("Campaign {id} is scheduled: its messages go out at their times, "
-                                         "outside quiet hours.", id=campaign.id))]
+                    return await self._schedule(int(value))
         except CampaignError as refusal:
             return [_say(refusal.message)]
         return [_say(Text("This button is no longer active."))]
@@ -181,6 +184,23 @@ class Console:
         self._set(None)
         return [_say(Text.of("Submitted as campaign {id}. A coordinator will review it with /approve.",
                              id=campaign.id))]
+
+    async def _schedule(self, campaign_id: int) -> list[Said]:
+        """Schedule, and queue at once what is due now (not at the scheduler's next sync); say how many
+        messages were queued and when they go out."""
+        campaign = await service.schedule(self.session, campaign_id, self.member, self.now)
+        queued = await fire_due(self.session, campaign.id, self.now, self.grace, quiet=self.quiet)
+        if queued == 0:
+            return [_say(Text.of("Campaign {id} is scheduled: its messages go out at their times, "
+                                 "outside quiet hours.", id=campaign.id))]
+        codes = AudienceSpec.from_dict(campaign.audience).municipalities
+        urgent = all(step.urgent for step in campaign.steps)
+        goes = await next_allowed_for(self.session, codes, self.now, default=self.quiet, urgent=urgent)
+        places = [Content(m.names, fallback="en") for m in await municipalities(self.session)
+                  if not codes or m.code in codes]
+        where = Joined(tuple(places), ", ") if places else Text("All municipalities")
+        told = release(queued, self.now, [goes])
+        return [_say(Text.of("Campaign {id} is scheduled.", id=campaign.id)), _say(release_text(told, where))]
 
     async def _approve(self, campaign_id: int) -> list[Said]:
         campaign = await service.approve(self.session, campaign_id, self.member, self.now)

@@ -2,8 +2,8 @@
 and price per language, and how long one step takes to go out at the configured sending rates.
 
 Georgian and Armenian (and Cyrillic, and Azerbaijani ə) switch an SMS to UCS-2: 70 characters a segment
-instead of 160, so the same notice can cost three times as much in ka as in en. The SMS text is estimated
-as the step text plus one line per link (and the numbered survey choice); people who asked for Latin
+instead of 160, so the same notice can cost three times as much in ka as in en. The SMS text priced is
+the one the SMS sender renders from the queued message (`sms_text`); people who asked for Latin
 transliteration pay less than shown.
 """
 
@@ -17,9 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import audience
 from campaigns.audience import AudienceCount, AudienceSpec
-from campaigns.firing import SURVEY_BUTTON, link_label
-from channels.i18n import render
-from channels.message import Text
+from campaigns.firing import can_read, message_for
+from channels.sms.render import render_sms
 from channels.sms.segments import count_segments, estimate_cost
 from storage.models import Channel
 from storage.models.campaigns import Campaign, CampaignStep
@@ -64,17 +63,12 @@ class DryRun:
 
 
 def sms_text(campaign: Campaign, step: CampaignStep, lang: str) -> str | None:
-    """The SMS body a person reading `lang` gets for `step`, or None when there is no text for them."""
-    body = step.texts.get(lang) or (step.texts.get(campaign.fallback_language or "") or None)
-    if body is None:
+    """The SMS body a person reading `lang` gets for `step` (None when there is no text for them): the
+    message `firing.message_for` queues, rendered by the SMS sender's own `render_sms`, so the numbered
+    survey choice, its "Reply 1" hint, links and attachment are priced exactly as they are sent."""
+    if not can_read(campaign, step, lang):
         return None
-    lines = [body]
-    lines += [f"{render(link_label(campaign, link), lang)}: {link['url']}" for link in step.links]
-    if step.media_url:
-        lines.append(step.media_url)
-    if step.survey_id is not None:
-        lines.append(f"1. {render(Text(SURVEY_BUTTON), lang)}")
-    return "\n".join(lines)
+    return render_sms(message_for(campaign, step), lang)
 
 
 async def dry_run(session: AsyncSession, campaign: Campaign, rates: Rates) -> DryRun:

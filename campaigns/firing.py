@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import audience, service
 from campaigns.audience import AudienceSpec, Recipient
-from campaigns.schedule import ONCE, QuietHours, StepSchedule, apply_quiet_hours
+from campaigns.quiet import next_allowed_for
+from campaigns.schedule import ONCE, QuietHours, StepSchedule
 from channels.message import N_, Choice, Content, LinkButton, Literal, Outgoing, Renderable, Text, Urgency
 from channels.outbox import OutboxItem, enqueue
 from storage.base import utcnow
@@ -99,11 +100,14 @@ async def fire_step(
         return 0
     await service.start_sending(session, campaign, now)
     message = message_for(campaign, step)
-    not_before = None if step.urgent else apply_quiet_hours(now, quiet)
+    spec = AudienceSpec.from_dict(campaign.audience)
+    not_before = None
+    if not step.urgent:  # quiet hours of every municipality it reaches (`campaigns.quiet`)
+        not_before = await next_allowed_for(session, spec.municipalities, now, default=quiet)
     recurring = StepSchedule.of(step).recurring
     queued = skipped = 0
     chunk: list[OutboxItem] = []
-    async for person in audience.recipients(session, AudienceSpec.from_dict(campaign.audience), batch):
+    async for person in audience.recipients(session, spec, batch):
         if not can_read(campaign, step, person.language):
             skipped += 1
             continue

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience import AudienceSpec
 from campaigns.errors import InvalidDefinition, NotAllowed, NotFound, ScopeDenied
+from campaigns.municipalities import unknown_municipality
 from channels.message import Content, Text
 from contacts.registry import audit, municipality_by_code
 from storage.base import utcnow
@@ -60,7 +61,7 @@ async def grant(
     if municipality_code:
         municipality = await municipality_by_code(session, municipality_code)
         if municipality is None:
-            raise InvalidDefinition(Text.of("Unknown municipality: {code}.", code=municipality_code))
+            raise InvalidDefinition(await unknown_municipality(session, municipality_code))
     if role == Role.OFFICER and municipality is None:
         raise InvalidDefinition(Text("An officer needs a municipality."))
     member = None

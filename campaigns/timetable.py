@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import service
-from campaigns.firing import has_future
-from campaigns.schedule import ONCE, StepSchedule, occurrence_key, occurrence_time
+from campaigns.firing import fire_step, has_future
+from campaigns.schedule import ONCE, QuietHours, StepSchedule, occurrence_key, occurrence_time
 from contacts.registry import audit
 from storage.models.campaigns import Campaign, CampaignStep, StepFiring
 
@@ -109,3 +109,19 @@ async def record_missed(session: AsyncSession, missed: Occurrence, now: datetime
     if not await has_future(session, campaign, now):
         await service.finish(session, campaign, now)
     return True
+
+
+async def fire_due(
+    session: AsyncSession, campaign_id: int, now: datetime, grace: timedelta,
+    *, quiet: QuietHours | None = None,
+) -> int:
+    """Fire the campaign's occurrences that are due now, in the transaction that scheduled it, so a
+    campaign scheduled "now" is queued at once instead of at the scheduler's next sync (a minute later).
+    Firing is idempotent: the scheduler finds these occurrences fired and skips them."""
+    plan = await timetable(session, now, grace)
+    steps = set(await session.scalars(select(CampaignStep.id).where(CampaignStep.campaign_id == campaign_id)))
+    queued = 0
+    for due in plan.due:
+        if due.step_id in steps:
+            queued += await fire_step(session, due.step_id, due.occurrence, now, quiet=quiet)
+    return queued

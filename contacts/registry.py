@@ -83,7 +83,8 @@ async def municipalities(session: AsyncSession) -> list[Municipality]:
 
 
 async def municipality_by_code(session: AsyncSession, code: str) -> Municipality | None:
-    return await session.scalar(select(Municipality).where(Municipality.code == code))
+    """Codes are lower-case; what people type ("Marneuli", " DMANISI") finds them too."""
+    return await session.scalar(select(Municipality).where(Municipality.code == code.strip().lower()))
 
 
 # Where the acting person came from, added to every audit entry written while it is set: the CLI sets

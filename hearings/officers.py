@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience import AudienceSpec, recipients
 from campaigns.errors import InvalidDefinition, InvalidTransition, NotFound, ScopeDenied
+from campaigns.municipalities import unknown_municipality
+from campaigns.quiet import next_allowed, quiet_hours_of
 from campaigns.schedule import QuietHours, apply_quiet_hours
 from channels.message import Content, Text
 from contacts.registry import audit, municipality_by_code
@@ -51,6 +53,18 @@ def deliver_at(now: datetime, starts_at: datetime, quiet: QuietHours) -> datetim
     return moment if moment < starts_at else None
 
 
+async def send_time(
+    session: AsyncSession, hearing: Hearing, now: datetime, *, quiet: QuietHours | None = None,
+    urgent: bool = False,
+) -> datetime:
+    """When a message about `hearing` queued at `now` goes out: after its municipality's quiet hours
+    (`campaigns.quiet`), unless that would be after the hearing began, or it is urgent: then now."""
+    if urgent:
+        return now
+    place = await session.get(Municipality, hearing.municipality_id)
+    return deliver_at(now, hearing.starts_at, quiet_hours_of(place, quiet)) or now
+
+
 async def get(session: AsyncSession, hearing_id: int) -> Hearing:
     hearing = await session.get(Hearing, hearing_id)
     if hearing is None:
@@ -83,7 +97,7 @@ async def create(
     now = now or utcnow()
     municipality = await municipality_by_code(session, draft.municipality)
     if municipality is None:
-        raise InvalidDefinition(Text.of("Unknown municipality: {code}.", code=draft.municipality))
+        raise InvalidDefinition(await unknown_municipality(session, draft.municipality))
     await ensure_scope(session, by, municipality.id, action="create", subject="hearing:new", now=now)
     if draft.starts_at <= now:
         raise InvalidDefinition(Text("The hearing would start in the past."))
@@ -115,11 +129,12 @@ async def listing(
 
 async def announce(
     session: AsyncSession, hearing_id: int, actor: StaffMember, now: datetime | None = None,
-    *, quiet: QuietHours | None = None,
+    *, quiet: QuietHours | None = None, urgent: bool = False,
 ) -> int:
     """Tell everyone of the municipality who follows hearings; returns how many notices were queued.
 
-    Announcing again (after more people signed up) reaches only those not told yet.
+    Announcing again (after more people signed up) reaches only those not told yet. `urgent` sends
+    through quiet hours (a hearing moved at short notice); it is recorded in the audit entry.
     """
     now = now or utcnow()
     hearing = await get(session, hearing_id)
@@ -136,10 +151,10 @@ async def announce(
     queued = await participants.send_to(
         session, recipients(session, spec), notices.notice(hearing),
         lambda p: f"h{hearing.id}:notice:p{p.contact_id}:{p.channel}",
-        not_before=deliver_at(now, hearing.starts_at, quiet or QuietHours()) or now, now=now,
+        not_before=await send_time(session, hearing, now, quiet=quiet, urgent=urgent), now=now,
     )
     await audit(session, actor.label, "hearing.announced", subject, municipality_id=hearing.municipality_id,
-                details={"queued": queued}, now=now)
+                details={"queued": queued, "urgent": urgent}, now=now)
     return queued
 
 
@@ -163,7 +178,7 @@ async def cancel(
         notified = await participants.send_to(
             session, participants.reach(session, who), notices.cancellation(hearing),
             lambda p: f"h{hearing.id}:cancel:p{p.contact_id}:{p.channel}",
-            not_before=deliver_at(now, hearing.starts_at, quiet or QuietHours()) or now, now=now,
+            not_before=await send_time(session, hearing, now, quiet=quiet), now=now,
         )
     await audit(session, actor.label, "hearing.cancelled", subject, municipality_id=hearing.municipality_id,
                 details={"notified": notified, "withdrawn": withdrawn}, now=now)
@@ -207,7 +222,10 @@ async def publish_feedback(
     notified = await participants.send_to(
         session, participants.reach(session, who), notices.feedback(hearing, published),
         lambda p: f"h{hearing.id}:fb{published.id}:p{p.contact_id}:{p.channel}",
-        not_before=apply_quiet_hours(now, quiet or QuietHours()), now=now,
+        not_before=next_allowed(
+            now, await session.get(Municipality, hearing.municipality_id), default=quiet
+        ),
+        now=now,
     )
     await audit(session, actor.label, "hearing.feedback_published", subject,
                 municipality_id=hearing.municipality_id,

@@ -21,9 +21,10 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from campaigns.quiet import quiet_hours_of
 from campaigns.schedule import QuietHours
 from channels.i18n import TIMEZONE
-from contacts.registry import audit
+from contacts.registry import audit, municipalities
 from hearings import notices, participants
 from hearings.officers import deliver_at
 from storage.base import utcnow
@@ -83,9 +84,11 @@ async def enqueue_due_reminders(
         )
     ).all()
     queued = 0
+    places = {place.id: place for place in await municipalities(session)}
     for hearing in hearings:
         offset = due_offset(hearing.starts_at, now)
-        send_at = deliver_at(now, hearing.starts_at, quiet)
+        own = quiet_hours_of(places.get(hearing.municipality_id), quiet)
+        send_at = deliver_at(now, hearing.starts_at, own)
         if offset is None or send_at is None:
             continue
         who = participants.rsvp_contacts(hearing.id, (Rsvp.GOING, Rsvp.MAYBE)).where(

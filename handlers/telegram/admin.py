@@ -20,6 +20,7 @@ from campaigns.dryrun import Rates
 from channels.message import N_, Outgoing
 from channels.settings import DeliverySettings
 from channels.telegram.send import Replies, acknowledge
+from handlers.telegram.actionplan_site import quiet_hours
 from handlers.telegram.filters import Namespace
 from storage.models.campaigns import StaffMember
 
@@ -99,7 +100,8 @@ async def on_button(
     if member is None:
         replies.add(query.from_user.id, [Outgoing.say(NOT_STAFF)], lang)
         return
-    _add(replies, query.from_user.id, await Console(session, member, _rates()).choose(query.data or ""), lang)
+    console = Console(session, member, _rates(), quiet=quiet_hours())  # the service's QUIET_HOURS
+    _add(replies, query.from_user.id, await console.choose(query.data or ""), lang)
 
 
 @router.message(WritingBroadcast(), F.text, ~F.text.startswith("/"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from importlib import resources
 
 import pytest
@@ -13,8 +14,10 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from bot.cli import app
+from campaigns.schedule import TBILISI
 from storage.db import unit_of_work
 from storage.models import AuditEntry
+from storage.models.deliveries import Delivery
 from tests.campaigns.people import add_person
 
 EXAMPLE = str(resources.files("campaigns") / "examples" / "hearing_notice.yaml")
@@ -85,16 +88,48 @@ async def test_officer_outside_their_municipality_is_refused_and_audited(
 async def test_options_campaign_is_scheduled_and_cancelled(migrated_url: str) -> None:
     for name in ("a", "b"):
         await _cli(migrated_url, "staff", "grant", "--name", name, "--role", "coordinator")
+    tomorrow = (datetime.now(TBILISI) + timedelta(days=1)).strftime("%Y-%m-%d 10:00")
     created = await _cli(migrated_url, "campaign", "create", "--as", "a", "--name", "Water cut",
-                         "--municipality", "dmanisi", "--text", "ka=ხვალ წყალი არ იქნება.", "--urgent")
+                         "--municipality", "dmanisi", "--text", "ka=ხვალ წყალი არ იქნება.", "--urgent",
+                         "--at", tomorrow)
     assert created.exit_code == 0, created.output
     for verb, who, state in (("submit", "a", "submitted"), ("approve", "b", "approved"),
                              ("schedule", "b", "scheduled"), ("pause", "a", "paused"),
                              ("resume", "a", "scheduled"), ("cancel", "b", "cancelled")):
         result = await _cli(migrated_url, "campaign", verb, "1", "--as", who)
-        assert result.output.strip() == f"campaign 1 is {state}", result.output
+        assert result.output.splitlines()[0].startswith(f"campaign 1 is {state}"), result.output
+        if verb == "schedule":
+            assert f"nothing is due yet; step 1 at {tomorrow} (Tbilisi time)" in result.output
     again = await _cli(migrated_url, "campaign", "cancel", "1", "--as", "b")
     assert again.exit_code == 1 and "Campaign 1 is cancelled; that is not possible now." in again.output
+
+
+@pytest.mark.parametrize("urgent", [True, False], ids=["urgent", "held-by-quiet-hours"])
+async def test_a_campaign_scheduled_now_is_queued_at_once_and_says_when_it_goes(
+    migrated_url: str, sessions: async_sessionmaker[AsyncSession], urgent: bool
+) -> None:
+    async with unit_of_work(sessions) as session:
+        await add_person(session, municipality="dmanisi")
+    for name in ("a", "b"):
+        await _cli(migrated_url, "staff", "grant", "--name", name, "--role", "coordinator")
+    flags = ["--urgent"] if urgent else []
+    await _cli(migrated_url, "campaign", "create", "--as", "a", "--name", "Water cut", "--municipality", "dmanisi",
+               "--text", "ka=ხვალ წყალი არ იქნება.", *flags)
+    await _cli(migrated_url, "campaign", "submit", "1", "--as", "a")
+    await _cli(migrated_url, "campaign", "approve", "1", "--as", "b")
+    end = (datetime.now(TBILISI) + timedelta(hours=2)).strftime("%H:00")
+    start = (datetime.now(TBILISI) - timedelta(hours=1)).strftime("%H:00")
+    await _cli(migrated_url, "municipality", "set", "dmanisi", "quiet-hours", f"{start}-{end}", "--as", "a")
+
+    result = await _cli(migrated_url, "campaign", "schedule", "1", "--as", "b")
+
+    assert result.exit_code == 0, result.output
+    if urgent:
+        assert "campaign 1 is " in result.output and "1 message queued; it goes out now" in result.output
+    else:
+        assert f"1 message queued; quiet hours in Dmanisi until {end}, it goes out from {end}" in result.output
+    async with sessions() as session:
+        assert len((await session.scalars(select(Delivery))).all()) == 1
 
 
 async def test_audience_count_and_bad_values(migrated_url: str, sessions: async_sessionmaker[AsyncSession]) -> None:
