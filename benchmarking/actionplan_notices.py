@@ -30,7 +30,7 @@ TOPIC = "action_plan"  # contacts.options.TOPICS
 STATUS_LABELS: Mapping[ItemStatus, str] = {
     ItemStatus.PLANNED: N_("planned"),
     ItemStatus.IN_PROGRESS: N_("in progress"),
-    ItemStatus.DONE: N_("done"),
+    ItemStatus.DONE: N_("completed"),
     ItemStatus.DELAYED: N_("delayed"),
     ItemStatus.DROPPED: N_("dropped"),
 }

@@ -19,10 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from benchmarking import actionplans
 from benchmarking.actionplan_notices import item_title, status_label
 from channels.i18n import render
-from channels.message import Content, Joined, LinkButton, Literal, Outgoing, Renderable, Reply, Text
+from channels.message import N_, Content, Joined, LinkButton, Literal, Outgoing, Renderable, Reply, Text
+from channels.sms.render import render_sms
+from channels.sms.segments import count_segments
 from storage.models import Contact, Municipality
 from storage.models.actionplans import ActionPlan, ActionPlanItem, ItemStatus
 
+SMS_SEGMENTS = 2
 LISTED = 15  # items in one Telegram message: enough for a plan, well under 4,096 characters
 
 
@@ -64,8 +67,22 @@ def item_line(item: ActionPlanItem, today: date) -> Joined:
 def summary(view: PlanView) -> Text:
     counts = view.counts
     return Text.plural_of(
-        "{n} item: {done} done, {in_progress} in progress, {delayed} delayed.",
-        "{n} items: {done} done, {in_progress} in progress, {delayed} delayed.",
+        "{n} item; done: {done}, in progress: {in_progress}, delayed: {delayed}.",
+        "{n} items; done: {done}, in progress: {in_progress}, delayed: {delayed}.",
+        len(view.items),
+        done=counts[ItemStatus.DONE],
+        in_progress=counts[ItemStatus.IN_PROGRESS],
+        delayed=counts[ItemStatus.DELAYED],
+    )
+
+
+def sms_line(view: PlanView) -> Text:
+    """The whole SMS in one sentence, without the municipality's name (the reader knows it), so that
+    each language fits it and a link in two UCS-2 segments."""
+    counts = view.counts
+    return Text.plural_of(
+        "Action plan: {n} item; done: {done}, in progress: {in_progress}, delayed: {delayed}.",
+        "Action plan: {n} items; done: {done}, in progress: {in_progress}, delayed: {delayed}.",
         len(view.items),
         done=counts[ItemStatus.DONE],
         in_progress=counts[ItemStatus.IN_PROGRESS],
@@ -107,16 +124,19 @@ def _page(page_url: str | None) -> tuple[LinkButton, ...]:
 async def sms_summary(
     session: AsyncSession, contact: Contact, today: date, page_url: str | None = None
 ) -> Reply:
-    """The PLAN keyword: one short SMS (at most two segments in any script) and the public page's address."""
+    """The PLAN keyword: one short SMS, at most two segments in any script, with the public page's address
+    when it fits (an unusually long PUBLIC_BASE_URL is left out rather than costing a third segment)."""
     if not contact.has_consent or contact.municipality_id is None:
         return [Outgoing.say("Please finish signing up first: send /start.")]
     view = await load(session, await session.get_one(Municipality, contact.municipality_id), today)
     if view.plan is None or not view.items:
         return [Outgoing.say("{municipality} has not published an action plan yet.", municipality=view.name)]
-    parts: list[Renderable] = [Text.of("{municipality}, action plan:", municipality=view.name), summary(view)]
+    line = sms_line(view)
     if page_url:
-        parts.append(Literal(page_url))
-    return [Outgoing(parts=(Joined(parts, sep=" "),))]
+        linked = Outgoing(parts=(line, Literal(page_url)))
+        if count_segments(render_sms(linked, contact.language)).segments <= SMS_SEGMENTS:
+            return [linked]
+    return [Outgoing(parts=(line,))]
 
 
 REPORT_COLUMNS = (
@@ -160,16 +180,16 @@ def report(view: PlanView, lang: str, fmt: str) -> str:
 
 
 _HEADINGS = (
-    "No.",
-    "Item",
-    "Responsible",
-    "Due",
-    "Status",
-    "Progress",
-    "Done on",
-    "Overdue",
-    "Evidence",
-    "Link",
+    N_("No."),
+    N_("Item"),
+    N_("Responsible"),
+    N_("Due"),
+    N_("Status"),
+    N_("Progress"),
+    N_("Done on"),
+    N_("Overdue"),
+    N_("Evidence"),
+    N_("Link"),
 )
 
 
