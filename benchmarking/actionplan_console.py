@@ -19,6 +19,7 @@ from benchmarking import actionplans
 from benchmarking.actionplan_notices import STATUS_LABELS, item_title, status_label
 from campaigns.console import Said
 from campaigns.errors import CampaignError
+from campaigns.quiet import release, release_text
 from campaigns.schedule import QuietHours
 from channels.message import Choice, Content, Joined, Literal, Outgoing, Renderable, Text
 from contacts.registry import municipalities
@@ -225,28 +226,12 @@ class PlanConsole:
             self.session, item_id, update, self.member, self.now, quiet=self.quiet
         )
         told = done.told
-        if told.goes_at is None:
+        if done.change is None:
             return [_say(Text("Saved."))]
-        if told.goes_at <= self.now:
-            return [
-                _say(
-                    Text.plural_of(
-                        "Saved. {n} person will be told now.",
-                        "Saved. {n} people will be told now.",
-                        told.queued,
-                    )
-                )
-            ]
-        return [
-            _say(
-                Text.plural_of(
-                    "Saved. {n} person will be told at {time}, after quiet hours.",
-                    "Saved. {n} people will be told at {time}, after quiet hours.",
-                    told.queued,
-                    time=told.goes_at,
-                )
-            )
-        ]
+        place = await self.session.get_one(Municipality, done.item.municipality_id)
+        queued = release(told.queued, self.now, [told.goes_at] if told.goes_at else [])
+        news = release_text(queued, Content(place.names, fallback="en"))
+        return [_say(Joined([Text("Saved."), news], sep=" "))]
 
     def _is_current(self, ref: str) -> bool:
         return ref.isdigit() and self.member.dialog_data.get("item") == int(ref)

@@ -17,7 +17,8 @@ from sqlalchemy import Select, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience import AudienceSpec, Recipient, recipients
-from campaigns.schedule import QuietHours, apply_quiet_hours
+from campaigns.quiet import next_allowed
+from campaigns.schedule import QuietHours
 from channels.message import N_, Content, LinkButton, Outgoing, Renderable, Text
 from hearings import participants
 from storage.models import Contact, Municipality
@@ -123,19 +124,6 @@ def contributors(item: ActionPlanItem) -> Select[int]:
     return select(everyone.c[0])
 
 
-def quiet_hours_of(place: Municipality, default: QuietHours | None) -> QuietHours:
-    """The municipality's own quiet hours when it set them ("off": none), else the service's."""
-    own = getattr(place, "quiet_hours", None)
-    if isinstance(own, str) and own.strip():
-        if own.strip().lower() == "off":
-            return QuietHours(start=QuietHours().end, end=QuietHours().end)
-        try:
-            return QuietHours.parse(own)
-        except ValueError:
-            pass
-    return default or QuietHours()
-
-
 async def notify_change(
     session: AsyncSession, change_id: int, now: datetime, *, quiet: QuietHours | None = None
 ) -> Told:
@@ -143,7 +131,7 @@ async def notify_change(
     change = await session.get_one(ActionPlanChange, change_id)
     item = await session.get_one(ActionPlanItem, change.item_id)
     place = await session.get_one(Municipality, item.municipality_id)
-    goes_at = apply_quiet_hours(now, quiet_hours_of(place, quiet))
+    goes_at = next_allowed(now, place, default=quiet)
 
     def key(person: Recipient) -> str:
         return change_key(change.id, person.contact_id)

@@ -5,7 +5,7 @@ whose input led to the item, through the outbox, after quiet hours."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +21,8 @@ from bot.cli_transaction import run_refusable
 from bot.scheduler import SchedulerSettings
 from campaigns import staff
 from campaigns.errors import ScopeDenied
-from channels.i18n import LANGUAGES, TIMEZONE
+from campaigns.quiet import place_names, release
+from channels.i18n import LANGUAGES
 from channels.message import Content
 from contacts.registry import municipalities
 from storage.base import utcnow
@@ -51,17 +52,16 @@ def _titles(**by_language: str | None) -> dict[str, str]:
     return {lang.removeprefix("title_"): text for lang, text in by_language.items() if text}
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
+def _told(told: Told, places: str) -> str:
+    """ "3 messages queued; they go out now" or "...; quiet hours in Dmanisi until 09:00, ..."."""
+    queued = release(told.queued, utcnow(), [told.goes_at] if told.goes_at else [])
+    return queued.sentence("message", "messages", places)
 
 
-def _told(told: Told) -> str:
-    if told.goes_at is None:
-        return "nobody new to tell"
-    when = (
-        "now" if told.goes_at <= utcnow() else f"from {_local(told.goes_at)} Tbilisi time (after quiet hours)"
-    )
-    return f"{told.queued} people will be told, {when}"
+async def _places(session: AsyncSession, item_ids: list[int]) -> str:
+    """The municipalities of the items, named in English like the rest of the CLI."""
+    homes = {(await actionplans.get_item(session, item_id)).municipality_id for item_id in item_ids}
+    return place_names([m for m in await municipalities(session) if m.id in homes], ())
 
 
 @app.command()
@@ -204,14 +204,15 @@ def update(
             ) from None
     change = Update(status=chosen, progress=progress, evidence=evidence, link=link, note=note)
 
-    async def _update(session: AsyncSession) -> actionplans.Updated:
+    async def _update(session: AsyncSession) -> tuple[actionplans.Updated, str]:
         quiet = SchedulerSettings().quiet
-        return await actionplans.update_item(
+        done = await actionplans.update_item(
             session, item, change, await staff.by_ref(session, as_), quiet=quiet
         )
+        return done, await _places(session, [item])
 
-    done = _run(_update)
-    told = f"; status changed, {_told(done.told)}" if done.change else ""
+    done, places = _run(_update)
+    told = f"; status changed, {_told(done.told, places)}" if done.change else ""
     typer.echo(f"item {item}: {done.item.status}, {done.item.progress}%{told}")
 
 
@@ -230,24 +231,25 @@ def import_(
     data = file.read_bytes()
     problems: list[str] = []
 
-    async def _import(session: AsyncSession) -> actionplan_import.Imported:
+    async def _import(session: AsyncSession) -> tuple[actionplan_import.Imported, str]:
         try:
-            return await actionplan_import.import_updates(
+            done = await actionplan_import.import_updates(
                 session, data, await staff.by_ref(session, as_), quiet=SchedulerSettings().quiet
             )
+            return done, await _places(session, done.items)
         except ImportRefused as refused:
             problems.extend(str(problem) for problem in refused.problems)
             raise
 
     try:
-        result = _run(_import)
+        result, places = _run(_import)
     except typer.Exit:
         for problem in problems:
             typer.echo(f"  {problem}", err=True)
         if problems:
             typer.echo("Fix these rows and import the whole file again.", err=True)
         raise
-    told = _told(Told(result.told, result.goes_at))
+    told = _told(Told(result.told, result.goes_at), places)
     typer.echo(f"{result.rows} items updated, {result.changes} status changes; {told}")
 
 

@@ -83,8 +83,9 @@ async def test_an_officer_runs_a_plan_from_the_command_line(
     )
     assert code == 0, output
     assert re.fullmatch(
-        rf"item {item_id}: in_progress, 30%; status changed, 1 people will be told, "
-        r"(now|from \d{4}-\d\d-\d\d \d\d:\d\d Tbilisi time \(after quiet hours\))\n",
+        rf"item {item_id}: in_progress, 30%; status changed, 1 message queued; "
+        r"(it goes out now|quiet hours in Marneuli until \d\d:\d\d, it goes out from \d\d:\d\d "
+        r"\(\d{4}-\d\d-\d\d, Tbilisi time\))\n",
         output,
     ), output
 
@@ -97,7 +98,7 @@ async def test_an_officer_runs_a_plan_from_the_command_line(
     good = tmp_path / "good.csv"
     good.write_bytes(f"\ufeffitem,status\n{item_id},done\n".encode())
     code, output = await _invoke(["actionplan", "import", str(good), "--as", "nino"], migrated_url)
-    assert code == 0 and output.startswith("1 items updated, 1 status changes; 1 people will be told"), output
+    assert code == 0 and output.startswith("1 items updated, 1 status changes; 1 message queued; "), output
 
     code, output = await _invoke(["actionplan", "list", "--overdue"], migrated_url)
     assert output.strip() == "no overdue items"
