@@ -170,24 +170,29 @@ async def _own_language(session: AsyncSession, window: Window, found: Figures, _
 async def _response_rates(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
     """The share of consenting subscribers who answered a survey in the period, overall and per
     language group; parity is the minority-language group's rate over the others' (at most 100)."""
-    responded = (
-        select(SurveyResponse.contact_id).where(_in(SurveyResponse.started_at, window)).distinct().subquery()
+    group = case((Contact.language.in_(MINORITY_LANGUAGES), MINORITY), else_=OTHERS).label("grp")
+    subscribed = and_(
+        Contact.consent_at.is_not(None),
+        Contact.consent_at < window.end,
+        Contact.status != ContactStatus.ERASED,
+        Contact.municipality_id.is_not(None),
     )
-    group = case((Contact.language.in_(MINORITY_LANGUAGES), MINORITY), else_=OTHERS)
-    rows = await session.execute(
-        select(Contact.municipality_id, group, func.count(Contact.id), func.count(responded.c.contact_id))
-        .outerjoin(responded, responded.c.contact_id == Contact.id)
-        .where(
-            Contact.consent_at.is_not(None),
-            Contact.consent_at < window.end,
-            Contact.status != ContactStatus.ERASED,
-            Contact.municipality_id.is_not(None),
-        )
+    # Two plain aggregates: who could answer, and who did (a join, never a subquery per person).
+    sizes = await session.execute(
+        select(Contact.municipality_id, group, func.count(Contact.id))
+        .where(subscribed)
         .group_by(Contact.municipality_id, group)
     )
+    responded = await session.execute(
+        select(Contact.municipality_id, group, func.count(distinct(SurveyResponse.contact_id)))
+        .join(Contact, Contact.id == SurveyResponse.contact_id)
+        .where(subscribed, _in(SurveyResponse.started_at, window))
+        .group_by(Contact.municipality_id, group)
+    )
+    did = {(mid, grp): int(n) for mid, grp, n in responded.all()}
     rates: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for municipality_id, grp, size, answered in rows.all():
-        rates[municipality_id][grp] = (int(size), int(answered))
+    for municipality_id, grp, size in sizes.all():
+        rates[municipality_id][grp] = (int(size), did.get((municipality_id, grp), 0))
     for municipality_id, groups in rates.items():
         size = sum(s for s, _ in groups.values())
         answered = sum(a for _, a in groups.values())

@@ -53,7 +53,7 @@ class Indicator:
     label: Mapping[str, str]
     target: Target | None = None
     figure: Figure | None = None
-    survey: str | None = None
+    surveys: tuple[str, ...] = ()  # codes: a follow-up survey under a new code counts too
     question: str | None = None
     scores: tuple[tuple[AnswerKey, float], ...] = ()
     otherwise: float | None = None

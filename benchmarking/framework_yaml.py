@@ -278,11 +278,14 @@ class _Checker:
         weight: float,
         label: dict[str, str],
     ) -> Indicator:
-        survey = self.text(item.get("survey"), (*path, "survey")) if "survey" in item else ""
+        listed = item.get("survey")
+        listed = listed if isinstance(listed, list) and listed else [listed] if "survey" in item else []
+        surveys = tuple(self.text(code, (*path, "survey")) for code in listed)
         question = self.text(item.get("question"), (*path, "question")) if "question" in item else ""
-        if (survey, question) in self.questions:
-            self.fail((*path, "question"), f"{survey} {question} is already scored by another indicator")
-        self.questions.add((survey, question))
+        for survey in surveys:
+            if (survey, question) in self.questions:
+                self.fail((*path, "question"), f"{survey} {question} is already scored by another indicator")
+            self.questions.add((survey, question))
         scores: list[tuple[AnswerKey, float]] = []
         raw = item.get("scores")
         if "scores" in item and (not isinstance(raw, dict) or not raw):
@@ -303,7 +306,7 @@ class _Checker:
             weight,
             Source.SURVEY,
             label,
-            survey=survey,
+            surveys=surveys,
             question=question,
             scores=tuple(scores),
             otherwise=otherwise,

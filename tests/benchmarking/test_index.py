@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -13,12 +13,16 @@ from benchmarking.framework_yaml import default_framework, load_framework
 from benchmarking.index import MunicipalityIndex, Status, compute_index
 from benchmarking.periods import add_period, assess
 from campaigns.errors import InvalidDefinition, ScopeDenied
-from storage.models import AuditEntry
+from storage.models import AuditEntry, Municipality
 from storage.models.benchmarking import SelfAssessment
 from storage.models.campaigns import Role
+from surveys import lifecycle
+from surveys.yaml_format import load_survey_yaml
 from tests.benchmarking.index_data import IN_FOLLOWUP, hearing, periods, questionnaire, respond
 from tests.campaigns.people import add_staff
-from tests.surveys.people import NOW, Talk, add_person, data_of, last_question
+from tests.surveys.people import EXAMPLES, NOW, Talk, add_person, data_of, last_question
+
+EXAMPLE = EXAMPLES / "participation_questionnaire.yaml"
 
 LABEL = "label: {ka: ა, az: a, hy: ա, ru: а, en: a}"
 GOLDEN = f"""
@@ -49,8 +53,10 @@ def golden() -> Framework:
     return load_framework(GOLDEN)
 
 
-async def _index(sessions: async_sessionmaker[AsyncSession], framework: Framework,
-                 ) -> dict[tuple[str, str], MunicipalityIndex]:
+async def _index(
+    sessions: async_sessionmaker[AsyncSession],
+    framework: Framework,
+) -> dict[tuple[str, str], MunicipalityIndex]:
     async with sessions() as session:
         return await compute_index(session, framework)
 
@@ -67,8 +73,16 @@ async def _baseline(session: AsyncSession) -> None:
     await hearing(session, announced=datetime(2026, 3, 1, 10, tzinfo=UTC), days=7)
     await hearing(session, announced=datetime(2026, 4, 1, 10, tzinfo=UTC), days=5)
     coordinator = await add_staff(session, "coord")
-    await assess(session, load_framework(GOLDEN), coordinator, municipality_code="dmanisi",
-                 period_name="2026-baseline", indicator="self", score=3, evidence="minutes of 4 sessions")
+    await assess(
+        session,
+        load_framework(GOLDEN),
+        coordinator,
+        municipality_code="dmanisi",
+        period_name="2026-baseline",
+        indicator="self",
+        score=3,
+        evidence="minutes of 4 sessions",
+    )
 
 
 async def test_golden_scores_with_a_missing_indicator(
@@ -93,7 +107,11 @@ async def test_golden_scores_with_a_missing_indicator(
     assert by_code["aware"].respondents == 11
     assert by_code["notice"].raw == pytest.approx(6)
     assert by_code["answered"].status is Status.MISSING and by_code["answered"].score is None
-    assert [i.weight for i in scores["heard"].indicators] == [pytest.approx(2 / 3), pytest.approx(1 / 3), None]
+    assert [i.weight for i in scores["heard"].indicators] == [
+        pytest.approx(2 / 3),
+        pytest.approx(1 / 3),
+        None,
+    ]
     assert (scores["heard"].missing, result.missing, result.total) == (1, 1, 5)
     assert (scores["known"].weight, scores["heard"].weight) == (pytest.approx(0.75), pytest.approx(0.25))
 
@@ -143,8 +161,11 @@ async def test_periods_side_by_side_and_municipalities_without_data(
         for language in ("ka", "ka", "ka", "hy", "hy", "az"):
             await respond(session, record, {"aware_hearings": "yes"}, language=language, at=IN_FOLLOWUP)
     index = await _index(sessions, golden)
-    assert set(index) == {(p, m) for p in ("2026-baseline", "2027-followup")
-                          for m in ("batumi", "chokhatauri", "dmanisi", "marneuli")}
+    assert set(index) == {
+        (p, m)
+        for p in ("2026-baseline", "2027-followup")
+        for m in ("batumi", "chokhatauri", "dmanisi", "marneuli")
+    }
     followup = index[("2027-followup", "dmanisi")]
     assert followup.overall == pytest.approx(100)  # only `aware` has data: 6 of 6
     assert (followup.missing, [d.score for d in followup.dimensions]) == (4, [pytest.approx(100), None])
@@ -159,7 +180,9 @@ async def test_questions_answered_rsvps_and_declined_answers(
     framework = default_framework()
     async with sessions() as session, session.begin():
         await periods(session)
-        await hearing(session, announced=datetime(2026, 2, 1, 9, tzinfo=UTC), days=14, questions=8, answered=6)
+        await hearing(
+            session, announced=datetime(2026, 2, 1, 9, tzinfo=UTC), days=14, questions=8, answered=6
+        )
         record = await questionnaire(session)
         for _ in range(5):
             await respond(session, record, {"trust": 4, "aware_hearings": "no"}, language="ru")
@@ -197,21 +220,55 @@ async def test_an_officer_of_another_municipality_cannot_assess_it(
         await periods(session)
         outsider = await add_staff(session, "nino", Role.OFFICER, "marneuli")
         with pytest.raises(ScopeDenied):
-            await assess(session, framework, outsider, municipality_code="dmanisi", period_name="2026-baseline",
-                         indicator="co_decision", score=2, evidence="x")
+            await assess(
+                session,
+                framework,
+                outsider,
+                municipality_code="dmanisi",
+                period_name="2026-baseline",
+                indicator="co_decision",
+                score=2,
+                evidence="x",
+            )
         own = await add_staff(session, "ani", Role.OFFICER, "dmanisi")
-        await assess(session, framework, own, municipality_code="dmanisi", period_name="2026-baseline",
-                     indicator="co_decision", score=2, evidence="budget hearings minutes",
-                     link="https://dmanisi.gov.ge/minutes")
+        await assess(
+            session,
+            framework,
+            own,
+            municipality_code="dmanisi",
+            period_name="2026-baseline",
+            indicator="co_decision",
+            score=2,
+            evidence="budget hearings minutes",
+            link="https://dmanisi.gov.ge/minutes",
+        )
         with pytest.raises(InvalidDefinition):
-            await assess(session, framework, own, municipality_code="dmanisi", period_name="2026-baseline",
-                         indicator="co_decision", score=9, evidence="x")
+            await assess(
+                session,
+                framework,
+                own,
+                municipality_code="dmanisi",
+                period_name="2026-baseline",
+                indicator="co_decision",
+                score=9,
+                evidence="x",
+            )
         with pytest.raises(InvalidDefinition):
-            await assess(session, framework, own, municipality_code="dmanisi", period_name="2026-baseline",
-                         indicator="trust_in_listening", score=2, evidence="x")
+            await assess(
+                session,
+                framework,
+                own,
+                municipality_code="dmanisi",
+                period_name="2026-baseline",
+                indicator="trust_in_listening",
+                score=2,
+                evidence="x",
+            )
     async with sessions() as session:
         stored = (await session.execute(select(SelfAssessment.entered_by, SelfAssessment.score))).all()
-        denied = await session.scalar(select(func.count()).where(AuditEntry.action == "benchmark.scope_denied"))
+        denied = await session.scalar(
+            select(func.count()).where(AuditEntry.action == "benchmark.scope_denied")
+        )
     assert [tuple(row) for row in stored] == [("ani", 2.0)]
     assert denied == 1
 
@@ -220,5 +277,75 @@ async def test_periods_cannot_overlap(sessions: async_sessionmaker[AsyncSession]
     async with sessions() as session, session.begin():
         await periods(session)
         with pytest.raises(InvalidDefinition, match="overlap"):
-            await add_period(session, "2026-extra", datetime(2026, 6, 1).date(), datetime(2026, 9, 1).date(),
-                             actor="test")
+            await add_period(
+                session, "2026-extra", datetime(2026, 6, 1).date(), datetime(2026, 9, 1).date(), actor="test"
+            )
+
+
+async def test_action_plan_items_done_on_time(sessions: async_sessionmaker[AsyncSession]) -> None:
+    from storage.models.actionplans import ActionPlan, ActionPlanItem, ItemStatus
+
+    framework = default_framework()
+    async with sessions() as session, session.begin():
+        await periods(session)
+        dmanisi = await session.scalar(select(Municipality.id).where(Municipality.code == "dmanisi"))
+        assert dmanisi is not None
+        plan = ActionPlan(municipality_id=dmanisi, title={"ka": "გეგმა"}, base_language="ka", created_by="t")
+        session.add(plan)
+        await session.flush()
+        due = date(2026, 5, 31)
+        cases = [  # (status, done_on): 2 of the 4 counted items were done by their due date
+            (ItemStatus.DONE, date(2026, 5, 1)),
+            (ItemStatus.DONE, due),
+            (ItemStatus.DONE, date(2026, 6, 2)),  # late
+            (ItemStatus.DELAYED, None),
+            (ItemStatus.DROPPED, None),  # not counted
+        ]
+        for status, done_on in cases:
+            session.add(
+                ActionPlanItem(
+                    plan_id=plan.id,
+                    municipality_id=dmanisi,
+                    title={"ka": "პუნქტი"},
+                    base_language="ka",
+                    responsible_unit="მერია",
+                    due_on=due,
+                    status=status,
+                    done_on=done_on,
+                    updated_by="t",
+                )
+            )
+    index = await _index(sessions, framework)
+    by_code = {
+        i.indicator.code: i for d in index[("2026-baseline", "dmanisi")].dimensions for i in d.indicators
+    }
+    assert by_code["action_plan_on_time"].score == pytest.approx(100 * 2 / 4)
+    followup = {
+        i.indicator.code: i for d in index[("2027-followup", "dmanisi")].dimensions for i in d.indicators
+    }
+    assert followup["action_plan_on_time"].status is Status.MISSING  # nothing due then
+
+
+async def test_an_indicator_counts_the_follow_up_survey_under_its_own_code(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    framework = load_framework(
+        GOLDEN.replace(
+            "survey: participation-questionnaire, question: aware_hearings",
+            "survey: [participation-questionnaire, participation-2027], question: aware_hearings",
+        )
+    )
+    async with sessions() as session, session.begin():
+        await periods(session)
+        first = await questionnaire(session)
+        text = EXAMPLE.read_text(encoding="utf-8").replace(
+            "code: participation-questionnaire", "code: participation-2027"
+        )
+        record, _ = await lifecycle.import_survey(session, load_survey_yaml(text), "yaml")
+        second = await lifecycle.open_survey(session, record.code)
+        for n in range(3):
+            await respond(session, first, {"aware_hearings": "yes"})
+            await respond(session, second, {"aware_hearings": "no" if n else "yes"})
+    result = (await _index(sessions, framework))[("2026-baseline", "dmanisi")]
+    aware = next(i for d in result.dimensions for i in d.indicators if i.indicator.code == "aware")
+    assert (aware.score, aware.respondents) == (pytest.approx(100 * 4 / 6), 6)
