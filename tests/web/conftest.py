@@ -195,8 +195,10 @@ def web_server(
         stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module: Playwright's sync API holds the thread's event loop while it runs, so it
+    is stopped before other modules' async tests."""
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: run `bash scripts/ensure-chromium.sh` (make test does)")
     from playwright.sync_api import sync_playwright

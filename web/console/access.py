@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -132,7 +133,9 @@ async def sign_in_with_password(
     except CampaignError:
         member = None
     stored = await session.get(StaffPassword, member.id) if member is not None else None
-    if member is None or stored is None or not _verify(stored.password_hash, password):
+    # Unknown names cost the same hashing time as known ones: no telling which names exist.
+    verified = _verify(stored.password_hash if stored else _decoy_hash(), password)
+    if member is None or stored is None or not verified:
         await _failed(session, who, address, "password", now, member)
         raise SignInRefused(Text("The name or the password is wrong."))
     return await _open(session, member, "password", now)
@@ -199,6 +202,11 @@ async def _open(session: AsyncSession, member: StaffMember, method: str, now: da
     )
     await session.flush()
     return Opened(token, csrf, member)
+
+
+@cache
+def _decoy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _verify(stored_hash: str, password: str) -> bool:
