@@ -249,7 +249,7 @@ def language_name(code: str) -> Content:
 
 def _address_line(identity: ChannelIdentity) -> Renderable:
     address = Literal(identity.address)
-    line = (
+    line: Renderable = (
         Text.of("Telegram account: {address}", address=address)
         if identity.channel == Channel.TELEGRAM
         else Text.of("Phone number: {address}", address=address)
