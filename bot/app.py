@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.maintenance import run_retention
-from bot.scheduler import run_scheduler
+from bot.scheduler import run_reminders, run_scheduler
 from bot.settings import Settings
 from campaigns import staff
 from channels.dispatcher import run_delivery
@@ -35,7 +35,6 @@ from handlers.telegram.middlewares import UnitOfWorkMiddleware
 from handlers.telegram.private import PrivateChatsOnly
 from handlers.telegram.webhook import WebhookCredentials
 from handlers.telegram.webhook import router as telegram_webhook_router
-from hearings.reminders import run_hearing_reminders
 from storage.db import create_engine, session_factory
 from storage.models.campaigns import Role, StaffMember
 from web.app import mount_web
@@ -212,7 +211,7 @@ def build_dispatcher(context: AppContext) -> Dispatcher:
 
 
 # Long-running work started with the service (the delivery engine and scheduler register here).
-BACKGROUND_COMPONENTS: list[Component] = [run_delivery, run_retention, run_scheduler, run_hearing_reminders]
+BACKGROUND_COMPONENTS: list[Component] = [run_delivery, run_retention, run_scheduler, run_reminders]
 
 
 def create_http_app(settings: Settings, service: Service | None = None) -> FastAPI:

@@ -264,13 +264,14 @@ def staff_grant(
     telegram_id: int | None = typer.Option(None, help="Telegram user id (for the admin commands)."),
     name: str | None = typer.Option(None, help="Name used with --as on the command line."),
     municipality: str | None = typer.Option(None, help="An officer's municipality code."),
+    rename: bool = typer.Option(False, help="Change the name or Telegram id of an existing member."),
 ) -> None:
     """Make someone a coordinator or an officer of one municipality (or change their role).
 
     Example: civicbot staff grant --telegram-id 123456789 --name nino --role officer --municipality marneuli
     """
     member = _transaction(lambda session: staff.grant(
-        session, role, telegram_id=telegram_id, name=name, municipality_code=municipality))
+        session, role, telegram_id=telegram_id, name=name, municipality_code=municipality, rename=rename))
     typer.echo(f"{member.label} is now {member.role}")
 
 
@@ -298,6 +299,10 @@ def staff_list() -> None:
             rows.append((member, home.code if home else "all"))
         return rows
 
-    for member, where in _transaction(_list):
+    rows = _transaction(_list)
+    if not rows:
+        typer.echo("no staff yet; add the first coordinator with:\n"
+                   "  civicbot staff grant --name <name> --role coordinator")
+    for member, where in rows:
         state = "active" if member.active else "revoked"
         typer.echo(f"{member.label:<20} {member.role:<12} {where:<12} {state}")

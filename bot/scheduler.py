@@ -33,6 +33,7 @@ from sqlalchemy.pool import NullPool
 from campaigns.firing import fire_step
 from campaigns.schedule import TBILISI, QuietHours
 from campaigns.timetable import Occurrence, Timetable, record_missed, timetable
+from hearings.reminders import run_hearing_reminders
 from storage.base import utcnow
 from storage.db import unit_of_work
 
@@ -274,6 +275,11 @@ async def _wait(stopping: asyncio.Event, seconds: float) -> None:
 
 def leadership_for(url: URL) -> Leadership:
     return AdvisoryLock(url) if url.get_backend_name() == "postgresql" else SoleLeader()
+
+
+async def run_reminders(service: Service) -> None:
+    """The service component for hearing reminders, with the same quiet hours as campaigns."""
+    await run_hearing_reminders(service, quiet=SchedulerSettings().quiet)
 
 
 async def run_scheduler(service: Service) -> None:

@@ -52,8 +52,13 @@ async def grant(
     municipality_code: str | None = None,
     actor: str = "cli",
     now: datetime | None = None,
+    rename: bool = False,
 ) -> StaffMember:
-    """Make someone staff, or change the role of someone who is (re-activating a revoked member)."""
+    """Make someone staff, or change the role of someone who is (re-activating a revoked member).
+
+    A Telegram id and a name that already belong to two different members are refused, and so is
+    changing a member's name or Telegram id unless `rename` says that is meant: a typo must never
+    silently hand someone else's rights to the wrong person."""
     now = now or utcnow()
     if telegram_id is None and not name:
         raise InvalidDefinition(Text("Give a Telegram user id or a name."))
@@ -67,8 +72,24 @@ async def grant(
     member = None
     if telegram_id is not None:
         member = await session.scalar(select(StaffMember).where(StaffMember.telegram_id == telegram_id))
-    if member is None and name:
-        member = await session.scalar(select(StaffMember).where(StaffMember.name == name))
+    named = await session.scalar(select(StaffMember).where(StaffMember.name == name)) if name else None
+    if member is not None and named is not None and member.id != named.id:
+        raise InvalidDefinition(
+            Text.of("Telegram id {id} belongs to {holder} and the name {name} to another staff member; "
+                    "nothing was changed.", id=telegram_id, holder=member.label, name=name)
+        )
+    if member is not None and name and member.name and member.name != name and not rename:
+        raise InvalidDefinition(
+            Text.of("Telegram id {id} already belongs to {holder}. To rename them, add --rename.",
+                    id=telegram_id, holder=member.name)
+        )
+    member = member or named
+    if (member is not None and telegram_id is not None and member.telegram_id is not None
+            and member.telegram_id != telegram_id and not rename):
+        raise InvalidDefinition(
+            Text.of("{holder} already has Telegram id {old}. To change it, add --rename.",
+                    holder=member.label, old=member.telegram_id)
+        )
     if member is None:
         member = StaffMember(telegram_id=telegram_id, name=name or None, created_at=now)
         session.add(member)

@@ -129,14 +129,16 @@ class ReminderHost(Protocol):
     def stopping(self) -> asyncio.Event: ...
 
 
-async def run_hearing_reminders(service: ReminderHost) -> None:
-    """The service component: every minute, queue due reminders and close finished hearings."""
+async def run_hearing_reminders(service: ReminderHost, *, quiet: QuietHours | None = None) -> None:
+    """The service component: every minute, queue due reminders and close finished hearings.
+
+    `quiet`: the service's quiet hours (QUIET_HOURS); a municipality's own setting overrides them."""
     while not service.stopping.is_set():
         try:
             async with unit_of_work(service.sessions) as session:
                 now = utcnow()
                 held = await mark_held(session, now)
-                queued = await enqueue_due_reminders(session, now)
+                queued = await enqueue_due_reminders(session, now, quiet=quiet)
             if queued or held:
                 log.info("hearings: %d reminders queued, %d hearings held", queued, held)
         except Exception:  # the database is away: try again next round, never stop the service
