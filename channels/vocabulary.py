@@ -31,6 +31,7 @@ class Word(StrEnum):
     DATA = "data"
     DELETE = "delete"
     WITHDRAW = "withdraw"
+    PLAN = "plan"
 
 
 WORDS: Mapping[Word, Mapping[str, tuple[str, ...]]] = {
@@ -103,6 +104,13 @@ WORDS: Mapping[Word, Mapping[str, tuple[str, ...]]] = {
         "az": ("geri çək", "geri cek", "гери чәк"),  # (unverified as a keyword)
         "hy": ("հետ կանչել", "het kanchel"),  # (unverified as a keyword)
         "ru": ("отозвать", "otozvat"),
+    },
+    Word.PLAN: {  # the municipality's action plan and its progress (the SMS /actionplan)
+        "en": ("PLAN", "ACTION PLAN", "ACTIONPLAN"),
+        "ka": ("გეგმა", "gegma", "სამოქმედო გეგმა", "samokmedo gegma"),
+        "az": ("plan", "fəaliyyət planı", "fealiyyet plani", "план"),
+        "hy": ("ծրագիր", "tsragir", "ts'ragir", "գործողությունների ծրագիր"),
+        "ru": ("план", "plan", "план действий", "plan deystviy"),
     },
 }
 

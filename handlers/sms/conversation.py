@@ -44,6 +44,7 @@ from contacts.vault import DataVault
 from handlers.dialogs import ENTRY_NAMESPACES, DialogKind, Dialogs, kind_of_entry
 from handlers.sms import reading, texts
 from handlers.sms.keywords import Keyword, match_keyword
+from handlers.telegram.actionplan_site import plan_sms  # the PLAN keyword (no aiogram inside)
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, IdentityStatus, Municipality
 
 # How long a hearing notice or poll invitation can still be answered with a bare number.
@@ -104,6 +105,8 @@ class SmsConversation:
             return await self._adapted(contact, language_menu)
         if keyword in _RIGHTS and contact.has_consent:
             return await self._right(contact, keyword)
+        if keyword is Keyword.PLAN and contact.has_consent:
+            return self._say(contact, list(await plan_sms(self.session, contact, self.now)))
         return await self._answer(contact, sms, keyword)
 
     # -- keywords ------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class Keyword(StrEnum):
     DATA = "data"
     DELETE = "delete"
     WITHDRAW = "withdraw"
+    PLAN = "plan"
 
 
 KEYWORD_WORDS: Mapping[Keyword, Mapping[str, tuple[str, ...]]] = {

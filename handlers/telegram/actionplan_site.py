@@ -1,4 +1,5 @@
-"""What the /actionplan handlers (Telegram and the SMS keyword) need of the settings, read on first use.
+"""What /actionplan on Telegram and the PLAN keyword by SMS share: the settings they need (read on first
+use) and the SMS reply. Nothing here imports aiogram, so the SMS handler can use it too.
 
 Handlers do not import `bot/`; these are the same variables the service reads (PUBLIC_BASE_URL,
 QUIET_HOURS), so a deployment sets them once.
@@ -6,11 +7,16 @@ QUIET_HOURS), so a deployment sets them once.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from benchmarking import actionplan_views, actionplans
 from campaigns.schedule import QuietHours
+from channels.message import Reply
+from storage.models import Contact, Municipality
 
 
 class PublicSite(BaseSettings):
@@ -35,3 +41,10 @@ def quiet_hours() -> QuietHours:
         return QuietHours.parse(_site().quiet_hours)
     except ValueError:
         return QuietHours()
+
+
+async def plan_sms(session: AsyncSession, contact: Contact, now: datetime) -> Reply:
+    """The reply to the PLAN keyword by SMS: the short summary and the public page's address."""
+    place = await session.get(Municipality, contact.municipality_id) if contact.municipality_id else None
+    page = plan_page(place.code) if place is not None else None
+    return await actionplan_views.sms_summary(session, contact, actionplans.local_today(now), page)
