@@ -3,6 +3,7 @@ row refused with the cell named, a survey imported and opened, a person found an
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from benchmarking import periods as period_service
+from benchmarking.actionplan_setup import create_plan
 from campaigns import staff
 from contacts.registry import municipality_by_code
 from storage.base import utcnow
@@ -31,10 +34,21 @@ def people(web_server: WebServer) -> None:
         await access.set_password(session, member, PASSWORD, actor="test")
         marneuli = await municipality_by_code(session, "marneuli")
         assert marneuli is not None
-        follower = Contact(language="az", municipality_id=marneuli.id, status=ContactStatus.ACTIVE,
-                           consent_at=utcnow(), topics=["hearings"])
+        follower = Contact(
+            language="az",
+            municipality_id=marneuli.id,
+            status=ContactStatus.ACTIVE,
+            consent_at=utcnow(),
+            topics=["hearings"],
+        )
         follower.identities.append(ChannelIdentity(channel=Channel.SMS, address=PHONE))
         session.add(follower)
+        await period_service.add_period(
+            session, "2026-baseline", date(2026, 1, 1), date(2026, 12, 31), actor="test"
+        )
+        await create_plan(
+            session, "marneuli", {"ka": "სამოქმედო გეგმა 2027", "az": "Fəaliyyət planı 2027"}, member
+        )
 
     web_server.db(_setup)
 
@@ -110,3 +124,17 @@ def test_a_person_is_found_by_phone_and_erased_on_request(signed_in: Any) -> Non
     page.get_by_label("Phone, @username or code").fill(PHONE)
     page.get_by_role("button", name="Find").click()
     expect(page.get_by_role("status")).to_contain_text("Nobody")
+
+
+def test_scorecard_and_action_plan_of_a_municipality(signed_in: Any) -> None:
+    page = signed_in
+    page.goto("/console/m/marneuli")
+    page.get_by_role("link", name="Scorecard").click()
+    expect(page.get_by_label("Period")).to_have_value("2026-baseline")
+    expect(page.get_by_role("link", name="Download the report (HTML)")).to_be_visible()
+    expect(page.locator("figure img").first).to_be_visible()
+    assert_accessible(page)
+    page.goto("/console/m/marneuli")
+    page.get_by_role("link", name="Action plan").click()
+    expect(page.get_by_text("0 items")).to_be_visible()
+    assert_accessible(page)

@@ -8,7 +8,7 @@ router = APIRouter(include_in_schema=False)  # each module router carries the /c
 
 
 def _include() -> None:
-    from web.console import audit_log, campaigns, hearings, overview, people, signin, surveys
+    from web.console import audit_log, benchmarks, campaigns, hearings, overview, people, signin, surveys
 
     router.include_router(signin.router)
     router.include_router(overview.router)
@@ -16,6 +16,7 @@ def _include() -> None:
     router.include_router(hearings.router)
     router.include_router(surveys.router)
     router.include_router(people.router)
+    router.include_router(benchmarks.router)
     router.include_router(audit_log.router)
 
 
