@@ -130,7 +130,8 @@ def campaign_create(
         return await service.create(session, draft, await staff.by_ref(session, actor))
 
     campaign = _transaction(_create)
-    typer.echo(f"campaign {campaign.id} created as a draft; next: civicbot campaign submit {campaign.id}")
+    typer.echo(f"campaign {campaign.id} created as a draft; "
+               f"next: civicbot campaign submit {campaign.id} --as {actor}")
 
 
 def _transition(verb: str, action: Callable[..., Awaitable[Campaign]]) -> Callable[[int, str], None]:
@@ -140,6 +141,8 @@ def _transition(verb: str, action: Callable[..., Awaitable[Campaign]]) -> Callab
 
         campaign = _transaction(_act)
         typer.echo(f"campaign {campaign.id} is {campaign.status}")
+        if campaign.status == CampaignStatus.APPROVED:  # who approved may schedule it
+            typer.echo(f"next: civicbot campaign schedule {campaign.id} --as {actor}")
 
     command.__doc__ = f"{verb.capitalize()} a campaign (audited with who did it).\n\n" \
                       f"Example: civicbot campaign {verb} 12 --as giorgi"

@@ -293,7 +293,7 @@ def export(
 
     header, rows = _in_session(_export)
     if output_format is ExportFormat.CSV:
-        output.write_text(to_csv(header, rows), encoding="utf-8")
+        output.write_text(to_csv(header, rows), encoding="utf-8-sig")  # the BOM: Excel reads it as UTF-8
     else:
         output.write_bytes(to_xlsx(header, rows, title=code))
     typer.echo(f"{len(rows)} responses written to {output}")

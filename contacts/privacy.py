@@ -70,7 +70,8 @@ def short_notice(municipality: Municipality | None, policy: PrivacyPolicy) -> Te
         "Giving consent is voluntary; without it we store nothing about you.\n"
         "Privacy notice version {version}.",
         controller=controller,
-        contact=policy.controller_contact or Text("the municipality's data protection officer"),
+        contact=(municipality.privacy_contact if municipality else None)  # `municipality set`
+        or policy.controller_contact or Text("the municipality's data protection officer"),
         version=policy.notice_version,
     )
 

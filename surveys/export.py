@@ -4,13 +4,13 @@ Decisions (PRIVACY.md req. 3 and 8): the respondent column is a keyed hash (HMAC
 the survey and the contact id, so rows of one person cannot be joined across surveys without the key
 and cannot be traced to anyone by whoever gets the file; no name, phone number, Telegram id, age, gender
 or self-identified group is exported. Columns are `_respondent`, `_status`, `_channel`, `_language`,
-`_municipality`, `_started`, `_completed` (the underscore keeps them apart from question names, as in
-Kobo's exports), then one column per question, named by the question. Values are option values
-(multiple choice: space-separated, as XLSForm writes them), numbers, texts; "prefer not to answer" is
-`_declined`; a question not answered (or not asked) is empty. In CSV a text answer that starts with
-= + - @ (or has one right after a , ; or tab, where a spreadsheet of another locale splits cells) gets a
-' there, so that a spreadsheet shows it instead of running it as a formula; in XLSX every text is stored
-as text, and characters XML cannot hold (controls a phone may send) become U+FFFD.
+`_municipality`, `_started`, `_completed` (Tbilisi time with its offset; the underscore keeps them apart
+from question names, as in Kobo's exports), then one column per question, named by the question. Values
+are option values (multiple choice: space-separated, as XLSForm writes them), numbers, texts; "prefer not
+to answer" is `_declined`; a question not answered (or not asked) is empty. In CSV a text answer that
+starts with = + - @ (or has one right after a , ; or tab, where a spreadsheet of another locale splits
+cells) gets a ' there, so that a spreadsheet shows it instead of running it as a formula; in XLSX every
+text is stored as text, and characters XML cannot hold (controls a phone may send) become U+FFFD.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.i18n import TIMEZONE
 from contacts.simulated import real_person
 from contacts.vault import DataVault
 from storage.models import Contact, Municipality
@@ -99,7 +100,8 @@ def _cell(value: Any) -> Cell:
 
 
 def _time(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="seconds") if moment else ""
+    """Tbilisi time with its offset ("2026-12-04T09:00:00+04:00"): what people there read, unambiguous."""
+    return moment.astimezone(TIMEZONE).isoformat(timespec="seconds") if moment else ""
 
 
 def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:

@@ -60,8 +60,10 @@ def _controller(municipality: Municipality | None) -> Renderable:
     return Content(municipality.official_names, fallback="en")
 
 
-def _contact(policy: PrivacyPolicy) -> Renderable:
-    return Literal(policy.controller_contact) if policy.controller_contact else Text(
+def _contact(policy: PrivacyPolicy, municipality: Municipality | None = None) -> Renderable:
+    """The municipality's own privacy contact (`civicbot municipality set`), else the service's."""
+    own = municipality.privacy_contact if municipality else None
+    return Literal(own or policy.controller_contact) if own or policy.controller_contact else Text(
         "the municipality's data protection officer"
     )
 
@@ -89,12 +91,14 @@ def consent(municipality: Municipality | None, policy: PrivacyPolicy) -> Outgoin
 def privacy_details(municipality: Municipality | None, policy: PrivacyPolicy) -> Outgoing:
     """INFO while consent is asked: where the full notice is (the public privacy page), who answers
     questions, and the question again. The notice itself is far too long for SMS."""
-    return Outgoing(parts=(*privacy_pointers(policy), Text(CONSENT_PROMPT)))
+    return Outgoing(parts=(*privacy_pointers(policy, municipality), Text(CONSENT_PROMPT)))
 
 
-def privacy_pointers(policy: PrivacyPolicy) -> tuple[Renderable, ...]:
+def privacy_pointers(
+    policy: PrivacyPolicy, municipality: Municipality | None = None
+) -> tuple[Renderable, ...]:
     link = (Text.of(PRIVACY_LINK, url=Literal(policy.privacy_url)),) if policy.privacy_url else ()
-    return (*link, Text.of(PRIVACY_CONTACT, contact=_contact(policy)))
+    return (*link, Text.of(PRIVACY_CONTACT, contact=_contact(policy, municipality)))
 
 
 def help_text(policy: PrivacyPolicy) -> Outgoing:

@@ -65,8 +65,10 @@ async def test_import_open_answer_results_export_close(
     exported = await _cli(migrated_url, tmp_path, "survey", "export", "bus-survey", "--format", "csv",
                           "--output", str(out))  # fmt: skip
     assert exported.exit_code == 0, exported.output
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert out.read_bytes()[:3] == b"\xef\xbb\xbf"  # UTF-8 BOM: Excel shows Georgian and Armenian
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [(row["uses_bus"], row["problems"], row["quality"]) for row in rows] == [("no", "", "")]
+    assert rows[0]["_started"].endswith("+04:00")  # Tbilisi time, with its offset
     xlsx = tmp_path / "bus.xlsx.out"
     exported = await _cli(migrated_url, tmp_path, "survey", "export", "bus-survey", "--format", "xlsx",
                           "--output", str(xlsx))  # fmt: skip
