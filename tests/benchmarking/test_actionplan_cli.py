@@ -1,4 +1,7 @@
-"""`civicbot actionplan` end to end against a real database: create, add, update, import, list, report."""
+"""`civicbot actionplan` end to end against a real database: create, add, update, import, list, report.
+
+One test walks the whole command set (about a dozen CLI runs, each with its own engine): 2-5 s, the price
+of checking what an officer actually types and reads."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from benchmarking import actionplan_notices, actionplans
@@ -128,3 +129,27 @@ async def test_a_change_in_the_afternoon_goes_at_once(sessions: async_sessionmak
             session, found.id, Update(status=ItemStatus.DELAYED), await coordinator(session), NOW
         )
     assert updated.told.goes_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("own", "goes_at"),
+    [
+        ("off", datetime(2026, 12, 1, 19, 30, tzinfo=UTC)),  # the municipality sends at night
+        ("23:00-07:00", datetime(2026, 12, 2, 3, 0, tzinfo=UTC)),  # held until 07:00 Tbilisi
+        ("21:00-08:00", datetime(2026, 12, 2, 4, 0, tzinfo=UTC)),  # held until 08:00 Tbilisi
+    ],
+    ids=["off", "later start", "earlier end"],
+)
+async def test_a_municipalitys_own_quiet_hours_win(
+    sessions: async_sessionmaker[AsyncSession], own: str, goes_at: datetime
+) -> None:
+    night = datetime(2026, 12, 1, 19, 30, tzinfo=UTC)  # 23:30 in Tbilisi
+    async with sessions() as session, session.begin():
+        place = await actionplans.municipality(session, "marneuli")
+        place.quiet_hours = own
+        await add_person(session, topics=("action_plan",))
+        found = await item(session)
+        updated = await actionplans.update_item(
+            session, found.id, Update(status=ItemStatus.DELAYED), await coordinator(session), night
+        )
+    assert updated.told.goes_at == goes_at

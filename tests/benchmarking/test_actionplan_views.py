@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from benchmarking import actionplan_views, actionplans
 from benchmarking.actionplans import Update
 from channels.i18n import LANGUAGES, render
+from channels.message import Reply, Text
 from channels.sms.render import render_sms
 from channels.sms.segments import count_segments
 from storage.models.actionplans import ItemStatus
@@ -20,7 +21,7 @@ TODAY = date(2026, 12, 1)
 PAGE = "https://civicbot.gov.ge/m/chokhatauri/plan"  # 42 characters, as a real PUBLIC_BASE_URL gives
 
 
-def _text(reply: actionplan_views.Reply, lang: str) -> str:
+def _text(reply: Reply, lang: str) -> str:
     return "\n\n".join(render(part, lang) for message in reply for part in message.parts)
 
 
@@ -49,7 +50,7 @@ async def test_the_citizen_view_lists_every_item_in_the_readers_language(
         "ru": "Ремонт дороги",
         "en": "Road repair",
     }
-    overdue = render(actionplan_views.Text("overdue"), lang)
+    overdue = render(Text("overdue"), lang)
     assert text.count(titles[lang]) == 3
     assert text.count(overdue) == 1 and "40%" in text
     assert [link.url for link in reply[0].links] == [PAGE]
