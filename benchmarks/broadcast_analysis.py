@@ -50,7 +50,7 @@ def analyse(times: Sequence[float], flood_until: float | None, measure_from: flo
             span -= after[0] - before[-1]  # the wait itself is not the sender's pace
             resume = after[0] - flood_until
             peak_after = most_in_any_window(after)
-    rate = (len(counted) - 1) / span if span > 0 else 0.0
+    rate = (len(counted) - 1) / span if span > 0 and len(counted) >= 10 else 0.0  # too few: no rate
     return Arrivals(rate, most_in_any_window(ordered), resume, peak_after)
 
 

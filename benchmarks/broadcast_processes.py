@@ -63,7 +63,7 @@ async def stop(child: Child, timeout: float = 30.0) -> None:  # noqa: ASYNC109 -
             child.process.kill()
 
 
-async def wait_http(url: str, child: Child, within: float = 30.0) -> None:
+async def wait_http(url: str, child: Child, within: float = 120.0) -> None:
     deadline = time.monotonic() + within
     async with httpx.AsyncClient() as client:
         while True:

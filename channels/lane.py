@@ -83,7 +83,8 @@ class DeliveryLane:
         self._seq = itertools.count()
         self._slots = asyncio.Semaphore(workers.concurrency)
         self._inflight: set[asyncio.Task[None]] = set()
-        self._claiming: asyncio.Task[list[Claimed]] | None = None
+        self._claiming: asyncio.Future[list[Claimed]] | None = None
+        self._checking: asyncio.Task[None] | None = None
         self._published: tuple[float, float | None, int] | None = None
         self._published_at = float("-inf")
         self._publishing: asyncio.Task[None] | None = None
@@ -115,17 +116,25 @@ class DeliveryLane:
 
     async def _next_row(self, until_idle: bool) -> Claimed | None:
         while True:
+            self._collect_claim()
             if self._urgent:
                 return self._urgent.popleft()
             if self._deferred and self._deferred[0][0] <= self.w.clock():
                 return heapq.heappop(self._deferred)[2]
             if self._ready:
+                self._prefetch()
                 return self._ready.popleft()
+            if self._checking is not None and not self._checking.done():
+                await asyncio.wait({self._checking})
+                continue
             if self._backlog:
                 await self._check_chunk()
                 continue
             self._maybe_publish()
-            room = min(self.claim_size, self.w.batch_size - len(self._deferred))
+            if self._claiming is not None:
+                await self._await_claim()
+                continue
+            room = self._room()
             if room > 0 and await self._claim(room):
                 continue
             if until_idle and not self._deferred and self.pacer.pace.held_for <= 0:
@@ -140,17 +149,46 @@ class DeliveryLane:
                 wait = min(wait, held + 0.01)
             await self.w.sleep(wait)
 
+    def _room(self) -> int:
+        held = len(self._deferred) + len(self._backlog) + len(self._ready) + len(self._urgent)
+        return min(self.claim_size, self.w.batch_size - held)
+
+    def _prefetch(self) -> None:
+        """While rows are still in hand, re-check the next chunk and claim the next batch in the
+        background, so the lane never stops between two paced sends to wait for the database."""
+        if self._backlog and len(self._ready) <= self.check_size // 2 and (
+            self._checking is None or self._checking.done()
+        ):
+            self._checking = asyncio.create_task(self._check_chunk(), name=f"recheck-{self.channel}")
+        in_hand = len(self._backlog) + len(self._ready)
+        if self._claiming is None and in_hand <= self.claim_size // 2 and (room := self._room()) > 0:
+            self._claiming = asyncio.ensure_future(self._claim_rows(room))
+
     async def _claim(self, limit: int) -> int:
         self._claiming = asyncio.ensure_future(self._claim_rows(limit))
-        try:
-            # Shielded: when cancelled mid-claim, `_shutdown` still gets the rows to give back.
-            rows = await asyncio.shield(self._claiming)
-        except Exception:
-            self._claiming = None
-            log.exception("claiming %s deliveries failed; trying again", self.channel)
+        return await self._await_claim()
+
+    async def _await_claim(self) -> int:
+        # Not cancelled with us: when cancelled mid-claim, `_shutdown` still gets the rows to give back.
+        assert self._claiming is not None
+        await asyncio.wait({self._claiming})
+        found = self._collect_claim()
+        if found < 0:
             await self.w.sleep(self.w.poll_seconds)
+        return max(found, 0)
+
+    def _collect_claim(self) -> int:
+        """Rows of a finished claim into the backlog: how many (-1 when the claim failed)."""
+        task = self._claiming
+        if task is None or not task.done():
             return 0
         self._claiming = None
+        if task.cancelled():
+            return 0
+        if (exc := task.exception()) is not None:
+            log.error("claiming %s deliveries failed; trying again", self.channel, exc_info=exc)
+            return -1
+        rows = task.result()
         self._backlog.extend(rows)
         return len(rows)
 
@@ -228,7 +266,9 @@ class DeliveryLane:
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             return SendOutcome.failed(f"unreadable payload: {exc!r}")
         try:
-            return await self.sender.send(row.address or "", message, row.language, sms_latin=row.sms_latin)
+            return await self.sender.send(
+                row.address or "", message, row.language, sms_latin=row.sms_latin, sms_sender=row.sms_sender
+            )
         except Exception as exc:  # an adapter bug or an unmapped error: retried, bounded by max_attempts
             log.exception("%s sender raised on delivery %s", self.channel, row.id)
             return SendOutcome.transient(f"{type(exc).__name__}: {exc}")
@@ -312,6 +352,9 @@ class DeliveryLane:
     async def _shutdown(self) -> None:
         """Give back what was never sent, so another worker need not wait for the lease; let the
         sends in flight finish and record (those are never given back: they may have gone)."""
+        if self._checking is not None and not self._checking.done():
+            self._checking.cancel()  # its chunk goes back to the backlog
+            await asyncio.wait({self._checking})
         rows = [*self._backlog, *self._urgent, *self._ready, *(entry[2] for entry in self._deferred)]
         if self._claiming is not None:
             with contextlib.suppress(Exception):
