@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from benchmarking import periods as period_service
 from benchmarking.actionplan_setup import create_plan
 from campaigns import staff
+from channels.i18n import t
 from contacts.registry import municipality_by_code
 from storage.base import utcnow
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus
@@ -138,3 +139,20 @@ def test_scorecard_and_action_plan_of_a_municipality(signed_in: Any) -> None:
     page.get_by_role("link", name="Action plan").click()
     expect(page.get_by_text("0 items")).to_be_visible()
     assert_accessible(page)
+
+
+def test_staff_are_set_up_in_azerbaijani(signed_in: Any) -> None:
+    page = signed_in
+    page.goto("/console/staff?lang=az")
+    expect(page.locator("html")).to_have_attribute("lang", "az")
+    expect(page.get_by_role("heading", name=t("az", "Staff"))).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label(t("az", "Name"), exact=True).fill("levan")
+    page.get_by_label(t("az", "Role")).select_option("officer")
+    page.get_by_label(t("az", "Municipality (officers)")).select_option("dmanisi")
+    page.get_by_role("button", name=t("az", "Save")).click()
+    levan = page.get_by_role("row").filter(has_text="levan")
+    expect(levan).to_contain_text(t("az", "officer"))
+    levan.get_by_role("button", name=t("az", "Revoke")).click()
+    expect(page.get_by_role("row").filter(has_text="levan")).to_contain_text(t("az", "revoked"))
+    page.goto("/console?lang=en")  # the reader's choice is remembered until changed

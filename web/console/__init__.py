@@ -8,7 +8,17 @@ router = APIRouter(include_in_schema=False)  # each module router carries the /c
 
 
 def _include() -> None:
-    from web.console import audit_log, benchmarks, campaigns, hearings, overview, people, signin, surveys
+    from web.console import (
+        audit_log,
+        benchmarks,
+        campaigns,
+        hearings,
+        overview,
+        people,
+        signin,
+        staff_pages,
+        surveys,
+    )
 
     router.include_router(signin.router)
     router.include_router(overview.router)
@@ -17,6 +27,7 @@ def _include() -> None:
     router.include_router(surveys.router)
     router.include_router(people.router)
     router.include_router(benchmarks.router)
+    router.include_router(staff_pages.router)
     router.include_router(audit_log.router)
 
 
