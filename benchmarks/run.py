@@ -9,6 +9,7 @@ RUNS = (
     ["benchmarks.broadcast", "--database", "sqlite"],
     ["benchmarks.broadcast", "--database", "postgres"],
     ["benchmarks.survey_answers", "--backend", "both"],
+    ["benchmarks.public_pages", "--concurrency", "1"],
 )
 
 

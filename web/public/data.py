@@ -49,6 +49,18 @@ class PublicData:
         self.ttl = ttl
         self.clock = clock
         self._cache: dict[tuple[str, ...], tuple[float, Any]] = {}
+        self._pages: dict[tuple[str, ...], tuple[float, bytes, str | None]] = {}
+
+    def rendered(self, key: tuple[str, ...]) -> tuple[bytes, str | None] | None:
+        """A page already rendered for this path, query and language, while it is fresh."""
+        hit = self._pages.get(key)
+        return (hit[1], hit[2]) if hit is not None and hit[0] > self.clock() else None
+
+    def keep(self, key: tuple[str, ...], body: bytes, media_type: str | None) -> None:
+        if self.ttl > 0:
+            if len(self._pages) > 2000:  # bounded: a crawler's odd queries cannot grow it for ever
+                self._pages.clear()
+            self._pages[key] = (self.clock() + self.ttl, body, media_type)
 
     async def _cached(self, key: tuple[str, ...], load_fresh: Callable[[AsyncSession], Awaitable[T]]) -> T:
         now = self.clock()

@@ -86,19 +86,46 @@ def _cached(response: Response, *, private: bool = False) -> Response:
     return response
 
 
+def _page_key(request: Request) -> tuple[str, ...] | None:
+    """Rendered pages are kept per path, query and language; not when `?lang=` sets a cookie."""
+    if "lang" in request.query_params:
+        return None
+    return ("page", request.url.path, request.url.query, request_language(request))
+
+
+def _remembered(request: Request) -> Response | None:
+    key = _page_key(request)
+    found = _data(request).rendered(key) if key is not None else None
+    if found is None:
+        return None
+    body, media_type = found
+    return _cached(Response(body, media_type=media_type))
+
+
+def _remember(request: Request, response: Response) -> Response:
+    key = _page_key(request)
+    if key is not None and response.status_code == 200:
+        _data(request).keep(key, bytes(response.body), response.media_type)
+    return response
+
+
 @router.get("/", response_class=HTMLResponse)
 async def landing(request: Request) -> Response:
     """The four municipalities, the simulator and the privacy notice."""
+    if (kept := _remembered(request)) is not None:
+        return kept
     lang = request_language(request)
     places = await _data(request).municipalities()
-    return _cached(render(request, "public/index.html", places=places, **_helpers(lang)))
+    return _remember(request, _cached(render(request, "public/index.html", places=places, **_helpers(lang))))
 
 
 @router.get("/m/{code}", response_class=HTMLResponse)
 async def municipality(request: Request, code: str) -> Response:
     """How to join, upcoming hearings, public results and the action plan of one municipality."""
-    lang = request_language(request)
     viewer = await simulated_viewer(request)
+    if viewer is None and (kept := _remembered(request)) is not None:
+        return kept
+    lang = request_language(request)
     page = await _data(request).municipality(code, with_simulated=viewer)
     if page is None:
         return render(request, "public/not_found.html", status_code=404, **_helpers(lang))
@@ -107,7 +134,7 @@ async def municipality(request: Request, code: str) -> Response:
     qr = _qr_svg(link, say_in(_qr_label(), lang)) if link else None
     twilio = running_service(request).settings.twilio
     sms_number = page.place.sms_sender or (twilio.twilio_from if twilio.enabled else None)
-    return _cached(
+    response = _cached(
         render(
             request,
             "public/municipality.html",
@@ -123,6 +150,7 @@ async def municipality(request: Request, code: str) -> Response:
         ),
         private=viewer is not None,
     )
+    return response if viewer is not None else _remember(request, response)
 
 
 def _qr_label() -> Renderable:
@@ -132,19 +160,24 @@ def _qr_label() -> Renderable:
 @router.get("/m/{code}/plan", response_class=HTMLResponse)
 async def plan(request: Request, code: str) -> Response:
     """The municipality's action plan, every item with its status and progress."""
+    if (kept := _remembered(request)) is not None:
+        return kept
     lang = request_language(request)
     page = await _data(request).municipality(code)
     if page is None:
         return render(request, "public/not_found.html", status_code=404, **_helpers(lang))
-    return _cached(
-        render(
-            request,
-            "public/plan.html",
-            page=page,
-            place=page.place,
-            **{**_plan_helpers(page), "full": True},
-            **_helpers(lang),
-        )
+    return _remember(
+        request,
+        _cached(
+            render(
+                request,
+                "public/plan.html",
+                page=page,
+                place=page.place,
+                **{**_plan_helpers(page), "full": True},
+                **_helpers(lang),
+            )
+        ),
     )
 
 
@@ -159,6 +192,8 @@ def _plan_helpers(page: MunicipalityPage) -> dict[str, Any]:
 @router.get("/m/{code}/calendar.ics")
 async def calendar_feed(request: Request, code: str) -> Response:
     """Every upcoming hearing of the municipality, for a calendar app to subscribe to."""
+    if (kept := _remembered(request)) is not None:
+        return kept
     lang = request_language(request)
     page = await _data(request).municipality(code)
     if page is None:
@@ -166,12 +201,15 @@ async def calendar_feed(request: Request, code: str) -> Response:
     body = calendar(
         page.hearings, page.place, lang, name=_calendar_name(page.place, lang), base_url=_base_url(request)
     )
-    return _cached(
-        Response(
-            body,
-            media_type=ICS_TYPE,
-            headers={"Content-Disposition": f'inline; filename="{code}-hearings.ics"'},
-        )
+    return _remember(
+        request,
+        _cached(
+            Response(
+                body,
+                media_type=ICS_TYPE,
+                headers={"Content-Disposition": f'inline; filename="{code}-hearings.ics"'},
+            )
+        ),
     )
 
 
@@ -207,11 +245,18 @@ def _calendar_name(place: Municipality, lang: str) -> str:
 @router.get("/privacy", response_class=HTMLResponse)
 async def privacy_notice(request: Request) -> Response:
     """The full privacy notice in the reader's language (SMS texts link here instead of spending segments)."""
+    if (kept := _remembered(request)) is not None:
+        return kept
     lang = request_language(request)
     policy: PrivacyPolicy = running_service(request).context.policy
     places = await _data(request).municipalities()
     chosen = next((p for p in places if p.code == request.query_params.get("m")), None)
     notice = say_in(short_notice(chosen, policy), lang)
-    return _cached(
-        render(request, "public/privacy.html", notice=notice, places=places, chosen=chosen, **_helpers(lang))
+    return _remember(
+        request,
+        _cached(
+            render(
+                request, "public/privacy.html", notice=notice, places=places, chosen=chosen, **_helpers(lang)
+            )
+        ),
     )
