@@ -16,6 +16,7 @@ from channels.message import Outgoing, Reply
 from contacts.conversation import Conversation
 from contacts.registry import contact_for, find_identity
 from handlers.context import AppContext
+from handlers.telegram.actionplan_site import plan_chat
 from handlers.telegram.onboarding import NAMESPACES as SIGNUP_NAMESPACES
 from handlers.telegram.onboarding import OPEN_BEFORE_SIGNUP, SETTINGS_COMMANDS
 from hearings.service import HearingConversation
@@ -68,6 +69,10 @@ class TelegramStyle:
                 if contact is None:
                     return [Outgoing.say(SIGN_UP_FIRST)]
                 return await HearingConversation(self.session, contact, CHANNEL, self.now).list_upcoming()
+            if command == "actionplan":
+                if contact is None:
+                    return [Outgoing.say(SIGN_UP_FIRST)]
+                return await plan_chat(self.session, contact, self.now)
         elif contact is not None and contact.dialog_state:
             if contact.dialog_state.startswith("hearing."):
                 return await HearingConversation(self.session, contact, CHANNEL, self.now).text(text)

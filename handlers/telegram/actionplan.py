@@ -11,16 +11,15 @@ from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from benchmarking import actionplan_views, actionplans
 from benchmarking.actionplan_console import NAMESPACE, PlanConsole
 from campaigns import staff
 from campaigns.console import Said
 from channels.message import Outgoing
 from channels.telegram.send import Replies, acknowledge
-from handlers.telegram.actionplan_site import plan_page, quiet_hours
+from handlers.telegram.actionplan_site import plan_chat, quiet_hours
 from handlers.telegram.filters import Namespace
 from storage.base import utcnow
-from storage.models import Contact, Municipality
+from storage.models import Contact
 from storage.models.campaigns import StaffMember
 
 router = Router(name=__name__)
@@ -60,14 +59,7 @@ async def on_actionplan(
     if contact is None:
         replies.add(message.chat.id, [Outgoing.say(SIGN_UP_FIRST)], lang)
         return
-    page = None
-    if contact.municipality_id is not None:
-        place = await session.get_one(Municipality, contact.municipality_id)
-        page = plan_page(place.code)
-    today = actionplans.local_today(utcnow())
-    replies.add(
-        message.chat.id, await actionplan_views.citizen_plan(session, contact, today, page), contact.language
-    )
+    replies.add(message.chat.id, await plan_chat(session, contact, utcnow()), contact.language)
 
 
 @router.callback_query(Namespace(NAMESPACE))

@@ -43,8 +43,18 @@ def quiet_hours() -> QuietHours:
         return QuietHours()
 
 
+async def _page_of(session: AsyncSession, contact: Contact) -> str | None:
+    place = await session.get(Municipality, contact.municipality_id) if contact.municipality_id else None
+    return plan_page(place.code) if place is not None else None
+
+
+async def plan_chat(session: AsyncSession, contact: Contact, now: datetime) -> Reply:
+    """/actionplan for a citizen (Telegram, and the simulator's Telegram style): the plan, item by item."""
+    today = actionplans.local_today(now)
+    return await actionplan_views.citizen_plan(session, contact, today, await _page_of(session, contact))
+
+
 async def plan_sms(session: AsyncSession, contact: Contact, now: datetime) -> Reply:
     """The reply to the PLAN keyword by SMS: the short summary and the public page's address."""
-    place = await session.get(Municipality, contact.municipality_id) if contact.municipality_id else None
-    page = plan_page(place.code) if place is not None else None
-    return await actionplan_views.sms_summary(session, contact, actionplans.local_today(now), page)
+    today = actionplans.local_today(now)
+    return await actionplan_views.sms_summary(session, contact, today, await _page_of(session, contact))

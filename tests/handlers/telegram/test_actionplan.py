@@ -4,6 +4,7 @@ plan in their language; staff go item -> status -> progress -> note -> save, wit
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
 from itertools import count
 from typing import Any, cast
 
@@ -17,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from benchmarking import actionplans
 from bot.app import build_dispatcher
+from channels.i18n import render
 from contacts.privacy import PrivacyPolicy
 from contacts.vault import DataVault
 from handlers.context import AppContext
+from handlers.simulator.telegram_style import TelegramStyle
 from storage.models.actionplans import ActionPlanChange, ItemStatus
 from storage.models.campaigns import Role
 from storage.models.deliveries import Delivery
@@ -195,3 +198,21 @@ async def test_an_officer_updates_an_item_with_buttons_and_a_note(
     assert queued == [follower.id]
     assert untouched.status == ItemStatus.PLANNED
     assert all(len(data.encode()) <= 64 for data in offered)
+
+
+async def test_the_simulators_telegram_style_shows_the_same_plan(
+    sessions: async_sessionmaker[AsyncSession], vault: DataVault, policy: PrivacyPolicy
+) -> None:
+    async with sessions() as session, session.begin():
+        reader = await add_person(session, language="hy")
+        await item(session)
+        style = TelegramStyle(
+            session,
+            AppContext(sessions, vault, policy),
+            reader.identities[0].address,
+            "en",
+            datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        )
+        reply, lang = await style.handle(text="/actionplan")
+    assert lang == "hy"
+    assert "Ճանապարհի վերանորոգում" in "\n".join(render(part, lang) for part in reply[0].parts)
