@@ -42,6 +42,7 @@ class Claimed:
     attempts: int
     lease_deadline: float  # on the worker's monotonic clock, a margin before `lease_until`
     sms_latin: bool = False
+    sms_sender: str | None = None  # the reader's municipality's own SMS sender, if it set one
     reply: bool = False  # a direct reply (`channels.replies`): sent before broadcasts
 
 
@@ -125,7 +126,8 @@ class Verdict(StrEnum):
 async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, tuple[Verdict, str | None]]:
     """Whether each row may still go, asked right before sending: a STOP mid-broadcast stops it for them.
 
-    Fills in `sms_latin` (the person's choice, else their municipality's) on rows that may go.
+    Fills in `sms_latin` (the person's choice, else their municipality's) and `sms_sender` (their
+    municipality's own SMS sender) on rows that may go.
     """
     query = (
         select(
@@ -137,6 +139,7 @@ async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, t
             Contact.status,
             Contact.sms_latin,
             Municipality.sms_latin,
+            Municipality.sms_sender,
             ChannelIdentity.status,
         )
         .select_from(_T)
@@ -159,13 +162,14 @@ async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, t
         if fact is None or fact[0] != DeliveryStatus.SENDING or fact[1] != row.attempts:
             verdicts[row.id] = (Verdict.GONE, None)
             continue
-        _, _, address, key, person, person_latin, place_latin, identity = fact
+        _, _, address, key, person, person_latin, place_latin, place_sender, identity = fact
         verdicts[row.id] = (
             (Verdict.SEND, None)
             if key.startswith(FAREWELL_PREFIX) and person == ContactStatus.ERASED and address
             else _judge(address, person, identity, reply=is_reply(key))
         )
         row.sms_latin = bool(person_latin if person_latin is not None else place_latin)
+        row.sms_sender = place_sender if row.channel == Channel.SMS.value else None
     return verdicts
 
 

@@ -53,13 +53,15 @@ class SendOutcome:
 class ChannelSender(Protocol):
     """One channel's adapter. `address` is the chat id (Telegram) or E.164 number (SMS).
 
-    `sms_latin` asks an SMS sender for the official Latin transliteration (cheaper segments); other
-    channels ignore it. `send` must not raise for provider errors: it returns their classification.
+    `sms_latin` asks an SMS sender for the official Latin transliteration (cheaper segments), and
+    `sms_sender` to send from the reader's municipality's own number or sender id; other channels ignore
+    them. `send` must not raise for provider errors: it returns their classification.
     """
 
     @property
     def channel(self) -> Channel: ...
 
     async def send(
-        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False
+        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False,
+        sms_sender: str | None = None,
     ) -> SendOutcome: ...

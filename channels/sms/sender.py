@@ -100,7 +100,8 @@ class TwilioSender:
         self.status_callback = status_callback
 
     async def send(
-        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False
+        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False,
+        sms_sender: str | None = None,
     ) -> SendOutcome:
         try:
             body = render_sms(message, language, latin=sms_latin)
@@ -109,8 +110,8 @@ class TwilioSender:
         params: dict[str, Any] = {"to": address, "body": body}
         if self.messaging_service_sid:
             params["messaging_service_sid"] = self.messaging_service_sid
-        if self.from_:
-            params["from_"] = self.from_
+        if sms_sender or self.from_:  # the municipality's own sender (`municipality set`), else ours
+            params["from_"] = sms_sender or self.from_
         if self.status_callback:
             params["status_callback"] = self.status_callback
         try:

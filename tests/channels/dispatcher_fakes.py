@@ -64,7 +64,8 @@ class ScriptedSender:
     calls: Counter[str] = field(default_factory=Counter)
 
     async def send(
-        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False
+        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False,
+        sms_sender: str | None = None,
     ) -> SendOutcome:
         self.calls[address] += 1
         if self.before_send is not None:
