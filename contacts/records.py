@@ -70,7 +70,7 @@ async def survey_answers(session: AsyncSession, contact_id: int) -> list[Rendera
     for definition, response_id, name, value, declined in rows:
         base = str(definition.get("base_language") or "en")
         block = blocks.setdefault(
-            response_id, [Text.of("Survey «{title}»:", title=_content(definition.get("title", {}), base))]
+            response_id, [Text.of("Survey “{title}”:", title=_content(definition.get("title", {}), base))]
         )
         question = _questions(definition).get(str(name)) if name is not None else None
         if question is None:
@@ -99,7 +99,7 @@ async def hearing_replies(session: AsyncSession, contact_id: int) -> list[Render
         title = _content(hearing.title, hearing.fallback_language)
         answer = Text(RSVP_LABELS.get(rsvp.answer, rsvp.answer))
         line = Text.of(
-            "Hearing «{title}» ({start}): {answer}", title=title, start=hearing.starts_at, answer=answer
+            "Hearing “{title}” ({start}): {answer}", title=title, start=hearing.starts_at, answer=answer
         )
         lines.append(Joined([line, Literal(rsvp.name)], sep=", ") if rsvp.name else line)
     questions = (
@@ -112,7 +112,7 @@ async def hearing_replies(session: AsyncSession, contact_id: int) -> list[Render
     ).all()
     for hearing, question in questions:
         title = _content(hearing.title, hearing.fallback_language)
-        lines.append(Text.of("Your question for «{title}»: {text}", title=title, text=Literal(question.text)))
+        lines.append(Text.of("Your question for “{title}”: {text}", title=title, text=Literal(question.text)))
     return lines
 
 
