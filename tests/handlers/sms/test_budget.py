@@ -38,6 +38,9 @@ SMS_SOURCES = (
     "hearings/notices.py",
     "hearings/service.py",
     "hearings/reminders.py",
+    "hearings/participants.py",
+    "campaigns/firing.py",
+    "surveys/lifecycle.py",
 )
 LANGUAGES = ("ka", "az", "hy", "ru")
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
