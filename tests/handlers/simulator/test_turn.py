@@ -21,7 +21,9 @@ from contacts.vault import DataVault
 from handlers.context import AppContext
 from handlers.simulator.invitations import receive
 from handlers.simulator.turn import Turn, play
-from storage.models import Channel, Contact, ContactStatus
+from storage.base import utcnow
+from storage.models import Channel, Contact, ContactStatus, Municipality
+from storage.models.hearings import Hearing, HearingRsvp, HearingStatus
 from storage.models.surveys import ResponseStatus, SurveyResponse
 from surveys import lifecycle
 from surveys.engine import THANKS
@@ -189,3 +191,85 @@ async def test_purged_a_day_after_last_seen(app: AppContext) -> None:
     async with app.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(SurveyResponse)) == 0
         assert await session.scalar(select(func.count()).select_from(Contact).where(Contact.simulated)) == 0
+
+
+async def _announced_hearing(app: AppContext) -> int:
+    async with app.sessions() as session, session.begin():
+        place = await session.scalar(select(Municipality).where(Municipality.code == "marneuli"))
+        assert place is not None
+        hearing = Hearing(
+            municipality_id=place.id,
+            title={"en": "Budget hearing"},
+            description={},
+            place={"en": "Hall"},
+            accessibility={},
+            fallback_language="en",
+            starts_at=utcnow() + timedelta(days=3),
+            duration_minutes=60,
+            interpretation=[],
+            status=HearingStatus.ANNOUNCED,
+            created_by="test",
+        )
+        session.add(hearing)
+        await session.flush()
+        return hearing.id
+
+
+async def _rsvp(app: AppContext, contact: Contact, hearing_id: int) -> str | None:
+    async with app.sessions() as session:
+        return await session.scalar(
+            select(HearingRsvp.answer).where(
+                HearingRsvp.contact_id == contact.id, HearingRsvp.hearing_id == hearing_id
+            )
+        )
+
+
+@pytest.mark.parametrize("lang", ["hy", "az"])
+async def test_hearing_rsvp_in_both_styles(app: AppContext, lang: str) -> None:
+    hearing_id = await _announced_hearing(app)
+    address = new_address()
+    await _telegram_signup(app, address, lang)
+    shown = await play(app, Turn(Channel.TELEGRAM, address, text="/hearings"))
+    assert f"hr:{hearing_id}:go" in _last_buttons(shown)
+    await play(app, Turn(Channel.TELEGRAM, address, data=f"hr:{hearing_id}:go"))
+    contact = await _contact(app, Channel.TELEGRAM, address)
+    assert contact is not None and await _rsvp(app, contact, hearing_id) == "going"
+
+    sms = new_address()
+    await play(app, Turn(Channel.SMS, sms, text="hello"))
+    shown = await play(app, Turn(Channel.SMS, sms, text=str(LANGUAGES.index(lang) + 1)))
+    await play(
+        app, Turn(Channel.SMS, sms, text=_sms_number(shown, {"hy": "Մառնեուլի", "az": "Marneuli"}[lang]))
+    )
+    await play(app, Turn(Channel.SMS, sms, text="1"))
+    await play(app, Turn(Channel.SMS, sms, text="1"))
+    notices = await receive(app, Channel.SMS, sms, "hearings")
+    assert notices and "Budget hearing" in notices[0].text
+    await play(app, Turn(Channel.SMS, sms, text="3"))  # 1 I will come, 2 maybe, 3 I will not come
+    person = await _contact(app, Channel.SMS, sms)
+    assert person is not None and await _rsvp(app, person, hearing_id) == "not_going"
+
+
+async def _sms_signup(app: AppContext, address: str, lang: str) -> None:
+    await play(app, Turn(Channel.SMS, address, text="hello"))
+    shown = await play(app, Turn(Channel.SMS, address, text=str(LANGUAGES.index(lang) + 1)))
+    names = {"ka": "მარნეული", "az": "Marneuli", "hy": "Մառնեուլի", "ru": "Марнеули", "en": "Marneuli"}
+    await play(app, Turn(Channel.SMS, address, text=_sms_number(shown, names[lang])))
+    await play(app, Turn(Channel.SMS, address, text="1"))
+    await play(app, Turn(Channel.SMS, address, text="1"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_sms_style_stop_then_delete(app: AppContext, lang: str) -> None:
+    address = new_address()
+    await _sms_signup(app, address, lang)
+    shown = await play(app, Turn(Channel.SMS, address, text="STOP"))
+    contact = await _contact(app, Channel.SMS, address)
+    assert shown and contact is not None and contact.status == ContactStatus.UNSUBSCRIBED
+    await play(app, Turn(Channel.SMS, address, text="START"))
+    await play(app, Turn(Channel.SMS, address, text="DELETE"))  # asks to confirm
+    await play(app, Turn(Channel.SMS, address, text="1"))
+    assert await _contact(app, Channel.SMS, address) is None  # the address is gone; the row is anonymous
+    async with app.sessions() as session:
+        erased = await session.get(Contact, contact.id)
+    assert erased is not None and erased.status == ContactStatus.ERASED and erased.simulated
