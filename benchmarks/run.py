@@ -10,6 +10,7 @@ RUNS = (
     ["benchmarks.broadcast", "--database", "postgres"],
     ["benchmarks.survey_answers", "--backend", "both"],
     ["benchmarks.public_pages", "--concurrency", "1"],
+    ["benchmarks.benchmarking"],
 )
 
 

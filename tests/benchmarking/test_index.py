@@ -13,7 +13,7 @@ from benchmarking.framework_yaml import default_framework, load_framework
 from benchmarking.index import MunicipalityIndex, Status, compute_index
 from benchmarking.periods import add_period, assess
 from campaigns.errors import InvalidDefinition, ScopeDenied
-from storage.models import AuditEntry, Municipality
+from storage.models import AuditEntry
 from storage.models.benchmarking import SelfAssessment
 from storage.models.campaigns import Role
 from surveys import lifecycle
@@ -283,38 +283,23 @@ async def test_periods_cannot_overlap(sessions: async_sessionmaker[AsyncSession]
 
 
 async def test_action_plan_items_done_on_time(sessions: async_sessionmaker[AsyncSession]) -> None:
-    from storage.models.actionplans import ActionPlan, ActionPlanItem, ItemStatus
+    from storage.models.actionplans import ItemStatus
+    from tests.benchmarking.actionplan_builders import item
 
     framework = default_framework()
+    due = date(2026, 5, 31)
+    cases = [  # (status, done_on): 2 of the 4 counted items were done by their due date
+        (ItemStatus.DONE, date(2026, 5, 1)),
+        (ItemStatus.DONE, due),
+        (ItemStatus.DONE, date(2026, 6, 2)),  # late
+        (ItemStatus.DELAYED, None),
+        (ItemStatus.DROPPED, None),  # not counted
+    ]
     async with sessions() as session, session.begin():
         await periods(session)
-        dmanisi = await session.scalar(select(Municipality.id).where(Municipality.code == "dmanisi"))
-        assert dmanisi is not None
-        plan = ActionPlan(municipality_id=dmanisi, title={"ka": "გეგმა"}, base_language="ka", created_by="t")
-        session.add(plan)
-        await session.flush()
-        due = date(2026, 5, 31)
-        cases = [  # (status, done_on): 2 of the 4 counted items were done by their due date
-            (ItemStatus.DONE, date(2026, 5, 1)),
-            (ItemStatus.DONE, due),
-            (ItemStatus.DONE, date(2026, 6, 2)),  # late
-            (ItemStatus.DELAYED, None),
-            (ItemStatus.DROPPED, None),  # not counted
-        ]
         for status, done_on in cases:
-            session.add(
-                ActionPlanItem(
-                    plan_id=plan.id,
-                    municipality_id=dmanisi,
-                    title={"ka": "პუნქტი"},
-                    base_language="ka",
-                    responsible_unit="მერია",
-                    due_on=due,
-                    status=status,
-                    done_on=done_on,
-                    updated_by="t",
-                )
-            )
+            added = await item(session, "dmanisi", due=due)
+            added.status, added.done_on = status, done_on
     index = await _index(sessions, framework)
     by_code = {
         i.indicator.code: i for d in index[("2026-baseline", "dmanisi")].dimensions for i in d.indicators
