@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.i18n import LANGUAGE_SELF_NAMES, LANGUAGES
-from channels.message import N_, Choice, Content, Literal, Outgoing, Reply, Text
+from channels.i18n import LANGUAGE_SELF_NAMES, LANGUAGES, render
+from channels.message import N_, Choice, Content, Joined, Literal, Outgoing, Renderable, Reply, Text
 from contacts import options, privacy
 from contacts.registry import municipalities, municipality_by_code
 from contacts.vault import DataVault
@@ -41,6 +41,7 @@ class Step(StrEnum):
 
 OTHER_MUNICIPALITY = "other"
 WITHDRAW = "wd:special"
+MESSAGE_ROOM = 3500  # characters of /mydata per message: Telegram's limit is 4096, less markup and margin
 WITHDRAWN = N_(
     "Your consent to the sensitive questions is withdrawn, and your answers to them are deleted."
 )
@@ -91,7 +92,7 @@ class Conversation:
             case "profile":
                 return [await self._go(Step.PROFILE_OFFER)]
             case "mydata":
-                return [await self.my_data()]
+                return await self.my_data()
             case "stop":
                 changed = await privacy.stop(self.session, self.contact, self.now)
                 if changed:
@@ -134,12 +135,26 @@ class Conversation:
             return [Outgoing.say("Please finish signing up first: send /start.")]
         return [Outgoing.say("Sorry, I did not understand that."), self._help()]
 
-    async def my_data(self) -> Outgoing:
-        """/mydata: everything stored, and (when sensitive answers are stored) a button to withdraw them."""
-        text = await privacy.my_data(self.session, self.vault, self.contact, await self._municipality())
-        if not await privacy.has_special(self.session, self.contact.id):
-            return Outgoing(parts=(text,))
-        return Outgoing(parts=(text,), choices=(Choice(WITHDRAW, Text("Withdraw consent")),))
+    async def my_data(self) -> list[Outgoing]:
+        """/mydata: everything stored, in as few messages as a chat message holds (`MESSAGE_ROOM` in the
+        person's language), and under the last one a button to withdraw the sensitive answers, if any."""
+        sections = await privacy.my_data_sections(
+            self.session, self.vault, self.contact, await self._municipality()
+        )
+        messages: list[list[Renderable]] = [[]]
+        room = MESSAGE_ROOM
+        for section in sections:
+            size = len(render(section, self.contact.language)) + 2
+            if messages[-1] and size > room:
+                messages.append([])
+                room = MESSAGE_ROOM
+            messages[-1].append(section)
+            room -= size
+        replies = [Outgoing(parts=(Joined(parts, sep="\n\n"),)) for parts in messages]
+        if await privacy.has_special(self.session, self.contact.id):
+            withdraw = Choice(WITHDRAW, Text("Withdraw consent"))
+            replies[-1] = Outgoing(parts=replies[-1].parts, choices=(withdraw,))
+        return replies
 
     async def withdraw_special(self) -> Reply:
         """Withdraw consent to the sensitive questions: the sealed answers are deleted at once."""

@@ -271,6 +271,19 @@ async def my_data(
     actor: str | None = None,
 ) -> Renderable:
     """Everything stored about the person, readable, in their language (the right of access)."""
+    return Joined(await my_data_sections(session, vault, contact, municipality, actor=actor), sep="\n\n")
+
+
+async def my_data_sections(
+    session: AsyncSession,
+    vault: DataVault,
+    contact: Contact,
+    municipality: Municipality | None,
+    *,
+    actor: str | None = None,
+) -> list[Renderable]:
+    """`my_data` as its paragraphs (profile, each survey, hearings, ...), for channels that must split a
+    long text into several messages."""
     dash = Literal("—")
     groups = await special_groups(session, vault, contact.id)
     topic_labels: Renderable = (
@@ -313,7 +326,8 @@ async def my_data(
         ),
     ]
     if surveys := await records.survey_answers(session, contact.id):
-        sections.append(Joined([Text("Your survey answers:"), *surveys], sep="\n"))
+        sections.append(Joined([Text("Your survey answers:"), surveys[0]], sep="\n"))
+        sections.extend(surveys[1:])
     if hearings := await records.hearing_replies(session, contact.id):
         sections.append(Joined([Text("Public hearings:"), *hearings], sep="\n"))
     if follow_ups := await records.action_plan_follow_ups(session, contact.id):
@@ -321,7 +335,7 @@ async def my_data(
     sent = await records.messages_sent(session, contact.id)
     sections.append(Text.of("Messages we have sent you: {n}", n=sent))
     sections.append(Text(KEPT_AFTER_ERASURE))
-    return Joined(sections, sep="\n\n")
+    return sections
 
 
 KEPT_AFTER_ERASURE = N_(

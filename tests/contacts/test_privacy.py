@@ -113,7 +113,7 @@ async def test_withdrawal_deletes_the_sealed_answers_and_is_audited(sessions, va
     async with sessions() as session, session.begin():
         contact = await session.get_one(Contact, contact.id)
         conversation = Conversation(session, vault, policy, contact, Channel.TELEGRAM, NOW)
-        shown = await conversation.my_data()
+        *_, shown = await conversation.my_data()
         assert [choice.data for choice in shown.choices] == [WITHDRAW]
         reply = await conversation.choose(WITHDRAW)
         assert "withdrawn" in render(reply[0].parts[0], "en")
@@ -124,7 +124,7 @@ async def test_withdrawal_deletes_the_sealed_answers_and_is_audited(sessions, va
         contact = await session.get_one(Contact, contact.id)
         assert await withdraw_special(session, contact, NOW) is False  # nothing left: said so, no audit
         shown = await Conversation(session, vault, policy, contact, Channel.TELEGRAM, NOW).my_data()
-        assert shown.choices == ()
+        assert len(shown) == 1 and shown[0].choices == ()  # a short /mydata is one message
 
 
 async def test_reference_codes_are_stable_distinct_and_found_as_read_aloud(
@@ -143,3 +143,30 @@ async def test_reference_codes_are_stable_distinct_and_found_as_read_aloud(
         assert await find_by_reference(session, vault, "nonsense") is None
     other_key = DataVault(b"0" * 43 + b"=")
     assert reference_code(other_key, 1) != reference_code(vault, 1)  # not derivable from the id alone
+
+
+async def test_a_long_mydata_is_split_into_messages_telegram_takes_whole(sessions, vault, policy) -> None:
+    async with sessions() as session, session.begin():
+        contact = await _person(session)
+        for number in range(12):
+            survey = SurveyRecord(
+                code=f"s{number}",
+                definition={**DEFINITION, "title": {"en": f"Survey {number}"}},
+                fingerprint="f",
+                source="yaml",
+            )
+            session.add(survey)
+            await session.flush()
+            response = SurveyResponse(
+                survey_id=survey.id, contact_id=contact.id, channel="sms", language="en"
+            )
+            session.add(response)
+            await session.flush()
+            session.add(SurveyAnswer(response_id=response.id, question="why", value="word " * 80))
+        await session.flush()
+        contact.language = "en"
+        messages = await Conversation(session, vault, policy, contact, Channel.TELEGRAM, NOW).my_data()
+    texts = [render(message.parts[0], "en") for message in messages]
+    assert len(texts) > 1 and all(len(text) <= 4096 for text in texts)
+    assert all(f"Survey {number}" in "".join(texts) for number in range(12))
+    assert texts[-1].endswith("still respected.")  # nothing cut: the last paragraph arrives whole
