@@ -1,79 +1,93 @@
-"""Shared fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL."""
+"""Shared fixtures: a database of its own per test on SQLite and on PostgreSQL, cloned from one migrated,
+seeded template per backend and session (`tests/databases.py`)."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contacts.privacy import PrivacyPolicy
 from contacts.vault import DataVault
-from storage.db import create_engine, session_factory, unit_of_work
-from storage.migrate import upgrade
-from storage.seed import seed_municipalities
+from storage.db import create_engine, session_factory
+from tests.databases import PG_ADMIN_DSN, TEMPLATES, TEST_PREFIX, Templates, create_empty, drop, pg_url
 
-PG_ADMIN_DSN = os.environ.get("CIVICBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+__all__ = ["PG_ADMIN_DSN", "create_pg_database", "database_for", "drop_pg_database", "migrated_pg_database"]
 
 
-async def _pg_available() -> bool:
-    try:
-        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
-    except (OSError, asyncpg.PostgresError):
-        return False
-    await conn.close()
-    return True
+async def require_pg() -> None:
+    """Skip without PostgreSQL, but fail in CI, where .ci/run starts it."""
+    if not await TEMPLATES.pg_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_DSN}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_DSN}")
 
 
 async def create_pg_database() -> str:
     """A new empty PostgreSQL database; returns its SQLAlchemy URL. CI fails (not skips) without PostgreSQL."""
-    if not await _pg_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_DSN}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_DSN}")
-    name = f"civicbot_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}"
+    await require_pg()
+    name = f"{TEST_PREFIX}{uuid.uuid4().hex[:12]}"
+    await create_empty(name)
+    return pg_url(name)
+
+
+async def migrated_pg_database() -> str:
+    """A new PostgreSQL database, migrated to every head and seeded (a clone of the session's template)."""
+    await require_pg()
+    return await TEMPLATES.pg_clone()
 
 
 async def drop_pg_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    if url in TEMPLATES.prepared:
+        await TEMPLATES.discard(url)
+    else:
+        await drop(url.rsplit("/", 1)[1])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of each kind, new for every test."""
+@pytest.fixture(scope="session", autouse=True)
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """The session's templates, made on first use; clones not taken yet are dropped at the end."""
+    TEMPLATES.sqlite.place_in(tmp_path_factory.mktemp("templates"))
+    yield TEMPLATES
+    TEMPLATES.close()
+
+
+@asynccontextmanager
+async def database_for(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The database of kind `request.param` for one test: empty, or already migrated and seeded (a clone
+    of the template) when the test also asks for `migrated_url`, which would migrate this very database."""
+    migrated = "migrated_url" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'civicbot.sqlite3'}"
+        path = tmp_path / "civicbot.sqlite3"
+        url = await TEMPLATES.sqlite_clone(path) if migrated else f"sqlite+aiosqlite:///{path}"
+        try:
+            yield url
+        finally:
+            TEMPLATES.prepared.discard(url)
         return
-    url = await create_pg_database()
+    url = await migrated_pg_database() if migrated else await create_pg_database()
     try:
         yield url
     finally:
         await drop_pg_database(url)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of each kind, new for every test (see `database_for`)."""
+    async with database_for(request, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
 async def migrated_url(database_url: str) -> str:
-    await upgrade(database_url)
-    engine = create_engine(database_url)
-    async with unit_of_work(session_factory(engine)) as session:
-        await seed_municipalities(session)
-    await engine.dispose()
+    """`database_url` at every migration head with the pilot municipalities (already so when cloned)."""
+    await TEMPLATES.prepare(database_url)
     return database_url
 
 

@@ -24,12 +24,10 @@ from bot.scheduler import (
 from campaigns import service
 from campaigns.schedule import ONCE, TBILISI
 from storage.db import create_engine, session_factory, unit_of_work
-from storage.migrate import upgrade
 from storage.models.campaigns import CampaignStatus, StepFiring
 from storage.models.deliveries import Delivery
-from storage.seed import seed_municipalities
 from tests.campaigns.people import add_person, draft, scheduled
-from tests.conftest import PG_ADMIN_DSN, create_pg_database, drop_pg_database
+from tests.conftest import PG_ADMIN_DSN, drop_pg_database, migrated_pg_database
 
 NOW = datetime(2026, 11, 30, 11, 0, tzinfo=TBILISI)
 FAST = SchedulerSettings(scheduler_leader_retry_seconds=0.1, scheduler_resync_seconds=3600)
@@ -37,13 +35,9 @@ FAST = SchedulerSettings(scheduler_leader_retry_seconds=0.1, scheduler_resync_se
 
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
-    url = await create_pg_database()
+    """A migrated PostgreSQL database of the test's own (the leader lock is PostgreSQL's)."""
+    url = await migrated_pg_database()
     try:
-        await upgrade(url)
-        engine = create_engine(url)
-        async with unit_of_work(session_factory(engine)) as session:
-            await seed_municipalities(session)
-        await engine.dispose()
         yield url
     finally:
         await drop_pg_database(url)
