@@ -222,6 +222,16 @@ def page(browser: Any, web_server: WebServer) -> Iterator[Any]:
         context.close()
 
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Keep docs/console/<name>.png (referenced from the README) in step with the pages."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
 def assert_accessible(page: Any) -> None:
     """axe-core on the current page: zero serious or critical violations."""
     from axe_playwright_python.sync_playwright import Axe

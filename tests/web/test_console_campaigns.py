@@ -4,7 +4,6 @@ its progress moves on the page as the scheduler queues the messages."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,13 +15,12 @@ from contacts.registry import municipality_by_code
 from storage.base import utcnow
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus
 from storage.models.campaigns import Role
-from tests.web.conftest import ThreadedTelegram, WebServer, assert_accessible
+from tests.web.conftest import ThreadedTelegram, WebServer, assert_accessible, screenshot
 from tests.web.test_console_signin import PASSWORD, sign_in
 from web.console import access
 
 pytestmark = pytest.mark.slow
 WITH_TELEGRAM = True  # the campaign really goes out, to the fake Bot API
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -54,12 +52,6 @@ def people(web_server: WebServer, telegram: ThreadedTelegram) -> None:
     web_server.db(_setup)
 
 
-def shoot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1100, "height": 900})
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_server: WebServer) -> None:
     sign_in(page, "nino")
     page.get_by_role("link", name="Campaigns").click()
@@ -76,7 +68,7 @@ def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_serv
     expect(page.locator("#preview")).not_to_contain_text("No text yet")
     expect(page.locator("#preview")).to_contain_text("Latin mode")
     assert_accessible(page)
-    shoot(page, "campaign-builder")
+    screenshot(page, "campaign-builder")
     page.get_by_role("button", name="Save draft").click()
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.locator(".badge")).to_have_text("submitted")
@@ -97,11 +89,11 @@ def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_serv
         # The page is not reloaded: htmx polls the progress while the scheduler and workers send.
         expect(tamar.locator("[data-count=sent]")).to_have_text("4", timeout=30_000)
         assert_accessible(tamar)
-        shoot(tamar, "campaign-progress")
+        screenshot(tamar, "campaign-progress")
         tamar.goto("/console/m/marneuli")
         expect(tamar.get_by_role("heading", name="Campaigns in flight")).to_be_visible()
         expect(tamar.get_by_role("cell", name="Azərbaycanca")).to_be_visible()
         assert_accessible(tamar)
-        shoot(tamar, "overview")
+        screenshot(tamar, "overview")
     finally:
         other.close()

@@ -20,7 +20,7 @@ from storage.base import utcnow
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus
 from storage.models.campaigns import Role
 from tests.surveys.test_xlsform import replaced, row, workbook
-from tests.web.conftest import WebServer, assert_accessible
+from tests.web.conftest import WebServer, assert_accessible, screenshot
 from tests.web.test_console_signin import PASSWORD, sign_in
 from web.console import access
 
@@ -77,9 +77,13 @@ def test_a_hearing_is_created_previewed_and_announced(signed_in: Any) -> None:
     expect(page.locator(".bubble").first).to_contain_text("ბიუჯეტის საჯარო განხილვა")
     expect(page.locator(".tg-buttons").first).to_be_visible()
     assert_accessible(page)
+    screenshot(page, "hearing")
     page.get_by_role("button", name="Announce").click()
     expect(page.get_by_role("status")).to_contain_text("1 message queued")
     expect(page.locator(".badge")).to_have_text("announced")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    assert download.value.suggested_filename.startswith("hearing-")
 
 
 def test_a_broken_xlsform_names_the_cell_and_imports_nothing(signed_in: Any, tmp_path: Path) -> None:
@@ -97,6 +101,7 @@ def test_a_broken_xlsform_names_the_cell_and_imports_nothing(signed_in: Any, tmp
     expect(alert.get_by_role("row").nth(1)).to_contain_text("type")
     expect(page.get_by_role("cell", name="No surveys yet.")).to_be_visible()
     assert_accessible(page)
+    screenshot(page, "survey-import-errors")
 
     good = tmp_path / "good.xlsx"
     good.write_bytes(workbook())
@@ -119,6 +124,7 @@ def test_a_person_is_found_by_phone_and_erased_on_request(signed_in: Any) -> Non
     page.get_by_role("button", name="Find").click()
     expect(page.get_by_role("heading", name="Everything stored about this person")).to_be_visible()
     assert_accessible(page)
+    screenshot(page, "person")
     page.get_by_role("checkbox").check()
     page.get_by_role("button", name="Erase").click()
     expect(page.get_by_role("status")).to_contain_text("erased")

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import staff
+from hearings import officers
+from hearings.definition import HearingDraft
 from storage.models import AuditEntry
 from storage.models.campaigns import Role
 from tests.web.conftest import ThreadedTelegram, WebServer, assert_accessible
@@ -117,6 +119,22 @@ def test_officer_is_refused_another_municipality(page: Any, web_server: WebServe
     assert_accessible(page)
     denied = audit_actions(web_server, "console.scope_denied")
     assert any(e.actor == "levan" and e.subject == "municipality:batumi" for e in denied)
+
+    async def _batumi_hearing(session: AsyncSession) -> int:
+        draft = HearingDraft.from_dict(
+            {
+                "municipality": "batumi",
+                "title": {"ka": "ბიუჯეტი"},
+                "place": {"ka": "მერია"},
+                "starts_at": "2031-05-01 18:00",
+            }
+        )
+        return (await officers.create(session, draft, await staff.by_ref(session, "nino"))).id
+
+    hearing_id = web_server.db(_batumi_hearing)
+    assert page.goto(f"/console/hearings/{hearing_id}").status == 403
+    assert any(e.actor == "levan" for e in audit_actions(web_server, "hearing.scope_denied"))
+    assert page.goto("/console/surveys").status == 403  # coordinators only
 
 
 def test_a_post_without_the_csrf_token_is_refused(page: Any, web_server: WebServer) -> None:

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.errors import CampaignError
+from campaigns.errors import CampaignError, ScopeDenied
 from channels.i18n import render as render_text
 from channels.message import Text
 from contacts.registry import audit
@@ -156,7 +156,7 @@ async def as_staff(request: Request, work: Work, *, form: bool = False) -> Respo
                 return console.page("console/refused.html", 403, reason="csrf")
         try:
             return await work(console)
-        except Forbidden:
+        except (Forbidden, ScopeDenied):  # ScopeDenied: a domain service refused and audited it
             return console.page("console/refused.html", 403, reason="scope")
         except CampaignError as exc:
             return console.page(

@@ -16,6 +16,7 @@ from hearings import notices, officers
 from hearings.definition import HearingDraft
 from storage.models import Municipality
 from storage.models.hearings import HearingStatus, QuestionStatus
+from surveys.export import Cell, to_csv
 from web.console.auth import Console, as_staff
 from web.console.message_preview import rendered
 
@@ -146,3 +147,22 @@ async def feedback(request: Request, hearing_id: int) -> Response:
         return RedirectResponse(f"/console/hearings/{hearing_id}?queued={notified}", status_code=303)
 
     return await as_staff(request, _feedback, form=True)
+
+
+@router.get("/{hearing_id}/export.csv")
+async def export(request: Request, hearing_id: int) -> Response:
+    """RSVP counts and the questions sent in advance (no names or addresses), for preparing the answers."""
+
+    async def _export(console: Console) -> Response:
+        summary = await officers.rsvp_summary(console.session, hearing_id, console.member)
+        asked = await officers.questions(console.session, hearing_id, console.member)
+        rows: list[list[Cell]] = [
+            ["rsvp", str(answer), count, None] for answer, count in summary.counts.items()
+        ]
+        rows += [["question", str(q.status), None, q.text] for q in asked]
+        await console.record("hearing.exported", f"hearing:{hearing_id}", questions=len(asked))
+        disposition = {"Content-Disposition": f'attachment; filename="hearing-{hearing_id}.csv"'}
+        body = to_csv(["kind", "value", "count", "text"], rows)
+        return Response(body, media_type="text/csv; charset=utf-8", headers=disposition)
+
+    return await as_staff(request, _export)

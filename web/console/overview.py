@@ -54,6 +54,9 @@ async def campaign_progress(request: Request, campaign_id: int) -> Response:
 
         campaign = await get(console.session, campaign_id)
         await ensure_campaign_scope(console, campaign.audience.get("municipalities") or [])
+        shown = request.query_params.get("shown")
+        if shown and shown != campaign.status:  # the page's actions are stale: reload it whole
+            return Response(status_code=204, headers={"HX-Refresh": "true"})
         return console.page(
             "console/_progress.html",
             campaign=campaign,
