@@ -228,6 +228,8 @@ class PlanConsole:
         told = done.told
         if done.change is None:
             return [_say(Text("Saved."))]
+        if told.waiting:
+            return [_say(Text("Saved. People will be told once a coordinator approves this item."))]
         place = await self.session.get_one(Municipality, done.item.municipality_id)
         queued = release(told.queued, self.now, [told.goes_at] if told.goes_at else [])
         news = release_text(queued, Content(place.names, fallback="en"))

@@ -43,6 +43,7 @@ class Told:
 
     queued: int = 0
     goes_at: datetime | None = None
+    waiting: bool = False  # the item awaits a coordinator's approval: nobody is told before it
 
 
 def status_label(status: str) -> Text:
@@ -127,9 +128,13 @@ def contributors(item: ActionPlanItem) -> Select[int]:
 async def notify_change(
     session: AsyncSession, change_id: int, now: datetime, *, quiet: QuietHours | None = None
 ) -> Told:
-    """Queue the messages about one change (idempotent); returns how many are new and when they go."""
+    """Queue the messages about one change (idempotent); returns how many are new and when they go.
+
+    An item not approved yet tells nobody: its approval tells the people of its latest change."""
     change = await session.get_one(ActionPlanChange, change_id)
     item = await session.get_one(ActionPlanItem, change.item_id)
+    if item.approved_at is None:
+        return Told(waiting=True)
     place = await session.get_one(Municipality, item.municipality_id)
     goes_at = next_allowed(now, place, default=quiet)
 

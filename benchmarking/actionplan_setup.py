@@ -183,6 +183,7 @@ async def add_item(
         created_at=now,
         updated_at=now,
         updated_by=by.label,
+        created_by=by.label,
     )
     session.add(item)
     await session.flush()

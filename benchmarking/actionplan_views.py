@@ -47,9 +47,10 @@ class PlanView:
         return Content(self.place.names, fallback="en")
 
 
-async def load(session: AsyncSession, place: Municipality, today: date) -> PlanView:
+async def load(session: AsyncSession, place: Municipality, today: date, *, public: bool = False) -> PlanView:
+    """The plan and its items; `public` leaves out items no coordinator has approved yet."""
     plan = await actionplans.plan_of(session, place.id)
-    found = await actionplans.items(session, place.id) if plan is not None else []
+    found = await actionplans.items(session, place.id, approved_only=public) if plan is not None else []
     return PlanView(place, plan, found, today)
 
 
@@ -98,7 +99,9 @@ async def citizen_plan(
         return [Outgoing.say("Please finish signing up first: send /start.")]
     if contact.municipality_id is None:
         return [Outgoing.say("Choose your municipality first (/municipality) to see its action plan.")]
-    view = await load(session, await session.get_one(Municipality, contact.municipality_id), today)
+    view = await load(
+        session, await session.get_one(Municipality, contact.municipality_id), today, public=True
+    )
     if view.plan is None or not view.items:
         return [Outgoing.say("{municipality} has not published an action plan yet.", municipality=view.name)]
     lines: list[Renderable] = [item_line(item, today) for item in view.items[:LISTED]]
@@ -128,7 +131,9 @@ async def sms_summary(
     when it fits (an unusually long PUBLIC_BASE_URL is left out rather than costing a third segment)."""
     if not contact.has_consent or contact.municipality_id is None:
         return [Outgoing.say("Please finish signing up first: send /start.")]
-    view = await load(session, await session.get_one(Municipality, contact.municipality_id), today)
+    view = await load(
+        session, await session.get_one(Municipality, contact.municipality_id), today, public=True
+    )
     if view.plan is None or not view.items:
         return [Outgoing.say("{municipality} has not published an action plan yet.", municipality=view.name)]
     line = sms_line(view)

@@ -24,14 +24,14 @@ from benchmarking.actionplan_setup import (
     plan_of,
     titles,
 )
-from campaigns.errors import InvalidDefinition, NotFound
+from campaigns.errors import InvalidDefinition, InvalidTransition, NotAllowed, NotFound
 from campaigns.schedule import QuietHours
 from channels.i18n import TIMEZONE
 from channels.message import Text
 from contacts.registry import audit
 from storage.base import utcnow
 from storage.models.actionplans import ActionPlanChange, ActionPlanItem, ItemStatus
-from storage.models.campaigns import StaffMember
+from storage.models.campaigns import Role, StaffMember
 
 __all__ = [
     "CLOSED",
@@ -39,6 +39,7 @@ __all__ = [
     "Update",
     "Updated",
     "add_item",
+    "approve_item",
     "check",
     "create_plan",
     "ensure_scope",
@@ -182,12 +183,54 @@ async def update_item(
     return Updated(item, change, told)
 
 
+async def approve_item(
+    session: AsyncSession,
+    item_id: int,
+    by: StaffMember,
+    now: datetime | None = None,
+    *,
+    quiet: QuietHours | None = None,
+) -> Updated:
+    """A coordinator other than its author approves an item (its wording reaches citizens, as a campaign's
+    does); then it is shown to citizens, and the people of its latest status change, if any, are told."""
+    now = now or utcnow()
+    item = await get_item(session, item_id)
+    if by.role != Role.COORDINATOR:
+        raise NotAllowed(Text("Only coordinators can approve action plan items."))
+    if by.label == item.created_by:
+        raise NotAllowed(Text("You wrote this item, so another coordinator must approve it."))
+    if item.approved_at is not None:
+        raise InvalidTransition(Text.of("Item {id} is already approved.", id=item.id))
+    item.approved_by, item.approved_at = by.label, now
+    latest = await session.scalar(
+        select(ActionPlanChange)
+        .where(ActionPlanChange.item_id == item.id, ActionPlanChange.from_status.is_not(None))
+        .order_by(ActionPlanChange.id.desc())
+        .limit(1)
+    )
+    await session.flush()
+    told = actionplan_notices.Told()
+    if latest is not None:
+        told = await actionplan_notices.notify_change(session, latest.id, now, quiet=quiet)
+    await audit(
+        session,
+        by.label,
+        "actionplan.item_approved",
+        f"actionplan-item:{item.id}",
+        municipality_id=item.municipality_id,
+        details={"told": told.queued},
+        now=now,
+    )
+    return Updated(item, latest, told)
+
+
 async def items(
     session: AsyncSession,
     municipality_id: int | None = None,
     *,
     overdue_on: date | None = None,
     limit: int | None = None,
+    approved_only: bool = False,
 ) -> list[ActionPlanItem]:
     """Items by municipality, due date and id; with `overdue_on`, only those overdue on that day."""
     query = select(ActionPlanItem).order_by(
@@ -197,6 +240,8 @@ async def items(
         query = query.where(ActionPlanItem.municipality_id == municipality_id)
     if overdue_on is not None:
         query = query.where(ActionPlanItem.due_on < overdue_on, ActionPlanItem.status.not_in(CLOSED))
+    if approved_only:
+        query = query.where(ActionPlanItem.approved_at.is_not(None))
     if limit is not None:
         query = query.limit(limit)
     return list((await session.scalars(query)).all())

@@ -54,6 +54,8 @@ def _titles(**by_language: str | None) -> dict[str, str]:
 
 def _told(told: Told, places: str) -> str:
     """ "3 messages queued; they go out now" or "...; quiet hours in Dmanisi until 09:00, ..."."""
+    if told.waiting:
+        return "nobody told yet: a coordinator must approve the item first (civicbot actionplan approve)"
     queued = release(told.queued, utcnow(), [told.goes_at] if told.goes_at else [])
     return queued.sentence("message", "messages", places)
 
@@ -216,6 +218,26 @@ def update(
     typer.echo(f"item {item}: {done.item.status}, {done.item.progress}%{told}")
 
 
+@app.command()
+def approve(
+    item: Annotated[int, typer.Argument(help="The item's id (civicbot actionplan list shows PENDING).")],
+    as_: Actor,
+) -> None:
+    """Coordinators: approve an item someone else wrote; it is then shown to citizens, and the people of
+    its latest status change are told.
+
+    Example: civicbot actionplan approve 12 --as giorgi
+    """
+
+    async def _approve(session: AsyncSession) -> tuple[actionplans.Updated, str]:
+        member = await staff.by_ref(session, as_)
+        done = await actionplans.approve_item(session, item, member, quiet=SchedulerSettings().quiet)
+        return done, await _places(session, [item])
+
+    done, places = _run(_approve)
+    typer.echo(f"item {item} approved; {_told(done.told, places)}")
+
+
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A CSV file of updates.")],
@@ -261,7 +283,7 @@ def list_items(
     ] = False,
     language: Annotated[str, typer.Option(help="Language of the titles.")] = "en",
 ) -> None:
-    """List items: id, municipality, status, progress, due date (OVERDUE flagged), title.
+    """List items: id, municipality, status, progress, due date, OVERDUE or PENDING (approval), title.
 
     Example: civicbot actionplan list --municipality dmanisi --overdue --language hy
     """
@@ -280,6 +302,7 @@ def list_items(
         typer.echo("no overdue items" if overdue else "no items")
     for item, code in rows:
         flag = "OVERDUE" if actionplans.is_overdue(item, today) else ""
+        flag = flag or ("PENDING" if item.approved_at is None else "")
         title = Content(item.title, item.base_language).in_language(language)
         state = f"{item.status:<12} {item.progress:>3}%"
         typer.echo(f"{item.id:>5}  {code:<12} {state}  {item.due_on}  {flag:<7} {title}")

@@ -69,6 +69,11 @@ class ActionPlanItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    # Its title reaches citizens, so, like a campaign, a coordinator other than its author approves it
+    # before anyone is told about it; until then it is not shown to citizens either.
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
 
 
 class ActionPlanChange(Base):

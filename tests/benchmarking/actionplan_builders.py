@@ -37,8 +37,10 @@ async def item(
     survey_questions: tuple[tuple[str, str], ...] = (),
     hearings: tuple[int, ...] = (),
     title: dict[str, str] | None = None,
+    approved: bool = True,
 ) -> ActionPlanItem:
-    """An item on the municipality's plan (created on first use) by a coordinator."""
+    """An item on the municipality's plan (created on first use) by a coordinator, approved by another
+    unless `approved` is False."""
     by = await coordinator(session)
     place = await actionplans.municipality(session, municipality)
     if await actionplans.plan_of(session, place.id) is None:
@@ -60,7 +62,10 @@ async def item(
         survey_questions=survey_questions,
         hearings=hearings,
     )
-    return await actionplans.add_item(session, municipality, draft, by, NOW)
+    added = await actionplans.add_item(session, municipality, draft, by, NOW)
+    if approved:
+        await actionplans.approve_item(session, added.id, await coordinator(session, "approver"), NOW)
+    return added
 
 
 async def survey(

@@ -30,6 +30,7 @@ async def test_an_officer_runs_a_plan_from_the_command_line(
     async with sessions() as session, session.begin():
         await add_staff(session, "nino", Role.OFFICER, "marneuli")
         await add_staff(session, "giorgi", Role.OFFICER, "dmanisi")
+        await add_staff(session, "eka", Role.COORDINATOR)
         await add_person(session, topics=("action_plan",), language="az")
     code, output = await _invoke(
         [
@@ -80,13 +81,23 @@ async def test_an_officer_runs_a_plan_from_the_command_line(
     assert code == 2 and "use one of planned, in_progress, done, delayed, dropped" in output
     code, output = await _invoke(["actionplan", "list", "--overdue", "--language", "az"], migrated_url)
     assert re.search(rf"{item_id}\s+marneuli\s+planned\s+0%\s+2020-01-31\s+OVERDUE\s+Yol", output), output
+    code, output = await _invoke(["actionplan", "list"], migrated_url)
+    assert "OVERDUE" in output  # overdue outranks pending approval
     code, output = await _invoke(
         ["actionplan", "update", str(item_id), "--as", "nino", "--status", "in_progress", "--progress", "30"],
         migrated_url,
     )
     assert code == 0, output
+    assert output == (
+        f"item {item_id}: in_progress, 30%; status changed, nobody told yet: a coordinator must "
+        "approve the item first (civicbot actionplan approve)\n"
+    )
+    code, output = await _invoke(["actionplan", "approve", str(item_id), "--as", "nino"], migrated_url)
+    assert code == 1 and "Only coordinators" in output
+    code, output = await _invoke(["actionplan", "approve", str(item_id), "--as", "eka"], migrated_url)
+    assert code == 0, output
     assert re.fullmatch(
-        rf"item {item_id}: in_progress, 30%; status changed, 1 message queued; "
+        rf"item {item_id} approved; 1 message queued; "
         r"(it goes out now|quiet hours in Marneuli until \d\d:\d\d, it goes out from \d\d:\d\d "
         r"\(\d{4}-\d\d-\d\d, Tbilisi time\))\n",
         output,

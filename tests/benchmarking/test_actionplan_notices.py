@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from benchmarking import actionplan_notices, actionplans
+from benchmarking import actionplan_notices, actionplan_views, actionplans
 from benchmarking.actionplans import Update
+from campaigns.errors import InvalidTransition, NotAllowed
 from channels.i18n import render
 from channels.payload import load_outgoing
 from storage.models import ContactStatus
 from storage.models.actionplans import ItemStatus
 from storage.models.hearings import HearingQuestion, HearingRsvp, Rsvp
-from tests.benchmarking.actionplan_builders import NOW, answer, coordinator, deliveries, item, survey
+from tests.benchmarking.actionplan_builders import NOW, answer, coordinator, deliveries, item, officer, survey
 from tests.campaigns.people import add_person
 from tests.hearings.builders import hearing
 
@@ -153,3 +154,34 @@ async def test_a_municipalitys_own_quiet_hours_win(
             session, found.id, Update(status=ItemStatus.DELAYED), await coordinator(session), night
         )
     assert updated.told.goes_at == goes_at
+
+
+async def test_an_item_awaiting_approval_tells_nobody_until_another_coordinator_approves_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        follower = await add_person(session, topics=("action_plan",), language="ru")
+        draft = await item(session, approved=False)
+        author, other = await coordinator(session), await coordinator(session, "eka")
+        first = await actionplans.update_item(
+            session, draft.id, Update(status=ItemStatus.IN_PROGRESS), author, NOW
+        )
+        latest = await actionplans.update_item(
+            session, draft.id, Update(status=ItemStatus.DELAYED), author, NOW
+        )
+        hidden = await actionplan_views.citizen_plan(session, follower, NOW.date())
+        with pytest.raises(NotAllowed):
+            await actionplans.approve_item(session, draft.id, author, NOW)  # its own author
+        with pytest.raises(NotAllowed):
+            await actionplans.approve_item(session, draft.id, await officer(session), NOW)
+        approved = await actionplans.approve_item(session, draft.id, other, NOW)
+        with pytest.raises(InvalidTransition):
+            await actionplans.approve_item(session, draft.id, other, NOW)
+        shown = await actionplan_views.citizen_plan(session, follower, NOW.date())
+        rows = await deliveries(session)
+    assert first.told.waiting and latest.told.waiting and (first.told.queued, latest.told.queued) == (0, 0)
+    assert render(hidden[0].parts[0], "en") == "Marneuli has not published an action plan yet."
+    assert latest.change is not None and approved.told.queued == 1
+    assert [row.dedupe_key for row in rows] == [f"actionplan:change:{latest.change.id}:contact:{follower.id}"]
+    assert "задерживается" in _text(rows[0].payload, "ru")
+    assert "Ремонт дороги" in "\n".join(render(part, "ru") for part in shown[0].parts)

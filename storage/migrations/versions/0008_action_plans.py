@@ -62,6 +62,9 @@ def upgrade() -> None:
         _at("created_at"),
         _at("updated_at"),
         sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("approved_by", sa.String(length=64), nullable=True),
+        _at("approved_at", nullable=True),
         sa.CheckConstraint(
             "progress >= 0 AND progress <= 100", name=op.f("ck_action_plan_items_progress_percent")
         ),
