@@ -139,7 +139,7 @@ async def test_sign_up_poll_rsvp_and_stop_in_azerbaijani(world: World) -> None:
     assert health["sms"] == "on"
 
     (menu,) = await aytan.say("Salam")
-    assert menu.splitlines()[1] == "2 Azərbaycanca"
+    assert menu.splitlines()[2] == "2 Azərbaycanca"  # after the greeting that names the service
     (question,) = await aytan.say("2")
     assert t("az", "Which municipality do you live in?") in question
     (notice,) = await aytan.say("4")
