@@ -8,11 +8,13 @@ from fastapi.responses import RedirectResponse
 from campaigns import audience
 from campaigns.audience import AudienceSpec
 from campaigns.service import STATUS_LABELS
+from contacts.options import TOPICS
 from contacts.registry import municipalities, municipality_by_code
 from web.console import figures
 from web.console.auth import Console, Forbidden, as_staff
 
 router = APIRouter(prefix="/console")
+CHANNEL_NAMES = {"telegram": "Telegram", "sms": "SMS"}  # product names, the same in every language
 
 
 @router.get("")
@@ -40,7 +42,14 @@ async def municipality(request: Request, code: str) -> Response:
         await console.ensure_municipality(place)
         data = await figures.overview(console.session, place)
         progress = {c.id: await figures.progress(console.session, c.id) for c in data.campaigns}
-        return console.page("console/overview.html", data=data, progress=progress, labels=STATUS_LABELS)
+        return console.page(
+            "console/overview.html",
+            data=data,
+            progress=progress,
+            labels=STATUS_LABELS,
+            topic_names=TOPICS,
+            channel_names=CHANNEL_NAMES,
+        )
 
     return await as_staff(request, _page)
 
