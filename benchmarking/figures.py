@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from benchmarking.framework import Figure
 from benchmarking.periods import Window, populations
 from benchmarking.survey_scores import MINORITY, MINORITY_LANGUAGES, OTHERS
+from contacts.simulated import real_person
 from storage.base import Base
 from storage.models import Contact, ContactStatus
 from storage.models.deliveries import Delivery, DeliveryStatus
@@ -105,13 +106,13 @@ async def _hearing_rates(
     rsvps = (
         select(Hearing.municipality_id, func.count(HearingRsvp.id))
         .join(HearingRsvp, HearingRsvp.hearing_id == Hearing.id)
-        .where(held, HearingRsvp.answer.in_((Rsvp.GOING, Rsvp.MAYBE)))
+        .where(held, HearingRsvp.answer.in_((Rsvp.GOING, Rsvp.MAYBE)), real_person(HearingRsvp.contact_id))
         .group_by(Hearing.municipality_id)
     )
     questions = (
         select(Hearing.municipality_id, func.count(HearingQuestion.id))
         .join(HearingQuestion, HearingQuestion.hearing_id == Hearing.id)
-        .where(held)
+        .where(held, real_person(HearingQuestion.contact_id))
         .group_by(Hearing.municipality_id)
     )
     hearings = (
@@ -137,7 +138,11 @@ async def _questions_answered(
     rows = await session.execute(
         select(Hearing.municipality_id, func.count(HearingQuestion.id), answered)
         .join(HearingQuestion, HearingQuestion.hearing_id == Hearing.id)
-        .where(_in(Hearing.starts_at, window), HearingQuestion.status != QuestionStatus.ERASED)
+        .where(
+            _in(Hearing.starts_at, window),
+            HearingQuestion.status != QuestionStatus.ERASED,
+            real_person(HearingQuestion.contact_id),
+        )
         .group_by(Hearing.municipality_id)
     )
     for municipality_id, total, done in rows.all():
@@ -156,6 +161,7 @@ async def _own_language(session: AsyncSession, window: Window, found: Figures, _
         .where(
             _in(Delivery.sent_at, window),
             Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED)),
+            Contact.simulated.is_(False),
         )
         .group_by(Contact.municipality_id)
     )
@@ -176,6 +182,7 @@ async def _response_rates(session: AsyncSession, window: Window, found: Figures,
         Contact.consent_at < window.end,
         Contact.status != ContactStatus.ERASED,
         Contact.municipality_id.is_not(None),
+        Contact.simulated.is_(False),
     )
     # Two plain aggregates: who could answer, and who did (a join, never a subquery per person).
     sizes = await session.execute(

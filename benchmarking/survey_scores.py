@@ -116,6 +116,7 @@ def tallies_query(
             SurveyResponse.survey_id.in_(sorted({i for item in indicators for i in _ids(item, ids)})),
             SurveyAnswer.question.in_(sorted({item.question or "" for item in indicators})),
             SurveyAnswer.declined.is_(False),
+            Contact.simulated.is_(False),
             SurveyAnswer.answered_at >= window.start,
             SurveyAnswer.answered_at < window.end,
         )
