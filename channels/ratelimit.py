@@ -8,12 +8,13 @@
   ~30 ms a window for jitter between our clock and the arrival at the server.
 - The real limit can be lower than the configured one (a shared token, a throttled account) and the
   provider does not say what it is, only 429. So the pace is learned with AIMD, as TCP learns an unknown
-  capacity from loss: a 429 that concerns the whole channel multiplies the pace by `decrease` (0.9), at
+  capacity from loss: a 429 that concerns the whole channel multiplies the pace by `decrease` (0.95), at
   most once per window (sends in flight left at the old pace); every accepted send adds back a little,
-  so the pace climbs by `increase` (2 %) of the configured rate per second of sending, never above it.
-  Multiplicative decrease finds a lower limit within a few windows from any start and lets several
-  senders on one limit converge to fair shares; a gentle decrease with a slow additive climb keeps the
-  pace within ~10 % under the limit (a 429 every few seconds) instead of swinging around it.
+  so the pace climbs by `increase` (1 %) of the configured rate per second of sending, never above it.
+  Multiplicative decrease finds a lower limit within a few windows from any start (30/s to 24/s in about
+  five) and lets several senders on one limit converge to fair shares; a gentle decrease with a slow
+  additive climb keeps the pace within ~5 % under the limit (a 429 every two seconds or so) instead of
+  swinging around it, and a lone 429 from jitter on the way costs only a few sends.
 - A 429 concerns one chat when we had just written to it twice (the per-chat limit), else the channel.
   A `retry_after` above `hold_after` (2 s) is a flood wait: the channel or the chat is held until it
   ends, then resumes at the even pace, never with a catch-up burst.
@@ -47,8 +48,8 @@ class Pace:
         rate: float,
         *,
         headroom: float = HEADROOM,
-        decrease: float = 0.9,
-        increase: float = 0.02,
+        decrease: float = 0.95,
+        increase: float = 0.01,
         floor: float = 0.05,
         window: float = 1.0,
         clock: Clock = time.monotonic,
