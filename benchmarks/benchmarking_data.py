@@ -416,6 +416,14 @@ async def _plans(
     )
     if not await conn.fetchval("SELECT to_regclass('action_plan_items') IS NOT NULL"):
         return
+    columns = {
+        r[0]
+        for r in await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'action_plan_items'"
+        )
+    }
+    who = [c for c in ("updated_by", "created_by") if c in columns]  # the plan's schema is still moving
+    staff, by = ", ".join(who), ", ".join("'bench'" for _ in who)
     for code, mid in places.items():
         plan = await conn.fetchval(
             "INSERT INTO action_plans (municipality_id, title, base_language, created_by, created_at, "
@@ -431,8 +439,8 @@ async def _plans(
             made.items += 1
             await conn.execute(
                 "INSERT INTO action_plan_items (plan_id, municipality_id, title, base_language, indicators, "
-                "responsible_unit, due_on, status, progress, done_on, created_at, updated_at, updated_by) "
-                "VALUES ($1, $2, $3, 'ka', '[]', 'mayor''s office', $4, $5, $6, $7, $8, $8, 'bench')",
+                f"responsible_unit, due_on, status, progress, done_on, created_at, updated_at, {staff}) "
+                f"VALUES ($1, $2, $3, 'ka', '[]', 'mayor''s office', $4, $5, $6, $7, $8, $8, {by})",
                 plan,
                 mid,
                 json.dumps({"ka": f"item {n}"}),
