@@ -342,16 +342,22 @@ class Templates:
         if tables:
             return False
         clone = database_name(await self.pg_clone())
+        emptied = f"{TEST_PREFIX}{uuid.uuid4().hex[:12]}"
         conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(f'DROP DATABASE "{name}"')
-            await conn.execute(f'ALTER DATABASE "{clone}" RENAME TO "{name}"')
+        try:  # renames, not a drop, which would wait for a checkpoint; a rename refuses while anyone is connected
+            await conn.execute(f'ALTER DATABASE "{name}" RENAME TO "{emptied}"')
         except asyncpg.PostgresError:
             await self.discard(pg_url(clone))
             return False
         finally:
             await conn.close()
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(f'ALTER DATABASE "{clone}" RENAME TO "{name}"')
+        finally:
+            await conn.close()
         self.prepared.discard(pg_url(clone))
+        await self.discard(pg_url(emptied))
         return True
 
     def close(self) -> None:
