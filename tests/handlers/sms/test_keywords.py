@@ -126,3 +126,21 @@ def test_any_stop_word_with_noise_and_casing_is_stop(
     uppers = data.draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
     cased = "".join(ch.upper() if up else ch for ch, up in zip(word, uppers, strict=True))
     assert match_keyword(before + cased + after) is STOP
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DATA", Keyword.DATA), ("my data", Keyword.DATA), ("მონაცემები", Keyword.DATA), ("monatsemebi", Keyword.DATA),
+        ("Məlumatlarım", Keyword.DATA), ("melumatlarim", Keyword.DATA), ("տվյալներ", Keyword.DATA),
+        ("данные", Keyword.DATA), ("мои данные", Keyword.DATA),
+        ("DELETE", Keyword.DELETE), ("წაშლა", Keyword.DELETE), ("tsashla", Keyword.DELETE), ("SİL", Keyword.DELETE),
+        ("ջնջել", Keyword.DELETE), ("удалить", Keyword.DELETE), ("udalit", Keyword.DELETE),
+        ("withdraw", Keyword.WITHDRAW), ("გამოხმობა", Keyword.WITHDRAW), ("geri çək", Keyword.WITHDRAW),
+        ("հետ կանչել", Keyword.WITHDRAW), ("ОТОЗВАТЬ", Keyword.WITHDRAW),
+        ("ინფო", Keyword.HELP), ("инфо", Keyword.HELP),
+        ("delete my account please", None), ("данные о бюджете", None),
+    ],
+)  # fmt: skip
+def test_the_rights_keywords_in_every_language(text: str, expected: Keyword | None) -> None:
+    assert match_keyword(text) is expected
