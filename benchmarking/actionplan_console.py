@@ -90,6 +90,8 @@ class PlanConsole:
                     return await self._confirm(None)
                 case "ok" if state == Stage.CONFIRM:
                     return await self._save()
+                case "a" if state == Stage.STATUS and self._is_current(ref):
+                    return await self._approve(int(ref))
         except CampaignError as refusal:
             self._set(None)
             return [_say(refusal.message)]
@@ -166,6 +168,14 @@ class PlanConsole:
             status=status_label(item.status),
             progress=item.progress,
         )
+        if item.approved_at is None:
+            pending = Text(
+                "Citizens do not see this item yet: a coordinator other than its author must approve it."
+            )
+            question_parts: list[Renderable] = [question, pending]
+            if self.member.role == Role.COORDINATOR and self.member.label != item.created_by:
+                choices.append(Choice(f"{NAMESPACE}:a:{item.id}", Text("Approve")))
+            return [_say(Joined(question_parts, sep="\n"), *choices, CANCEL)]
         return [_say(question, *choices, CANCEL)]
 
     async def _status(self, value: str) -> list[Said]:
@@ -234,6 +244,18 @@ class PlanConsole:
         queued = release(told.queued, self.now, [told.goes_at] if told.goes_at else [])
         news = release_text(queued, Content(place.names, fallback="en"))
         return [_say(Joined([Text("Saved."), news], sep=" "))]
+
+    async def _approve(self, item_id: int) -> list[Said]:
+        """A coordinator approves the item shown (not their own); its latest change is then told."""
+        self._set(None)
+        done = await actionplans.approve_item(self.session, item_id, self.member, self.now, quiet=self.quiet)
+        place = await self.session.get_one(Municipality, done.item.municipality_id)
+        approved = Text.of("Item {id} is approved.", id=done.item.id)
+        if done.change is None:
+            return [_say(approved)]
+        told = done.told
+        queued = release(told.queued, self.now, [told.goes_at] if told.goes_at else [])
+        return [_say(Joined([approved, release_text(queued, Content(place.names, fallback="en"))], sep=" "))]
 
     def _is_current(self, ref: str) -> bool:
         return ref.isdigit() and self.member.dialog_data.get("item") == int(ref)

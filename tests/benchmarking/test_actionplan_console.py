@@ -11,6 +11,7 @@ from campaigns.console import Said
 from channels.i18n import render
 from storage.models.actionplans import ItemStatus
 from tests.benchmarking.actionplan_builders import NOW, coordinator, item
+from tests.campaigns.people import add_person
 
 
 def _data(said: list[Said]) -> list[str]:
@@ -56,3 +57,33 @@ async def test_buttons_out_of_step_change_nothing(sessions: async_sessionmaker[A
         assert console.member.dialog_state is None and console.member.dialog_data == {}
         untouched = [await actionplans.get_item(session, i.id) for i in (first, second)]
     assert [i.status for i in untouched] == [ItemStatus.PLANNED, ItemStatus.PLANNED]
+
+
+async def test_a_coordinator_approves_a_pending_item_from_the_chat(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        await add_person(session, topics=("action_plan",))
+        pending = await item(session, approved=False)  # written by "coordinator"
+        await actionplans.update_item(
+            session,
+            pending.id,
+            actionplans.Update(status=ItemStatus.DELAYED),
+            await coordinator(session),
+            NOW,
+        )
+        place = await actionplans.municipality(session, "marneuli")
+        author = PlanConsole(session, await coordinator(session), now=NOW)
+        await author.start()
+        await author.choose(f"apl:m:{place.id}")
+        assert f"apl:a:{pending.id}" not in _data(await author.choose(f"apl:i:{pending.id}"))  # not their own
+        other = PlanConsole(session, await coordinator(session, "eka"), now=NOW)
+        await other.start()
+        await other.choose(f"apl:m:{place.id}")
+        assert f"apl:a:{pending.id}" in _data(await other.choose(f"apl:i:{pending.id}"))
+        said = await other.choose(f"apl:a:{pending.id}")
+        approved = await actionplans.get_item(session, pending.id)
+    assert approved.approved_by == "eka"
+    assert render(said[0].message.parts[0], "en") == (
+        f"Item {pending.id} is approved. 1 message queued; it goes out now."
+    )
