@@ -40,7 +40,7 @@ async def send(sessions: Sessions, key: str, at: datetime) -> None:
     async with unit_of_work(sessions) as session:
         rows = await claim(session, channel=Channel.SMS, limit=10, now=at, lease=timedelta(minutes=2),
                            deadline=1e12)
-        keys: dict[int, str] = dict(await session.execute(select(Delivery.id, Delivery.dedupe_key)))  # type: ignore[arg-type]
+        keys: dict[int, str] = dict((await session.execute(select(Delivery.id, Delivery.dedupe_key))).all())
         mine = [row for row in rows if keys[row.id] == key]
         others = [row for row in rows if keys[row.id] != key]
         await record(session, [Outcome(row, DeliveryStatus.SENT, provider_message_id=key) for row in mine], at)
