@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DATABASE_URL ?= sqlite+aiosqlite:///var/civicbot.sqlite3
 
-.PHONY: install demo test lint i18n bench clean
+.PHONY: install demo test test-fast lint i18n bench clean
 
 $(BIN)/civicbot: pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -21,11 +21,18 @@ demo: install
 	$(BIN)/civicbot demo-data
 	$(BIN)/civicbot serve
 
-## Install and run the whole test suite (SQLite and PostgreSQL; starts PostgreSQL if it is down).
+## Install and run the whole test suite (SQLite and PostgreSQL; starts PostgreSQL if it is down), on
+## TEST_WORKERS processes, the 15 slowest listed at the end; pytest's "no tests ran" (5) is not a failure.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 test: install
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest -q
+	$(PYTEST) --durations=15 $(PYTEST_ARGS); code=$$?; [ $$code -ne 5 ] || { echo "pytest: no tests ran"; code=0; }; exit $$code
+
+## The inner loop: everything but the end-to-end and the PostgreSQL tests.
+test-fast: install
+	$(PYTEST) -m "not slow and not postgres" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
