@@ -50,11 +50,11 @@ def bar_chart(
                 axes.text(min(value + 1, maximum * 0.93), y, f"{value:.0f}", va="center", fontsize=8)
         axes.set_yticks([row + height * (len(series) - 1) / 2 for row in range(len(labels))])
         axes.set_yticklabels(["\n".join(textwrap.wrap(label, 38)) for label in labels], fontsize=8)
-        axes.invert_yaxis()
+        axes.set_ylim(count - 0.1, -0.2 - height / 2)  # every row, even one with no bar at all, top down
         axes.set_xlim(0, maximum)
         axes.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
         if len(series) > 1 and any(v is not None for values in series.values() for v in values):
-            axes.legend(fontsize=8, loc="lower right")
+            axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=len(series))
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")

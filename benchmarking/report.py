@@ -172,7 +172,7 @@ def method(data: ReportData) -> list[str]:
     lang = data.lang
     numbers = {d.code: ", ".join(map(str, d.principles)) for d in data.framework.dimensions}
     lines = [
-        d.label_in(lang) + ": " + t(lang, "Council of Europe principles {numbers}", numbers=numbers[d.code])
+        d.label_in(lang) + " — " + t(lang, "Council of Europe principles {numbers}", numbers=numbers[d.code])
         for d in data.framework.dimensions
     ]
     return lines + [f"{ref.title} — {ref.url}" for ref in data.framework.references]
@@ -208,7 +208,7 @@ def title(data: ReportData) -> str:
     period = (
         data.current.period if data.previous is None else f"{data.previous.period} → {data.current.period}"
     )
-    return f"{data.framework.title_in(data.lang)}: {data.place}, {period}"
+    return f"{data.framework.title_in(data.lang)} — {data.place}, {period}"
 
 
 def markdown(data: ReportData, progress: Callable[[str], None] = lambda _: None) -> str:
