@@ -51,7 +51,7 @@ def list_municipalities() -> None:
 
     found = run_refusable(_list)
     if not found:
-        typer.echo("no municipalities yet; `civicbot db upgrade` adds the pilot municipalities")
+        typer.echo("no municipalities yet; add the four pilot municipalities with: civicbot seed")
     for place in found:
         quiet = place.quiet_hours or f"{default_quiet}*"
         typer.echo(f"{place.code:<14} {place.default_language:<3} {quiet:<13} {place.name_in('en')}")

@@ -34,6 +34,10 @@ _NO = frozenset({"no", "off", "false", "0"})
 async def unknown_municipality(session: AsyncSession, code: str) -> Text:
     """The one refusal of a code that names no municipality: it lists the codes that do."""
     codes = ", ".join(sorted(m.code for m in await municipalities(session)))
+    if not codes:
+        return Text.of(
+            "Unknown municipality: {code}. There are none yet: add them with civicbot seed.", code=code
+        )
     return Text.of("Unknown municipality: {code}. Valid codes: {codes}.", code=code, codes=codes)
 
 

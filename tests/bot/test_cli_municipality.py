@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
@@ -185,3 +185,15 @@ async def test_hearing_status_shows_the_notices_held_by_quiet_hours(sessions: Se
     until = datetime.combine(local.date(), end, TBILISI)
     until += timedelta(days=1) if until <= local else timedelta(0)
     assert f"held by quiet hours in Marneuli until {until:%Y-%m-%d %H:%M} (Tbilisi time)" in output
+
+
+async def test_without_municipalities_the_advice_is_to_seed_them(sessions: Sessions, migrated_url: str) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(delete(Municipality))
+
+    listed, shown = await invoke(["municipality", "list"], migrated_url), await invoke(
+        ["municipality", "show", "marneuli"], migrated_url
+    )
+
+    assert listed == (0, "no municipalities yet; add the four pilot municipalities with: civicbot seed\n")
+    assert shown[0] == 1 and "There are none yet: add them with civicbot seed." in shown[1]
