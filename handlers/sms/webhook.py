@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
+from channels.inbound_limits import Verdict
 from channels.replies import enqueue_replies
 from channels.sms import receipts
 from channels.sms.receipts import Receipt
@@ -30,6 +31,7 @@ from channels.sms.render import render_sms
 from contacts.phones import InvalidPhone, normalize_phone
 from handlers.context import AppContext
 from handlers.sms.conversation import Inbound, SmsAnswer, SmsConversation
+from handlers.sms.gate import SmsGate, hold_back
 from storage.base import utcnow
 from storage.inbound import record_event
 from storage.locks import lock_address
@@ -92,6 +94,7 @@ def _config(request: Request) -> tuple[SmsWebhookConfig, AppContext] | None:
         )
         state.sms_webhook = config
         state.sms_locks = PhoneLocks()
+        state.sms_gate = SmsGate.from_settings()
     context: AppContext = service.context
     return config, context
 
@@ -149,8 +152,14 @@ async def incoming_sms(request: Request) -> Response:
         return _twiml([])
     opt_out = form.get("OptOutType")
     sms = Inbound(sid, phone, str(form.get("Body", "")), str(opt_out) if opt_out else None)
+    verdict = request.app.state.sms_gate.admit(sms)  # other countries and floods: see handlers.sms.gate
+    if verdict is None:
+        return _twiml([])
     try:
         async with request.app.state.sms_locks.hold(phone):
+            if verdict is not Verdict.HANDLE:
+                await hold_back(context, sms, verdict)
+                return _twiml([])
             answer = await _handle(context, sms)
     except Exception:  # nothing was kept (one transaction): Twilio may send it again, and it is handled then
         log.exception("incoming SMS %s could not be handled", sid)

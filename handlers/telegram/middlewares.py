@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import negotiate
+from channels.inbound_limits import TOO_MANY, InboundLimiter, InboundLimitSettings, Verdict
+from channels.message import Outgoing
 from channels.telegram.send import Replies
 from contacts.registry import find_identity
 from handlers.context import AppContext
@@ -54,12 +56,17 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     aiogram handles updates concurrently, and people tap quickly: two taps of one person are serialised
     (an in-process lock, plus a PostgreSQL advisory lock for several replicas) so the second sees what the
     first stored. Replies collected in `replies` go out after the commit, so nobody is told something the
-    database did not keep. A re-sent update is recognised by its update_id and skipped.
+    database did not keep. A re-sent update is recognised by its update_id and skipped. A person's
+    messages and taps beyond the flood limit (`channels.inbound_limits`) are recorded but reach no
+    handler; the first of them in a window gets one "too many messages".
     """
 
-    def __init__(self, app: AppContext) -> None:
+    def __init__(self, app: AppContext, limiter: InboundLimiter | None = None) -> None:
         self.app = app
         self.locks = PersonLocks()
+        if limiter is None:
+            limiter = InboundLimiter(per_window=InboundLimitSettings().telegram_inbound_per_minute)
+        self.limiter = limiter
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -89,10 +96,28 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 if data["contact"]
                 else negotiate(user.language_code if user else None)
             )
-            result = await handler(event, data)
+            verdict = self._verdict(event, user)
+            if verdict is Verdict.HANDLE:
+                result = await handler(event, data)
+            else:
+                result = None
+                _hold_back(event, data, replies, verdict)
         bot: Bot = data["bot"]
         await replies.send(bot)
         return result
+
+    def _verdict(self, event: Update, user: User | None) -> Verdict:
+        """Messages and button taps count against the sender's limit; membership changes never do."""
+        if user is None or (event.message or event.edited_message or event.callback_query) is None:
+            return Verdict.HANDLE
+        return self.limiter.check(Channel.TELEGRAM.value, str(user.id))
+
+
+def _hold_back(event: Update, data: dict[str, Any], replies: Replies, verdict: Verdict) -> None:
+    log.info("update %s over the flood limit: recorded, not handled", event.update_id)
+    chat = data.get("event_chat")
+    if verdict is Verdict.WARN and chat is not None:
+        replies.add(chat.id, [Outgoing.say(TOO_MANY)], data["lang"])
 
 
 async def _known_contact(session: AsyncSession, user: User | None) -> Contact | None:
