@@ -162,3 +162,22 @@ def test_staff_are_set_up_in_azerbaijani(signed_in: Any) -> None:
     levan.get_by_role("button", name=t("az", "Revoke")).click()
     expect(page.get_by_role("row").filter(has_text="levan")).to_contain_text(t("az", "revoked"))
     page.goto("/console?lang=en")  # the reader's choice is remembered until changed
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/m/marneuli",
+        "/console/campaigns/new",
+        "/console/hearings/new",
+        "/console/surveys",
+        "/console/audit",
+    ],
+)
+def test_pages_fit_a_phone_screen(signed_in: Any, path: str) -> None:
+    page = signed_in
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(path + "?lang=ka")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+    assert_accessible(page)
