@@ -27,6 +27,7 @@ from benchmarking.framework import (
     Source,
     Target,
 )
+from storage import safe_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "frameworks" / "default.yaml"
 MAX_BYTES = 1_000_000
@@ -71,7 +72,7 @@ def load_framework(source: str | Path) -> Framework:
         raise FrameworkError([f"line 1: the file is larger than {MAX_BYTES // 1000} kB"])
     root = _compose(text)
     checker = _Checker(_lines(root))
-    framework = checker.framework(yaml.safe_load(text))
+    framework = checker.framework(safe_yaml.load(text))
     if checker.problems or framework is None:
         raise FrameworkError(checker.problems or ["line 1: the file is empty"])
     return framework
@@ -83,7 +84,7 @@ def _compose(text: str) -> yaml.Node | None:
             if isinstance(event, yaml.AliasEvent):
                 line = event.start_mark.line + 1 if event.start_mark else 0
                 raise FrameworkError([f"line {line}: YAML aliases (*name) are not allowed"])
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return safe_yaml.compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -25,6 +25,7 @@ from campaigns.quiet import place_names, release
 from channels.i18n import LANGUAGES
 from channels.message import Content
 from contacts.registry import municipalities
+from storage import safe_yaml
 from storage.base import utcnow
 from storage.models.actionplans import ItemStatus
 
@@ -94,7 +95,7 @@ def create(
     data: Any = None
     if file is not None:
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+            data = safe_yaml.load(file.read_text(encoding="utf-8-sig"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise typer.BadParameter(
                 f"not a readable UTF-8 YAML file ({exc}); fix it and try again", param_hint="FILE"
