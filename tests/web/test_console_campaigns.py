@@ -97,3 +97,37 @@ def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_serv
         screenshot(tamar, "overview")
     finally:
         other.close()
+
+
+def test_a_later_campaign_is_paused_resumed_and_cancelled(
+    page: Any, browser: Any, web_server: WebServer
+) -> None:
+    sign_in(page, "tamar")
+    page.goto("/console/campaigns/new")
+    page.get_by_label("Name", exact=True).fill("Water works next week")
+    page.get_by_label("Municipality").select_option("marneuli")
+    page.locator("textarea[name=text_az]").fill("Gələn həftə su təchizatı işləri aparılacaq.")
+    page.get_by_label("Fallback language for people whose language has no text").select_option("az")
+    page.locator("input[name=send_at]").fill("2031-06-01T10:00")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Submit for approval").click()
+
+    other = browser.new_context(base_url=web_server.base_url, locale="en-US")
+    try:
+        nino = other.new_page()
+        sign_in(nino, "nino")
+        nino.get_by_role("heading", name="Municipalities").wait_for()
+        nino.goto(page.url)
+        nino.get_by_role("button", name="Approve").click()
+        nino.get_by_role("button", name="Schedule").click()
+        expect(nino.locator(".badge")).to_have_text("scheduled")
+        nino.get_by_role("button", name="Pause").click()
+        expect(nino.locator(".badge")).to_have_text("paused")
+        nino.get_by_role("button", name="Resume").click()
+        expect(nino.locator(".badge")).to_have_text("scheduled")
+        nino.get_by_role("button", name="Cancel").click()
+        expect(nino.locator(".badge")).to_have_text("cancelled")
+        expect(nino.get_by_text("Nothing more to do")).to_be_visible()
+        expect(nino.locator("[data-count=sent]")).to_have_text("0")
+    finally:
+        other.close()
