@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from campaigns import approval, audience, service
 from campaigns.errors import CampaignError
+from contacts.options import TOPICS
 from contacts.registry import municipalities
 from storage.models.campaigns import Campaign
 from web.console import campaign_form, figures
@@ -52,7 +53,7 @@ async def new(request: Request) -> Response:
         places = await municipalities(console.session)
         if not console.coordinator:
             places = [p for p in places if console.home and p.id == console.home.id]
-        return console.page("console/campaign_new.html", places=places, form={}, error=None)
+        return console.page("console/campaign_new.html", places=places, form={}, error=None, topics=TOPICS)
 
     return await as_staff(request, _new)
 
@@ -109,6 +110,7 @@ async def create(request: Request) -> Response:
                 places=places,
                 form=console.form,
                 error=console.text(exc.message),
+                topics=TOPICS,
             )
         return RedirectResponse(f"/console/campaigns/{campaign.id}", status_code=303)
 
