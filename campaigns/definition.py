@@ -57,11 +57,18 @@ class CampaignDraft:
             raise InvalidDefinition(Text.of("The file is not valid YAML: {error}", error=str(exc))) from exc
         if not isinstance(data, dict):
             raise InvalidDefinition(Text("A campaign file must be a mapping with name, audience and steps."))
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of the wrong kind
+            raise InvalidDefinition(
+                Text.of("A value in the campaign file is of the wrong kind ({error}); see "
+                        "campaigns/FORMAT.md.", error=str(exc))
+            ) from exc
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CampaignDraft:
-        unknown = sorted(set(data) - {"name", "audience", "steps", "base_language", "fallback_language"})
+        known = {"name", "audience", "steps", "base_language", "fallback_language"}
+        unknown = sorted(map(str, set(data) - known))
         if unknown:
             raise InvalidDefinition(Text.of("Unknown campaign setting: {name}.", name=", ".join(unknown)))
         name = str(data.get("name") or "").strip()
@@ -101,7 +108,8 @@ def _language(value: Any) -> str:
 def _step(raw: Any, number: int) -> StepDraft:
     if not isinstance(raw, dict):
         raise InvalidDefinition(Text.of("Step {step} must be a mapping.", step=number))
-    unknown = sorted(set(raw) - {"texts", "links", "survey_id", "media_url", "schedule", "urgent"})
+    known = {"texts", "links", "survey_id", "media_url", "schedule", "urgent"}
+    unknown = sorted(map(str, set(raw) - known))
     if unknown:
         raise InvalidDefinition(Text.of("Unknown setting in step {step}: {name}.", step=number,
                                         name=", ".join(unknown)))
