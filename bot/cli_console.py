@@ -27,7 +27,7 @@ def staff_password(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    from web.console.access import set_password
+    from campaigns.staff_access import set_password
 
     async def _set(session: AsyncSession) -> str:
         member = await staff.by_ref(session, actor)

@@ -9,9 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import staff
+from campaigns.staff_access import issue_link
 from channels.message import N_, Outgoing
 from channels.telegram.send import Replies
-from web.console.access import issue_link
 
 router = Router(name=__name__)
 

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaigns import staff
+from campaigns import staff_access as access
 from campaigns.errors import CampaignError
 from storage.base import utcnow
 from storage.models import AuditEntry
 from storage.models.campaigns import Role, StaffMember
 from storage.models.console import SignInLink, WebSession
-from web.console import access
 
 PASSWORD = "correct horse battery"
 

@@ -11,13 +11,13 @@ from playwright.sync_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import staff
+from campaigns import staff_access as access
 from contacts.registry import municipality_by_code
 from storage.base import utcnow
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus
 from storage.models.campaigns import Role
 from tests.web.conftest import ThreadedTelegram, WebServer, assert_accessible, screenshot
 from tests.web.test_console_signin import PASSWORD, sign_in
-from web.console import access
 
 pytestmark = pytest.mark.slow
 WITH_TELEGRAM = True  # the campaign really goes out, to the fake Bot API

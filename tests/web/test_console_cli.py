@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from campaigns import staff
+from campaigns import staff_access as access
 from storage.db import unit_of_work
 from storage.models import AuditEntry
 from storage.models.campaigns import Role
 from storage.models.console import StaffPassword
-from web.console import access
 
 
 async def _cli(url: str, *args: str, stdin: str) -> Result:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from benchmarking import periods as period_service
 from benchmarking.actionplan_setup import create_plan
 from campaigns import staff
+from campaigns import staff_access as access
 from channels.i18n import t
 from contacts.registry import municipality_by_code
 from storage.base import utcnow
@@ -22,7 +23,6 @@ from storage.models.campaigns import Role
 from tests.surveys.test_xlsform import replaced, row, workbook
 from tests.web.conftest import WebServer, assert_accessible, screenshot
 from tests.web.test_console_signin import PASSWORD, sign_in
-from web.console import access
 
 pytestmark = pytest.mark.slow
 PHONE = "+995555123456"

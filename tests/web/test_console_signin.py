@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import staff
+from campaigns import staff_access as access
 from hearings import officers
 from hearings.definition import HearingDraft
 from storage.models import AuditEntry
 from storage.models.campaigns import Role
 from tests.web.conftest import ThreadedTelegram, WebServer, assert_accessible
-from web.console import access
 
 pytestmark = pytest.mark.slow
 WITH_TELEGRAM = True  # /console in Telegram sends the sign-in link

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns import staff_access as access
 from campaigns.errors import CampaignError, ScopeDenied
 from channels.i18n import render as render_text
 from channels.message import Text
@@ -25,7 +26,6 @@ from contacts.registry import audit
 from storage.models import Municipality
 from storage.models.campaigns import Role, StaffMember
 from storage.models.console import WebSession
-from web.console import access
 from web.service import WebService, running_service
 from web.templating import render, request_language
 

@@ -8,8 +8,8 @@ import secrets
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from campaigns import staff_access as access
 from channels.i18n import render as render_text
-from web.console import access
 from web.console.auth import (
     FORM_COOKIE,
     SESSION_COOKIE,
