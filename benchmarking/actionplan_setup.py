@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.errors import InvalidDefinition, NotFound, ScopeDenied
+from campaigns.municipalities import unknown_municipality
 from channels.i18n import LANGUAGES
 from channels.message import Content, Text
 from contacts.registry import audit, municipality_by_code
@@ -104,7 +105,7 @@ async def ensure_scope(
 async def municipality(session: AsyncSession, code: str) -> Municipality:
     found = await municipality_by_code(session, code.strip().lower())
     if found is None:
-        raise InvalidDefinition(Text.of("Unknown municipality: {code}.", code=code))
+        raise InvalidDefinition(await unknown_municipality(session, code))
     return found
 
 

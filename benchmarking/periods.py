@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarking.framework import Framework, Source
 from campaigns.errors import InvalidDefinition, NotFound, ScopeDenied
+from campaigns.municipalities import unknown_municipality
 from channels.i18n import TIMEZONE
 from channels.message import Content, Text
 from contacts.registry import audit, municipality_by_code
@@ -96,7 +97,7 @@ async def period_by_name(session: AsyncSession, name: str) -> BenchmarkPeriod:
 async def municipality(session: AsyncSession, code: str) -> Municipality:
     found = await municipality_by_code(session, code)
     if found is None:
-        raise NotFound(Text.of("Unknown municipality: {code}.", code=code))
+        raise NotFound(await unknown_municipality(session, code))
     return found
 
 
