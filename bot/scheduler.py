@@ -7,7 +7,11 @@ leaders for a moment, a job and a resync racing) sends nothing twice.
 
 Leader election: on PostgreSQL only the process holding `pg_try_advisory_lock(LEADER_LOCK_KEY)` on a
 dedicated connection schedules; the others retry every few seconds and take over when the leader's
-connection ends (the lock goes with it). On SQLite the single process is the leader.
+connection ends (the lock goes with it). That connection asks the server for TCP keepalives, so a leader
+whose host vanished without closing its socket (power loss, a partition) loses the lock within about
+`idle + interval x count` seconds (25 s) instead of the kernel's two hours; and the leader's own check has a
+timeout, so a leader cut off from the database steps down rather than scheduling alone.
+On SQLite the single process is the leader. `civicbot_scheduler_leader` in /metrics is 1 on the leader.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import Gauge
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text
@@ -44,6 +49,11 @@ log = logging.getLogger(__name__)
 
 LEADER_LOCK_KEY = int.from_bytes(b"cb:sched", "big")  # one constant for every civicbot process
 STEP_JOB = "step:"
+# Server-side keepalives on the leader's connection: a vanished leader's backend ends, and its lock with it.
+LEADER_KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
+LEADER_CHECK_TIMEOUT = 10.0  # seconds the leader's "still connected?" query may take before it steps down
+
+LEADER = Gauge("civicbot_scheduler_leader", "1 while this process runs the campaign scheduler, else 0")
 
 
 class SchedulerSettings(BaseSettings):
@@ -52,7 +62,7 @@ class SchedulerSettings(BaseSettings):
     quiet_hours: str = Field(default="22:00-09:00", description="local hours non-urgent messages wait")
     scheduler_resync_seconds: float = Field(default=60.0, gt=0, description="rebuild jobs from the database")
     scheduler_misfire_grace_minutes: float = Field(default=360.0, ge=0, description="latest catch-up")
-    scheduler_leader_retry_seconds: float = Field(default=15.0, gt=0, description="followers retry")
+    scheduler_leader_retry_seconds: float = Field(default=5.0, gt=0, description="followers retry")
 
     @field_validator("quiet_hours")
     @classmethod
@@ -96,7 +106,11 @@ class AdvisoryLock:
     """
 
     def __init__(self, url: URL, key: int = LEADER_LOCK_KEY) -> None:
-        self.engine = create_async_engine(url, poolclass=NullPool)
+        connect_args: dict[str, object] = {}
+        if url.get_driver_name() == "asyncpg":
+            connect_args = {"server_settings": {**LEADER_KEEPALIVE, "application_name": "civicbot-scheduler"},
+                            "command_timeout": LEADER_CHECK_TIMEOUT, "timeout": LEADER_CHECK_TIMEOUT}
+        self.engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
         self.key = key
         self.connection: AsyncConnection | None = None
 
@@ -123,9 +137,9 @@ class AdvisoryLock:
         if self.connection is None:
             return False
         try:
-            await self.connection.execute(text("SELECT 1"))
+            await asyncio.wait_for(self.connection.execute(text("SELECT 1")), LEADER_CHECK_TIMEOUT)
             return True
-        except (OSError, DBAPIError):
+        except (OSError, DBAPIError, TimeoutError):
             log.warning("scheduler lost its leader connection; stepping down")
             await self._drop()
             return False
@@ -259,6 +273,7 @@ class SchedulerNode:
     async def _lead(self, stopping: asyncio.Event, retry: float) -> None:
         log.info("this process runs the campaign scheduler")
         self.scheduler = CampaignScheduler(self.sessions, self.settings, self.clock)
+        LEADER.set(1)
         try:
             await self.scheduler.start()
             while not stopping.is_set() and await self.leadership.still_held():
@@ -266,6 +281,7 @@ class SchedulerNode:
         finally:
             self.scheduler.shutdown()
             self.scheduler = None
+            LEADER.set(0)
 
 
 async def _wait(stopping: asyncio.Event, seconds: float) -> None:
