@@ -55,7 +55,7 @@ class Receipt:
         if not sid or status is None:
             return None
         raw_code = str(form.get("ErrorCode") or "")
-        code = int(raw_code) if raw_code.isdigit() else None
+        code = int(raw_code) if raw_code.isascii() and raw_code.isdigit() else None  # not "²" or "٣"
         return cls(sid, status, code, str(form.get("To") or "") or None)
 
     @property
