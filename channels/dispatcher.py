@@ -25,6 +25,7 @@ from channels.delivery import ChannelSender
 from channels.lane import OUTCOMES, Backoff, DeliveryLane
 from channels.ratelimit import ChannelLimit, ChannelPacer, Clock, Sleep
 from channels.settings import DeliverySettings
+from channels.shared_limit import shared_pacers
 from channels.sms.sender import sms_sender_from_settings
 from channels.telegram.client import create_bot
 from channels.telegram.pacing import pace_replies
@@ -120,6 +121,7 @@ class DeliveryWorkers:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        pacers: Callable[[Channel, ChannelLimit], ChannelPacer] | None = None,
     ) -> None:
         self.sessions = sessions
         self.concurrency = concurrency
@@ -138,7 +140,8 @@ class DeliveryWorkers:
         self.writing = asyncio.Lock()
         self.recorder = OutcomeRecorder(sessions, now, writing=self.writing, sleep=sleep)
         self.lanes = [
-            DeliveryLane(self, sender, ChannelPacer(limits[channel], clock=clock, sleep=sleep))
+            DeliveryLane(self, sender, pacers(channel, limits[channel]) if pacers else
+                         ChannelPacer(limits[channel], clock=clock, sleep=sleep))
             for channel, sender in senders.items()
         ]
 
@@ -216,6 +219,7 @@ def workers_from_settings(
         max_attempts=settings.delivery_max_attempts, batch_size=settings.delivery_batch_size,
         poll_seconds=settings.delivery_poll_seconds,
         backoff=Backoff(settings.delivery_retry_base_seconds, settings.delivery_retry_max_seconds),
+        pacers=shared_pacers(),  # REDIS_URL set: one limit for all replicas
     )
 
 
