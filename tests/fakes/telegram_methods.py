@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from tests.fakes.telegram_limits import RateLimiter
 from tests.fakes.telegram_params import ApiError, Params, bad_request
@@ -106,12 +106,14 @@ class BotApi:
         if raw in (None, ""):
             raise bad_request("chat_id is empty")
         try:
-            user = self.state.users.get(int(raw)) or self.state.groups.get(int(raw))  # type: ignore[arg-type]
+            key = int(raw)
         except (TypeError, ValueError):
-            user = None
-        if user is None:
+            raise bad_request("chat not found") from None
+        # A group has what sending needs of a private user's chat (id, state, chat_api).
+        chat = self.state.users.get(key) or cast("FakeUser | None", self.state.groups.get(key))
+        if chat is None:
             raise bad_request("chat not found")
-        return user
+        return chat
 
     def _reachable(self, user: FakeUser) -> None:
         if user.state is UserState.BLOCKED:
