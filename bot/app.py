@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.maintenance import run_retention
 from bot.scheduler import run_reminders, run_scheduler
 from bot.settings import Settings
+from bot.telemetry import QueueDepth, RequestContext, UpdateContext
 from campaigns import staff
 from channels.dispatcher import run_delivery
 from channels.telegram.client import create_bot
@@ -204,6 +205,7 @@ def webhook_credentials(settings: Settings) -> WebhookCredentials | None:
 
 def build_dispatcher(context: AppContext) -> Dispatcher:
     dispatcher = Dispatcher(app=context)
+    dispatcher.update.outer_middleware(UpdateContext())  # the update id on every log line
     dispatcher.update.outer_middleware(PrivateChatsOnly())  # before anything is stored
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(context))
     dispatcher.include_routers(*telegram_routers())
@@ -235,6 +237,7 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
 
     app = FastAPI(title="civicbot", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(BodySizeLimit)  # before any route reads a byte
+    app.add_middleware(RequestContext)  # outermost: request id for the logs, webhook latency
     app.include_router(telegram_webhook_router)
     app.include_router(sms_webhook_router)
     mount_web(app, service)
@@ -252,8 +255,11 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
             "sms": "on" if settings.twilio.enabled else "off",
         }
 
+    queue_depth = QueueDepth()
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
+        await queue_depth.refresh(app.state.service.engine)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

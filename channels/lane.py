@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from channels.claims import Claimed, Outcome, Verdict, claim, recheck
 from channels.delivery import ChannelSender, OutcomeKind, SendOutcome
@@ -38,6 +38,12 @@ log = logging.getLogger(__name__)
 
 OUTCOMES = Counter("civicbot_deliveries_total", "Outbox messages finished, by channel and status",
                    ["channel", "status"])
+ANSWERS = Counter("civicbot_provider_answers_total",
+                  "Send attempts by the provider's answer (sent, retry_after, unreachable, failed, ...)",
+                  ["channel", "answer"])
+PACING_WAIT = Histogram("civicbot_delivery_pacing_wait_seconds",
+                        "How long a send waited for its slot under the provider's limit", ["channel"],
+                        buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 THROTTLES = Counter("civicbot_delivery_throttled_total", "429 answers, by channel and what they paused",
                     ["channel", "scope"])
 
@@ -233,7 +239,10 @@ class DeliveryLane:
         if (wait := self.pacer.recipient_delay(address, reply=row.reply)) > 0:
             self._defer(row, wait)
             return False
-        if not await self.pacer.acquire(address, reply=row.reply):
+        started = self.w.clock()
+        acquired = await self.pacer.acquire(address, reply=row.reply)
+        PACING_WAIT.labels(self.channel.value).observe(max(0.0, self.w.clock() - started))
+        if not acquired:
             self._defer(row, self.pacer.recipient_delay(address, reply=row.reply))
             return False
         task = asyncio.create_task(self._send(row), name=f"deliver-{row.id}")
@@ -275,6 +284,7 @@ class DeliveryLane:
 
     def _judge(self, row: Claimed, result: SendOutcome) -> Outcome:
         now = self.w.now()
+        ANSWERS.labels(self.channel.value, result.kind.value).inc()
         if result.kind is OutcomeKind.SENT:
             self.pacer.accepted()
             return Outcome(row, DeliveryStatus.SENT, provider_message_id=result.provider_message_id)
