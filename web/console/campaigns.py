@@ -8,7 +8,8 @@ from decimal import Decimal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from campaigns import approval, audience, service
+from campaigns import approval, audience, service, staff
+from campaigns.audience import AudienceSpec
 from campaigns.errors import CampaignError
 from contacts.options import TOPICS
 from contacts.registry import municipalities
@@ -58,13 +59,20 @@ async def new(request: Request) -> Response:
     return await as_staff(request, _new)
 
 
+async def _ensure_audience_scope(console: Console, spec: AudienceSpec) -> None:
+    """An officer's audience is their own municipality: anything else is refused (and audited)."""
+    await staff.ensure_scope(console.session, console.member, spec, action="count", subject="audience")
+
+
 @router.post("/audience")
 async def audience_count(request: Request) -> Response:
     """htmx: the live count of the audience being built, per channel and language."""
 
     async def _count(console: Console) -> Response:
         try:
-            counted = await audience.count(console.session, campaign_form.audience_of(console.form))
+            spec = campaign_form.audience_of(console.form)
+            await _ensure_audience_scope(console, spec)  # officers count only their own people
+            counted = await audience.count(console.session, spec)
         except CampaignError as exc:
             return console.page("console/_error.html", message=console.text(exc.message))
         return console.page("console/_audience.html", counted=counted)
@@ -79,9 +87,9 @@ async def preview(request: Request) -> Response:
     async def _preview(console: Console) -> Response:
         written = campaign_form.texts(console.form)
         try:
-            needed = await approval.audience_languages(
-                console.session, campaign_form.audience_of(console.form)
-            )
+            spec = campaign_form.audience_of(console.form)
+            await _ensure_audience_scope(console, spec)
+            needed = await approval.audience_languages(console.session, spec)
         except CampaignError as exc:
             return console.page("console/_error.html", message=console.text(exc.message))
         fallback = str(console.form.get("fallback_language", "")) or None
