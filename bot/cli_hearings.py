@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_transaction import run_refusable
 from bot.scheduler import SchedulerSettings
+from bot.settings import HttpSettings
 from campaigns import staff
 from campaigns.errors import ScopeDenied
 from campaigns.quiet import Release, release
@@ -21,7 +22,8 @@ from channels.message import Content
 from channels.tally import Tally, tally
 from contacts.registry import municipalities, municipality_by_code
 from hearings import officers
-from hearings.definition import HearingDraft
+from hearings.definition import HearingDraft, parse_start
+from hearings.reschedule import reschedule as move
 from storage import safe_yaml
 from storage.base import utcnow
 from storage.models import Municipality
@@ -179,7 +181,8 @@ def announce(
     async def _announce(session: AsyncSession) -> tuple[Release, str]:
         now = utcnow()
         member = await staff.by_ref(session, as_)
-        queued = await officers.announce(session, hearing_id, member, now, quiet=quiet, urgent=urgent)
+        queued = await officers.announce(session, hearing_id, member, now, quiet=quiet, urgent=urgent,
+                                         public_base_url=HttpSettings().public_base_url)
         hearing = await officers.get(session, hearing_id)
         goes = await officers.send_time(session, hearing, now, quiet=quiet, urgent=urgent)
         place = await session.get_one(Municipality, hearing.municipality_id)
@@ -187,6 +190,37 @@ def announce(
 
     told, place = _run(_announce)
     typer.echo(f"hearing {hearing_id} announced; {told.sentence('notice', 'notices', place)}")
+
+
+@app.command()
+def reschedule(
+    hearing_id: HearingId,
+    as_: Actor,
+    starts_at: Annotated[str, typer.Option(help='The new start, Tbilisi time: "2026-12-12 15:00".')],
+    urgent: Annotated[
+        bool, typer.Option(help="Tell people through quiet hours (moved at short notice); audited.")
+    ] = False,
+) -> None:
+    """Move a hearing: everyone who said they will (maybe) come is told the new time in their language;
+    answers stay and the reminders follow the new time.
+
+    Example: civicbot hearing reschedule 3 --starts-at "2026-12-17 15:00" --as nino
+    """
+    quiet = SchedulerSettings().quiet
+
+    async def _reschedule(session: AsyncSession) -> tuple[Hearing, Release, str]:
+        now = utcnow()
+        member = await staff.by_ref(session, as_)
+        hearing, told, goes = await move(
+            session, hearing_id, parse_start(starts_at), member, now, quiet=quiet, urgent=urgent,
+            public_base_url=HttpSettings().public_base_url,
+        )
+        place = await session.get_one(Municipality, hearing.municipality_id)
+        return hearing, release(told, now, [goes]), place.name_in("en")
+
+    hearing, told, place = _run(_reschedule)
+    typer.echo(f"hearing {hearing_id} moved to {_local(hearing)} Tbilisi time; "
+               f"{told.sentence('message', 'messages', place)}")
 
 
 @app.command()

@@ -57,6 +57,15 @@ async def public_hearing(
     return hearing if hearing.status in (HearingStatus.ANNOUNCED, HearingStatus.HELD) else None
 
 
+def file_url(base_url: str | None, code: str, hearing_id: int) -> str | None:
+    """The public address of one hearing's .ics (`/m/<code>/hearings/<id>.ics`), when there is one."""
+    return f"{base_url.rstrip('/')}/m/{code}/hearings/{hearing_id}.ics" if base_url else None
+
+
+def file_name(hearing: Hearing) -> str:
+    return f"hearing-{hearing.id}.ics"
+
+
 def _ends(hearing: Hearing) -> datetime:
     return hearing.starts_at + timedelta(minutes=hearing.duration_minutes)
 
@@ -78,7 +87,8 @@ def _event(hearing: Hearing, municipality: Municipality, lang: str, base_url: st
         description.append(in_language(hearing.accessibility, lang, fallback))
     if description:
         event.add("description", "\n\n".join(description))
-    event.add("url", f"{base_url.rstrip('/')}/m/{municipality.code}#hearing-{hearing.id}")
+    if base_url:  # without a public address (a test, a closed pilot) the event simply has no link
+        event.add("url", f"{base_url.rstrip('/')}/m/{municipality.code}#hearing-{hearing.id}")
     event.add("status", "CONFIRMED")
     return event
 

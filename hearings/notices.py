@@ -15,7 +15,7 @@ from functools import cache
 from babel import Locale
 
 from channels.i18n import LANGUAGES, TIMEZONE
-from channels.message import N_, Choice, Content, Joined, Outgoing, Renderable, Text
+from channels.message import N_, Choice, Content, Joined, LinkButton, Outgoing, Renderable, Text
 from storage.models.hearings import Hearing, HearingFeedback, Rsvp
 
 RSVP_DATA: Mapping[Rsvp, str] = {Rsvp.GOING: "go", Rsvp.MAYBE: "maybe", Rsvp.NOT_GOING: "no"}
@@ -25,6 +25,12 @@ RSVP_LABELS: Mapping[Rsvp, str] = {
     Rsvp.NOT_GOING: N_("I will not come"),
 }
 ASK_LABEL = N_("Ask a question")
+CALENDAR_LABEL = N_("Add to calendar")
+
+
+def calendar_link(url: str | None) -> tuple[LinkButton, ...]:
+    """A link to the hearing's .ics on the public page: a button on Telegram, the address by SMS."""
+    return (LinkButton(Text(CALENDAR_LABEL), url),) if url else ()
 
 
 class When(StrEnum):
@@ -103,11 +109,25 @@ def listed(hearing: Hearing, current: Rsvp | None) -> Outgoing:
     return Outgoing(parts=tuple(parts), choices=choices(hearing.id, current))
 
 
-def notice(hearing: Hearing) -> Outgoing:
+def notice(hearing: Hearing, calendar_url: str | None = None) -> Outgoing:
     """The announcement everyone following hearings in the municipality receives."""
     return Outgoing(
         parts=(Text("A public hearing is coming up. Will you come?"), *card_parts(hearing)),
         choices=choices(hearing.id),
+        links=calendar_link(calendar_url),
+    )
+
+
+def moved(hearing: Hearing, was: datetime, calendar_url: str | None = None) -> Outgoing:
+    """To those going or maybe: the hearing has a new time (their answer stands)."""
+    return Outgoing(
+        parts=(
+            Text.of("The public hearing “{title}” has moved from {was} to {start}. Your answer still stands.",
+                    title=title(hearing), was=was, start=hearing.starts_at),
+            details(hearing),
+        ),
+        choices=choices(hearing.id)[:3],
+        links=calendar_link(calendar_url),
     )
 
 

@@ -21,7 +21,7 @@ from campaigns.quiet import next_allowed, quiet_hours_of
 from campaigns.schedule import QuietHours, apply_quiet_hours
 from channels.message import Content, Text
 from contacts.registry import audit, municipality_by_code
-from hearings import notices, participants
+from hearings import calendar, notices, participants
 from hearings.definition import FEEDBACK_MAX, HearingDraft, field_label, texts
 from storage.base import utcnow
 from storage.models import Municipality
@@ -129,7 +129,7 @@ async def listing(
 
 async def announce(
     session: AsyncSession, hearing_id: int, actor: StaffMember, now: datetime | None = None,
-    *, quiet: QuietHours | None = None, urgent: bool = False,
+    *, quiet: QuietHours | None = None, urgent: bool = False, public_base_url: str | None = None,
 ) -> int:
     """Tell everyone of the municipality who follows hearings; returns how many notices were queued.
 
@@ -149,7 +149,8 @@ async def announce(
         hearing.status, hearing.announced_at, hearing.updated_at = HearingStatus.ANNOUNCED, now, now
     spec = AudienceSpec(municipalities=(municipality.code,), topics=(TOPIC,))
     queued = await participants.send_to(
-        session, recipients(session, spec), notices.notice(hearing),
+        session, recipients(session, spec),
+        notices.notice(hearing, calendar.file_url(public_base_url, municipality.code, hearing.id)),
         lambda p: f"h{hearing.id}:notice:p{p.contact_id}:{p.channel}",
         not_before=await send_time(session, hearing, now, quiet=quiet, urgent=urgent), now=now,
     )

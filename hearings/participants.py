@@ -121,7 +121,10 @@ async def _enqueue_new(session: AsyncSession, items: list[OutboxItem], now: date
     return await enqueue(session, fresh, now=now) if fresh else 0
 
 
-async def withdraw(session: AsyncSession, hearing_id: int, kinds: Iterable[str], now: datetime) -> int:
+async def withdraw(
+    session: AsyncSession, hearing_id: int, kinds: Iterable[str], now: datetime, *,
+    reason: str = "hearing cancelled",
+) -> int:
     """Withdraw this hearing's messages of the given kinds ("notice", "rem") that have not gone yet
     (a claimed one too: the worker checks again right before sending)."""
     total = 0
@@ -130,7 +133,7 @@ async def withdraw(session: AsyncSession, hearing_id: int, kinds: Iterable[str],
             update(Delivery)
             .where(Delivery.dedupe_key.startswith(f"h{hearing_id}:{kind}", autoescape=True),
                    Delivery.status.in_(OPEN_STATUSES))
-            .values(status=DeliveryStatus.CANCELLED, last_error="hearing cancelled", lease_until=None,
+            .values(status=DeliveryStatus.CANCELLED, last_error=reason, lease_until=None,
                     updated_at=now),
             execution_options={"synchronize_session": False},
         )

@@ -39,7 +39,7 @@ RUN_EVERY_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class Offset:
-    label: str  # in the dedupe key: h{id}:rem{label}:p{contact}:{channel}
+    label: str  # in the dedupe key: h{id}:rem{label}@{start}:p{contact}:{channel}
     before: timedelta
 
 
@@ -58,8 +58,11 @@ def due_offset(starts_at: datetime, now: datetime) -> Offset | None:
     return due
 
 
-def reminder_key(hearing_id: int, offset: Offset) -> participants.KeyFor:
-    return lambda person: f"h{hearing_id}:rem{offset.label}:p{person.contact_id}:{person.channel}"
+def reminder_key(hearing_id: int, offset: Offset, starts_at: datetime) -> participants.KeyFor:
+    """The start is in the key: after a reschedule the reminders of the new time are new messages, and
+    every run (after a restart too) derives the same key for the same start, so none is sent twice."""
+    start = f"{int(starts_at.timestamp())}"
+    return lambda person: f"h{hearing_id}:rem{offset.label}@{start}:p{person.contact_id}:{person.channel}"
 
 
 def when(send_at: datetime, starts_at: datetime) -> notices.When:
@@ -97,7 +100,7 @@ async def enqueue_due_reminders(
         queued += await participants.send_to(
             session, participants.reach(session, who),
             notices.reminder(hearing, when(send_at, hearing.starts_at)),
-            reminder_key(hearing.id, offset),
+            reminder_key(hearing.id, offset, hearing.starts_at),
             not_before=send_at, now=now,
         )
     return queued

@@ -20,6 +20,7 @@ from tests.campaigns.people import add_person
 from tests.hearings.builders import NOW, STARTS, deliveries, hearing, hours
 
 T = STARTS  # 15:00 Tbilisi, 15 December 2026
+S = int(T.timestamp())  # the start in reminder keys
 
 
 @pytest.mark.parametrize(
@@ -83,14 +84,14 @@ async def test_reminders_are_idempotent_and_only_for_going_or_maybe(
     assert counts == [2, 0, 0, 2, 0] + [0] * 5
     reminders = sorted(r.dedupe_key for r in rows if ":rem" in r.dedupe_key)
     assert reminders == sorted([
-        f"h{found.id}:rem24h:p{going.id}:telegram", f"h{found.id}:rem24h:p{maybe.id}:sms",
-        f"h{found.id}:rem2h:p{going.id}:telegram", f"h{found.id}:rem2h:p{maybe.id}:sms",
+        f"h{found.id}:rem24h@{S}:p{going.id}:telegram", f"h{found.id}:rem24h@{S}:p{maybe.id}:sms",
+        f"h{found.id}:rem2h@{S}:p{going.id}:telegram", f"h{found.id}:rem2h@{S}:p{maybe.id}:sms",
     ])
     texts = {r.dedupe_key: render(load_outgoing(r.payload).parts[0], "en") for r in rows if r.language == "en"}
-    assert texts[f"h{found.id}:rem24h:p{going.id}:telegram"] == (
+    assert texts[f"h{found.id}:rem24h@{S}:p{going.id}:telegram"] == (
         "Reminder: the public hearing “Budget hearing” is tomorrow at 15:00."
     )
-    assert texts[f"h{found.id}:rem2h:p{going.id}:telegram"] == (
+    assert texts[f"h{found.id}:rem2h@{S}:p{going.id}:telegram"] == (
         "Reminder: the public hearing “Budget hearing” is today at 15:00."
     )
 
@@ -107,7 +108,7 @@ async def test_who_answered_inside_a_window_gets_only_the_next_reminder(
             await enqueue_due_reminders(session, moment)
     async with sessions() as session:
         keys = [r.dedupe_key for r in await deliveries(session)]
-    assert keys == [f"h{found.id}:rem2h:p{late.id}:telegram"]
+    assert keys == [f"h{found.id}:rem2h@{S}:p{late.id}:telegram"]
 
 
 @pytest.mark.parametrize(

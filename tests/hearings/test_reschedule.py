@@ -1,0 +1,159 @@
+"""Moving a hearing: going and maybe are told (in their language, the new time, a calendar link), answers
+stay, reminders of the old time are withdrawn and the new time's reminders come once, restart or not."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
+
+from bot.cli import app
+from campaigns.errors import InvalidDefinition, InvalidTransition, ScopeDenied
+from channels.i18n import TIMEZONE, render
+from channels.payload import load_outgoing
+from hearings import officers
+from hearings.reminders import enqueue_due_reminders
+from hearings.reschedule import reschedule
+from hearings.service import HearingConversation
+from storage.models import AuditEntry, Channel, Contact
+from storage.models.campaigns import Role
+from storage.models.deliveries import DeliveryStatus
+from storage.models.hearings import HearingRsvp, Rsvp
+from tests.campaigns.people import add_person, add_staff
+from tests.hearings.builders import NOW, STARTS, coordinator, deliveries, hearing, hours, officer
+
+MOVED = STARTS + timedelta(days=2)  # 17 December, 15:00 Tbilisi
+BASE = "https://civic.example.ge"
+
+
+async def _answer(session: AsyncSession, person_id: int, hearing_id: int, answer: str, at: datetime) -> None:
+    person = await session.get_one(Contact, person_id)
+    await HearingConversation(session, person, Channel.TELEGRAM, at).choose(f"hr:{hearing_id}:{answer}")
+
+
+async def test_moving_tells_going_and_maybe_and_retimes_reminders(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        found = await hearing(session)
+        going = await add_person(session, language="en")
+        maybe = await add_person(session, telegram=False, sms=True, language="az")
+        no = await add_person(session, language="hy")
+        for person, answer in ((going, "go"), (maybe, "maybe"), (no, "no")):
+            await _answer(session, person.id, found.id, answer, NOW)
+        hearing_id, ids = found.id, (going.id, maybe.id, no.id)
+    async with sessions() as session, session.begin():
+        assert await enqueue_due_reminders(session, STARTS - hours(24)) == 2
+    at = STARTS - hours(23)
+    async with sessions() as session, session.begin():
+        moved, told, goes = await reschedule(
+            session, hearing_id, MOVED, await coordinator(session), at, public_base_url=BASE
+        )
+        assert (moved.starts_at, told, goes) == (MOVED, 2, at)
+    async with sessions() as session:
+        rows = await deliveries(session)
+        answers = dict((await session.execute(select(HearingRsvp.contact_id, HearingRsvp.answer))).all())
+        audited = await session.scalar(select(AuditEntry).where(AuditEntry.action == "hearing.rescheduled"))
+    assert answers == {ids[0]: Rsvp.GOING, ids[1]: Rsvp.MAYBE, ids[2]: Rsvp.NOT_GOING}, "answers stay"
+    assert audited is not None and audited.details["told"] == 2
+    old = [r for r in rows if ":rem" in r.dedupe_key]
+    assert [r.status for r in old] == [DeliveryStatus.CANCELLED] * 2, "the old time's reminders never go"
+    moved_rows = {r.contact_id: r for r in rows if ":moved@" in r.dedupe_key}
+    assert set(moved_rows) == {ids[0], ids[1]}
+    english = load_outgoing(moved_rows[ids[0]].payload)
+    assert render(english.parts[0], "en") == (
+        "The public hearing “Budget hearing” has moved from 15 December 2026, 15:00 to 17 December "
+        "2026, 15:00. Your answer still stands."
+    )
+    assert english.links[0].url == f"{BASE}/m/marneuli/hearings/{hearing_id}.ics"
+    assert render(load_outgoing(moved_rows[ids[1]].payload).parts[0], "az") != render(english.parts[0], "en")
+    # The old time's windows bring nothing; the new one's once, however often the run repeats.
+    counts = []
+    for moment in (at + timedelta(minutes=1), MOVED - hours(24), MOVED - hours(24), MOVED - hours(2),
+                   MOVED - hours(2)):
+        async with sessions() as session, session.begin():
+            counts.append(await enqueue_due_reminders(session, moment))
+    assert counts == [0, 2, 0, 2, 0]
+    async with sessions() as session:
+        fresh = [r for r in await deliveries(session)
+                 if ":rem" in r.dedupe_key and r.status != DeliveryStatus.CANCELLED]
+    stamp = int(MOVED.timestamp())
+    assert sorted(r.dedupe_key for r in fresh) == sorted(
+        f"h{hearing_id}:rem{label}@{stamp}:p{person}:{channel}"
+        for label in ("24h", "2h") for person, channel in ((ids[0], "telegram"), (ids[1], "sms"))
+    )
+
+
+async def test_the_same_move_twice_tells_nobody_twice(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        found = await hearing(session)
+        person = await add_person(session)
+        await _answer(session, person.id, found.id, "go", NOW)
+        by = await coordinator(session)
+        _, first, _ = await reschedule(session, found.id, MOVED, by, NOW)
+        _, back, _ = await reschedule(session, found.id, STARTS, by, NOW)
+        _, again, _ = await reschedule(session, found.id, MOVED, by, NOW)
+    assert (first, back, again) == (1, 1, 0)
+
+
+@pytest.mark.parametrize(
+    ("label", "new_start", "cancel_first", "error"),
+    [
+        ("a start in the past", NOW - hours(1), False, InvalidDefinition),
+        ("the same start", STARTS, False, InvalidDefinition),
+        ("a cancelled hearing", MOVED, True, InvalidTransition),
+    ],
+)
+async def test_refused_moves(
+    sessions: async_sessionmaker[AsyncSession], label: str, new_start: datetime, cancel_first: bool,
+    error: type[Exception],
+) -> None:
+    async with sessions() as session, session.begin():
+        found = await hearing(session)
+        by = await coordinator(session)
+        if cancel_first:
+            await officers.cancel(session, found.id, by, NOW)
+        with pytest.raises(error):
+            await reschedule(session, found.id, new_start, by, NOW)
+
+
+async def test_an_officer_of_another_municipality_cannot_move_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        found = await hearing(session)
+        with pytest.raises(ScopeDenied):
+            await reschedule(session, found.id, MOVED, await officer(session, "dmanisi"), NOW)
+
+
+async def test_the_notice_links_the_public_calendar_file(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        await add_person(session, topics=("hearings",), telegram=False, sms=True)
+        found = await hearing(session, announced=False)
+        await officers.announce(session, found.id, await coordinator(session), NOW, public_base_url=BASE)
+        row = (await deliveries(session))[0]
+    notice = load_outgoing(row.payload)
+    assert [link.url for link in notice.links] == [f"{BASE}/m/marneuli/hearings/{found.id}.ics"]
+
+
+async def test_cli_reschedule_says_who_is_told_and_when(
+    sessions: async_sessionmaker[AsyncSession], migrated_url: str
+) -> None:
+    now = datetime.now(UTC)
+    starts, moved_to = now + timedelta(days=20), now + timedelta(days=22)
+    async with sessions() as session, session.begin():
+        found = await hearing(session, now=now, starts_at=starts)
+        person = await add_person(session, language="ru")
+        await _answer(session, person.id, found.id, "maybe", now)
+        await add_staff(session, "nino", Role.OFFICER, "marneuli")
+    local = moved_to.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
+    args = ["hearing", "reschedule", str(found.id), "--starts-at", local, "--as", "nino"]
+    result = await asyncio.to_thread(CliRunner().invoke, app, args, env={"DATABASE_URL": migrated_url})
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"hearing {found.id} moved to {local} Tbilisi time; 1 message queued; ")
+    result = await asyncio.to_thread(CliRunner().invoke, app, args, env={"DATABASE_URL": migrated_url})
+    assert result.exit_code == 1 and "already starts at that time" in result.output
