@@ -8,6 +8,7 @@ message. The officer side (`announce`, `cancel`, feedback) and the reminders are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.message import Choice, Content, Literal, Outgoing, Reply, Text
-from hearings import notices
+from hearings import calendar, notices
 from hearings.officers import announce, cancel, create, publish_feedback, questions, rsvp_summary
 from hearings.reminders import enqueue_due_reminders, mark_held, run_hearing_reminders
 from storage.base import utcnow
@@ -23,8 +24,8 @@ from storage.models import Channel, Contact, Municipality
 from storage.models.hearings import Hearing, HearingQuestion, HearingRsvp, HearingStatus, Rsvp
 
 __all__ = [
-    "HearingConversation", "announce", "cancel", "create", "enqueue_due_reminders", "mark_held",
-    "publish_feedback", "questions", "rsvp_summary", "run_hearing_reminders",
+    "CalendarFile", "HearingConversation", "announce", "cancel", "create", "enqueue_due_reminders",
+    "mark_held", "publish_feedback", "questions", "rsvp_summary", "run_hearing_reminders",
 ]
 
 QUESTION_STATE = "hearing.question."
@@ -34,6 +35,15 @@ QUESTIONS_PER_PERSON = 5  # per hearing: enough for real questions, too few to f
 NAME_MAX = 100
 LISTED = 10  # hearings shown at once
 _ANSWERS = {data: answer for answer, data in notices.RSVP_DATA.items()}
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    """One hearing's .ics: its file name, the iCalendar bytes, and its title for a caption."""
+
+    name: str
+    body: bytes
+    title: Content
 
 
 class HearingConversation:
@@ -57,15 +67,7 @@ class HearingConversation:
             ]
         municipality = await self.session.get_one(Municipality, self.contact.municipality_id)
         place = Content(municipality.names, fallback="en")
-        hearings = (
-            await self.session.scalars(
-                select(Hearing)
-                .where(Hearing.municipality_id == municipality.id, Hearing.status == HearingStatus.ANNOUNCED,
-                       Hearing.starts_at > self.now)
-                .order_by(Hearing.starts_at, Hearing.id)
-                .limit(LISTED)
-            )
-        ).all()
+        hearings = await self._upcoming(municipality)
         self._clear_state()
         if not hearings:
             none = Outgoing.say("There are no upcoming public hearings right now ({municipality}).",
@@ -122,6 +124,34 @@ class HearingConversation:
         if prefix == NAME_STATE:
             return await self._save_name(hearing, raw)
         return await self._save_question(hearing, raw)
+
+    async def calendar_files(self, public_base_url: str | None = None) -> list[CalendarFile]:
+        """Each upcoming hearing of /hearings as an .ics file in the person's language (Telegram sends
+        them as documents); nothing for someone not signed up or without a municipality."""
+        if not self.contact.has_consent or self.contact.municipality_id is None:
+            return []
+        municipality = await self.session.get_one(Municipality, self.contact.municipality_id)
+        return [
+            CalendarFile(
+                calendar.file_name(hearing),
+                calendar.calendar([hearing], municipality, self.contact.language,
+                                  name=calendar.in_language(hearing.title, self.contact.language,
+                                                            hearing.fallback_language),
+                                  base_url=public_base_url or ""),
+                notices.title(hearing),
+            )
+            for hearing in await self._upcoming(municipality)
+        ]
+
+    async def _upcoming(self, municipality: Municipality) -> list[Hearing]:
+        found = await self.session.scalars(
+            select(Hearing)
+            .where(Hearing.municipality_id == municipality.id, Hearing.status == HearingStatus.ANNOUNCED,
+                   Hearing.starts_at > self.now)
+            .order_by(Hearing.starts_at, Hearing.id)
+            .limit(LISTED)
+        )
+        return list(found.all())
 
     def offered_choices(self) -> list[str]:
         """The choice data of the last listing, in order (SMS maps "2" to the second)."""
