@@ -1,5 +1,7 @@
 """Permissions as one matrix: every action × every role × every surface that has it, from ONE table.
 
+Surfaces: the web console, the CLI (`--as`) and the Telegram staff buttons (`adm:` callbacks).
+
 `MATRIX` says, for each entry point (a console route with its verb, a CLI command), which action it is
 and which roles may do it. The tests then
 - enumerate the console's routes from the FastAPI routers and the CLI's commands from the typer app, and
@@ -25,10 +27,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
+from aiogram import Bot
+from aiogram.types import Update
 from argon2 import PasswordHasher
 from fastapi.routing import APIRoute
 from itsdangerous import URLSafeSerializer
@@ -39,22 +43,27 @@ from typer.testing import CliRunner
 
 import bot.app
 from benchmarking import periods
-from bot.app import Service, create_http_app
+from bot.app import Service, build_dispatcher, create_http_app
 from bot.cli import app as cli_app
 from bot.settings import DatabaseSettings, PrivacySettings, Settings
 from campaigns import service as campaigns
 from campaigns import staff
 from campaigns import staff_access as access
 from campaigns.definition import CampaignDraft
+from contacts.privacy import PrivacyPolicy
 from contacts.registry import contact_for
+from contacts.vault import DataVault
+from handlers.context import AppContext
 from hearings import officers
 from hearings.definition import HearingDraft
 from storage.base import utcnow
 from storage.models import AuditEntry, Channel, Contact, ContactStatus, Municipality
 from storage.models.actionplans import ActionPlan
-from storage.models.campaigns import Campaign, Role, StaffMember
+from storage.models.campaigns import Campaign, CampaignStatus, Role, StaffMember
 from storage.models.hearings import Hearing
 from surveys import lifecycle
+from tests.handlers.telegram.test_actionplan import _CONTEXT, _DISPATCHER
+from tests.security.test_hostile_webhooks import RecordingSession
 from web.console import router as console_router
 
 pytestmark = pytest.mark.slow  # the whole matrix: ~200 calls on each database
@@ -162,6 +171,8 @@ MATRIX: tuple[Row, ...] = (
     Row("scorecard", "console", "GET /console/m/{code}/scorecard.html", SCOPED),
     Row("action plan", "console", "GET /console/m/{code}/plan", SCOPED),
     Row("sign out", "console", "POST /console/signout", STAFF),
+    Row("approve campaign", "telegram", "adm:ap:{campaign_id}", COORDINATORS, "campaign:submitted"),
+    Row("schedule campaign", "telegram", "adm:sc:{campaign_id}", SCOPED, "campaign:approved"),
     Row("municipality settings", "cli", "municipality set", SCOPED, args=(HERE, "quiet-hours", "off")),
     Row("benchmark period", "cli", "benchmark period add", COORDINATORS,
         args=("p{fresh}", "--start", "2030-01-01", "--end", "2030-12-31")),
@@ -179,6 +190,9 @@ CONSOLE_OPEN = {
     "GET /console/signin/link": "the one-time link's confirmation page",
     "POST /console/signin/link": "redeeming a one-time link (tests/web/test_console_access.py)",
 }
+# Buttons of the Telegram staff console (`campaigns/console.py`) that act only on the presser's own
+# broadcast in progress (its dialog state), so no one else's object is within reach.
+TELEGRAM_OWN_DRAFT = {"m": "choose the audience", "sub": "submit what they wrote", "x": "cancel it"}
 # CLI commands whose rows are in MATRIX but not run here, each with the reason and where it is tested.
 CLI_NOT_RUN = {
     "actionplan update": "needs an item: officer scope in tests/benchmarking/test_actionplan_cli.py",
@@ -262,6 +276,15 @@ def test_every_cli_command_has_a_row_or_is_an_operator_tool() -> None:
     unscoped = {row.entry for row in MATRIX if row.surface == "cli"} - acting
     assert not unscoped, f"rows for CLI commands that take no --as: {sorted(unscoped)}"
     assert set(commands) >= rows | CLI_OPERATOR, "rows for commands that no longer exist"
+
+
+def test_every_telegram_staff_button_has_a_row() -> None:
+    source = (Path(__file__).resolve().parents[2] / "campaigns" / "console.py").read_text(encoding="utf-8")
+    buttons = set(re.findall(r'case "(\w+)"', source))
+    rows = {row.entry.split(":")[1] for row in MATRIX if row.surface == "telegram"}
+    missing = buttons - rows - set(TELEGRAM_OWN_DRAFT)
+    assert not missing, f"Telegram staff buttons without a row in MATRIX: {sorted(missing)}"
+    assert rows <= buttons
 
 
 def test_every_action_of_the_issue_is_in_the_table() -> None:
@@ -513,4 +536,41 @@ async def test_the_cli_follows_the_matrix(
                              f"\n    {output.strip()[:300]}")  # fmt: skip
             elif not expected and await world.snapshot() != before:
                 wrong.append(f"{row.entry} as {who}: refused but something changed")
+    assert not wrong, "\n".join(wrong)
+
+
+# -- Telegram ------------------------------------------------------------------------------------------
+
+TELEGRAM_IDS = {Who.OFFICER_HERE: 9004, Who.OFFICER_OTHER: 9005, Who.COORDINATOR: 9003, Who.CITIZEN: 7001,
+                Who.ANONYMOUS: 7002}  # fmt: skip
+AFTER = {"adm:ap": CampaignStatus.APPROVED, "adm:sc": CampaignStatus.SCHEDULED}
+
+
+async def test_the_telegram_staff_buttons_follow_the_matrix(
+    sessions: async_sessionmaker[AsyncSession], vault: DataVault, policy: PrivacyPolicy
+) -> None:
+    world = World(sessions)
+    await world.setup()
+    _CONTEXT.sessions, _CONTEXT.vault, _CONTEXT.policy = sessions, vault, policy
+    if not _DISPATCHER:
+        _DISPATCHER.append(build_dispatcher(cast(AppContext, _CONTEXT)))
+    bot = Bot("42:AAFakeTokenForThePermissionMatrix0000000", session=RecordingSession())
+    wrong: list[str] = []
+    updates = itertools.count(1)
+    for row in (row for row in MATRIX if row.surface == "telegram"):
+        for who in Who:
+            values = await world.make(row.target)
+            user = {"id": TELEGRAM_IDS[who], "is_bot": False, "first_name": "T", "language_code": "en"}
+            message = {"message_id": 1, "date": 0, "chat": {"id": user["id"], "type": "private"}, "text": "…"}
+            update = Update.model_validate({"update_id": next(updates), "callback_query": {
+                "id": str(next(updates)), "from": user, "chat_instance": "1", "message": message,
+                "data": _fill(row.entry, values)}}, context={"bot": bot})  # fmt: skip
+            await _DISPATCHER[0].feed_update(bot, update)
+            async with sessions() as session:
+                status = await session.scalar(
+                    select(Campaign.status).where(Campaign.id == int(values["campaign_id"]))
+                )
+            done = status == AFTER[row.entry.rsplit(":", 1)[0]]
+            if done != (who in row.allowed):
+                wrong.append(f"{row.entry} as {who}: status {status}")
     assert not wrong, "\n".join(wrong)
