@@ -11,6 +11,7 @@ import typer
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_hearing_summary import summary_command
 from bot.cli_transaction import run_refusable
 from bot.scheduler import SchedulerSettings
 from bot.settings import HttpSettings
@@ -24,10 +25,11 @@ from contacts.registry import municipalities, municipality_by_code
 from hearings import officers
 from hearings.definition import HearingDraft, parse_start
 from hearings.reschedule import reschedule as move
+from hearings.summary import moderate
 from storage import safe_yaml
 from storage.base import utcnow
 from storage.models import Municipality
-from storage.models.hearings import Hearing, Rsvp
+from storage.models.hearings import Hearing, Moderation, Rsvp
 
 T = TypeVar("T")
 
@@ -279,22 +281,38 @@ def rsvps(hearing_id: HearingId, as_: Actor) -> None:
 
 
 @app.command()
-def questions(hearing_id: HearingId, as_: Actor) -> None:
-    """Print the questions sent in advance, oldest first, to prepare the answers (reading is audited).
+def questions(
+    hearing_id: HearingId,
+    as_: Actor,
+    hide: Annotated[list[int] | None, typer.Option(metavar="Q", help="Hide question Q; repeatable.")] = None,
+    show: Annotated[list[int] | None, typer.Option(metavar="Q", help="Show question Q; repeatable.")] = None,
+) -> None:
+    """Print the questions sent in advance, oldest first, with their state (new, shown, hidden), to
+    prepare the answers (reading is audited); --show / --hide mark questions first.
 
-    Example: civicbot hearing questions 3 --as nino > questions.txt
+    \b
+    Examples:
+      civicbot hearing questions 3 --as nino > questions.txt
+      civicbot hearing questions 3 --as nino --show 12 --hide 14
     """
 
-    async def _questions(session: AsyncSession) -> list[tuple[str, str, str]]:
-        found = await officers.questions(session, hearing_id, await staff.by_ref(session, as_))
-        return [(str(q.id), q.received_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M"), q.text)
-                for q in found]
+    async def _questions(session: AsyncSession) -> list[tuple[str, str, str, str]]:
+        member = await staff.by_ref(session, as_)
+        for state, ids in ((Moderation.SHOWN, show or []), (Moderation.HIDDEN, hide or [])):
+            for question_id in ids:
+                await moderate(session, hearing_id, question_id, state, member)
+        found = await officers.questions(session, hearing_id, member)
+        return [(str(q.id), q.received_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M"), q.moderation,
+                 q.text) for q in found]
 
     rows = _run(_questions)
     if not rows:
         typer.echo("no questions")
-    for number, received, text in rows:
-        typer.echo(f"#{number}  {received}\n{_printable(text)}\n")
+    for number, received, state, text in rows:
+        typer.echo(f"#{number}  {received}  [{state}]\n{_printable(text)}\n")
+
+
+app.command("summary")(summary_command)
 
 
 @app.command()

@@ -36,6 +36,14 @@ class QuestionStatus(StrEnum):
     ERASED = "erased"  # the person deleted their data: the text is gone, the count stays
 
 
+class Moderation(StrEnum):
+    """What the officer decided to do with a question at the hearing."""
+
+    NEW = "new"  # not looked at yet
+    SHOWN = "shown"  # to be read out / shown at the hearing
+    HIDDEN = "hidden"  # off-topic or abusive: kept, counted, not shown
+
+
 class Hearing(Base):
     """One public hearing of one municipality. `starts_at` is UTC; readers see Tbilisi time.
 
@@ -56,6 +64,7 @@ class Hearing(Base):
     duration_minutes: Mapped[int]
     interpretation: Mapped[list[str]] = mapped_column(JSONType, default=list)
     names_required: Mapped[bool] = mapped_column(default=False)
+    capacity: Mapped[int | None]  # places; beyond it people wait (None: no limit)
     status: Mapped[HearingStatus] = mapped_column(String(16), default=HearingStatus.DRAFT, index=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -81,6 +90,7 @@ class HearingRsvp(Base):
     channel: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    waiting_since: Mapped[datetime | None]  # set while the hearing is full: on the waiting list
 
 
 class HearingQuestion(Base):
@@ -94,6 +104,7 @@ class HearingQuestion(Base):
     text: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[QuestionStatus] = mapped_column(String(16), default=QuestionStatus.RECEIVED)
+    moderation: Mapped[Moderation] = mapped_column(String(16), default=Moderation.NEW, server_default="new")
 
 
 class HearingFeedback(Base):
