@@ -145,6 +145,9 @@ MATRIX: tuple[Row, ...] = (
         args=("{hearing_id}", "--text", "ka=გმადლობთ.")),
     Row("hearing replies", "cli", "hearing rsvps", SCOPED, "hearing:announced", args=("{hearing_id}",)),
     Row("hearing replies", "cli", "hearing questions", SCOPED, "hearing:announced", args=("{hearing_id}",)),
+    Row("hearing replies", "cli", "hearing summary", SCOPED, "hearing:announced", args=("{hearing_id}",)),
+    Row("reschedule hearing", "cli", "hearing reschedule", SCOPED, "hearing:announced",
+        args=("{hearing_id}", "--starts-at", "2031-06-01 18:00")),
     Row("create hearing", "cli", "hearing create", SCOPED,
         args=("--municipality", HERE, "--starts", "2031-05-01 18:00", "--title", "ka=ბიუჯეტი", "--place", "ka=მერია")),
     # -- surveys, personal data, staff ----------------------------------------------------------------
@@ -388,7 +391,13 @@ class World:
                 tuple(
                     (await session.execute(select(Campaign.id, Campaign.status).order_by(Campaign.id))).all()
                 ),
-                tuple((await session.execute(select(Hearing.id, Hearing.status).order_by(Hearing.id))).all()),
+                tuple(
+                    (
+                        await session.execute(
+                            select(Hearing.id, Hearing.status, Hearing.starts_at).order_by(Hearing.id)
+                        )
+                    ).all()
+                ),
                 tuple((await session.execute(select(Contact.id, Contact.status).order_by(Contact.id))).all()),
                 tuple((await session.execute(select(StaffMember.id, StaffMember.active))).all()),
             )
