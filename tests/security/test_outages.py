@@ -1,6 +1,7 @@
-"""Outage drills: the Bot API failing with 5xx and dropping in-flight connections during a broadcast, and
-Twilio down, while the real `civicbot serve` sends a campaign. Nothing is lost, and duplicates are bounded
-by the sends that were in flight when their connections dropped.
+"""Outage drills while the real `civicbot serve` sends a campaign: the Bot API failing with 5xx and then
+dropping in-flight answers, Twilio down, and the database (a private PostgreSQL: initdb + pg_ctl on a
+free port, never the shared server) shut down and started again mid-broadcast. Nothing is lost, and
+duplicates are bounded by the sends that were in flight when their connections dropped.
 
 A small proxy sits between the service and each fake provider (`tests/fakes`): in `"5xx"` mode it answers
 502/503 without passing the request on (the provider never saw it: a retry cannot duplicate), in
@@ -12,7 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -21,10 +26,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.base import utcnow
-from storage.db import unit_of_work
+from storage.db import create_engine, session_factory, unit_of_work
 from tests.campaigns.people import add_person, draft, scheduled
 from tests.conftest import database_for
-from tests.e2e.service import civicbot_serve
+from tests.e2e.service import civicbot_serve, free_port, prepare_database
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -162,3 +167,101 @@ async def test_a_broadcast_survives_bot_api_5xx_and_resets_and_twilio_down(
         f"{telegram_copies} Telegram messages for {TELEGRAM_PEOPLE}, {sms_copies} SMS for {SMS_PEOPLE}"
     )
     assert "Traceback" not in log, log[log.index("Traceback") - 500 :][:3000]
+
+
+# -- the database restarted under load -----------------------------------------------------------------
+
+PG_BIN = Path(shutil.which("pg_ctl") or "/usr/local/bin/pg_ctl").resolve().parent  # createdb lives beside it
+
+
+class PrivatePostgres:
+    """A PostgreSQL of this test's own on a free port (the shared server is never touched). As root the
+    server runs as the `postgres` account, as PostgreSQL requires."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="civicbot-pgdrill-"))
+        self.port = free_port()
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_postgres, *args], check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "data"), "-o", options,
+                  "-l", str(self.dir / "log"), "-w", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        """A fast shutdown: open transactions are rolled back and every connection is cut."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[str]:
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres")
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres")
+        self.start()
+        try:
+            self._run(
+                str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "drill"
+            )
+            yield f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/drill"
+        finally:
+            with contextlib.suppress(subprocess.SubprocessError):
+                self.stop()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.mark.skipif(
+    not (PG_BIN / "initdb").exists(), reason="PostgreSQL server binaries (initdb, pg_ctl) not found"
+)
+async def test_a_broadcast_survives_the_database_restarting_under_load(tmp_path: Path) -> None:
+    people = 150
+    database = PrivatePostgres()
+    with database.running() as url:
+        await prepare_database(url)
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        try:
+            async with unit_of_work(sessions) as session:
+                chats = [
+                    int((await add_person(session, language="ka")).identities[0].address)
+                    for _ in range(people)
+                ]
+            async with FakeTelegram(TOKEN, global_limit=30.0) as telegram:
+                for chat in chats:
+                    telegram.register_user(chat, "Citizen", language_code="ka")
+                env = {
+                    "DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": telegram.base_url,
+                    "QUIET_HOURS": "00:00-00:00", "SCHEDULER_RESYNC_SECONDS": "0.5",
+                    "DELIVERY_POLL_SECONDS": "0.1", "DELIVERY_CONCURRENCY": str(IN_FLIGHT),
+                    "DELIVERY_RETRY_BASE_SECONDS": "0.5", "DELIVERY_RETRY_MAX_SECONDS": "2",
+                    "DELIVERY_LEASE_SECONDS": "5", "TELEGRAM_RATE_PER_SECOND": "20",
+                }  # fmt: skip
+                async with civicbot_serve(env, tmp_path) as service:
+                    async with unit_of_work(sessions) as session:
+                        await scheduled(session, draft(texts={"ka": "საჯარო განხილვა ხვალ."}), utcnow())
+                    await engine.dispose()  # our own connections go with the server
+
+                    def reached() -> int:
+                        return sum(1 for chat in chats if telegram.messages(chat))
+
+                    await _wait(lambda: reached() >= 20, 60, "the broadcast never started")
+                    await asyncio.to_thread(database.stop)  # a fast shutdown: every connection is cut
+                    await asyncio.sleep(3)  # down for a while, the workers failing to claim or record
+                    await asyncio.to_thread(database.start)
+                    during = reached()
+                    assert during < people, "the broadcast finished before the database went down"
+                    await _wait(lambda: reached() == people, 120,
+                                "somebody never got the broadcast:\n" + service.log()[-3000:])  # fmt: skip
+                    await asyncio.sleep(2)
+                    async with (
+                        aiohttp.ClientSession() as client,
+                        client.get(service.base_url + "/healthz") as health,
+                    ):
+                        assert health.status == 200
+                copies = sum(len(telegram.messages(chat)) for chat in chats)
+        finally:
+            await engine.dispose()
+    print(f"{people} people, {during} reached before the restart, {copies} messages")
+    assert people <= copies <= people + IN_FLIGHT, f"{copies} messages for {people} people"
