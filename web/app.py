@@ -12,6 +12,8 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from web.security_headers import SecurityHeaders
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 OPTIONAL_SURFACES = ("web.public", "web.simulator")
 
@@ -30,6 +32,7 @@ def mount_web(app: FastAPI, service: object | None = None) -> None:
         if router is not None:
             app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders)  # nosniff, no framing and no caching of console pages
 
 
 def _optional_router(name: str) -> APIRouter | None:
