@@ -113,7 +113,9 @@ def serve(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("heads", help="Target revision (default: every head).")) -> None:
+def db_upgrade(
+    revision: str = typer.Argument("heads", help="Target revision (default: every head)."),
+) -> None:
     """Create or migrate the database schema (SQLite or PostgreSQL, from DATABASE_URL)."""
     from storage.migrate import current_revision, upgrade
 

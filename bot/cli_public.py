@@ -58,7 +58,10 @@ def _describe(shown: PageMessage) -> str:
         encoding = shown.encoding.value if shown.encoding else ""
         return f"{shown.text}\n[{shown.segments} segment(s), {encoding}, {len(shown.text)} characters]"
     lines = [shown.html]
-    lines += ["  " + " | ".join(f"[{b.label}]" + (f" -> {b.url}" if b.url else "") for b in row) for row in shown.buttons]
+    lines += [
+        "  " + " | ".join(f"[{b.label}]" + (f" -> {b.url}" if b.url else "") for b in row)
+        for row in shown.buttons
+    ]
     return "\n".join(lines)
 
 
@@ -66,7 +69,9 @@ def campaign_preview(
     campaign_id: Annotated[int, typer.Argument(help="Campaign id.")],
     language: Annotated[str, typer.Option("--language", help="ka, az, hy, ru or en.")] = "ka",
     channel: Annotated[str, typer.Option("--channel", help="telegram or sms.")] = "telegram",
-    latin: Annotated[bool, typer.Option("--latin", help="SMS in the official Latin transliteration.")] = False,
+    latin: Annotated[
+        bool, typer.Option("--latin", help="SMS in the official Latin transliteration.")
+    ] = False,
 ) -> None:
     """Print each step of a campaign exactly as a citizen reading LANGUAGE on CHANNEL gets it.
 
@@ -88,7 +93,9 @@ def campaign_preview(
         for number, step in enumerate(campaign.steps, 1):
             header = f"-- step {number} ({channel}, {language}) --"
             if not can_read(campaign, step, language):
-                blocks.append(f"{header}\n(no text in this language and no fallback: not sent to this reader)")
+                blocks.append(
+                    f"{header}\n(no text in this language and no fallback: not sent to this reader)"
+                )
                 continue
             shown = render_for_page(message_for(campaign, step), style, language, latin=latin)
             blocks.append(f"{header}\n{_describe(shown)}")

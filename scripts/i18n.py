@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "bot" / "locales"
 POT = LOCALES / "messages.pot"
 LANGUAGES = ("ka", "az", "hy", "ru", "en")
-SOURCES = ["bot", "handlers", "channels", "campaigns", "surveys", "hearings", "benchmarking", "contacts", "web"]
+SOURCES = [
+    "bot", "handlers", "web", "channels", "campaigns", "surveys", "hearings", "benchmarking", "contacts",
+]
 KEYWORDS = ["N_", "Text", "Text.of", "of", "say", "Outgoing.say", "t:2", "plural_of:1,2",
             "Text.plural_of:1,2"]
 

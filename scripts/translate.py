@@ -31,7 +31,7 @@ import yaml
 from babel.messages.pofile import read_po, write_po
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import i18n  # noqa: E402  (the sibling script: extract + merge + CLDR headers)
+import i18n
 
 LOCK = i18n.LOCALES / ".catalogs.lock"
 

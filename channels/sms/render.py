@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from channels.i18n import render
 from channels.message import N_, Choice, Literal, Outgoing, Text
-from channels.textnorm import normalize_reply
 from channels.sms.transliterate import to_latin
+from channels.textnorm import normalize_reply
 
 REPLY_HINT = N_("Reply {numbers}")
 # A marker that keeps an English SMS in GSM-7 (a check mark would turn the whole text into UCS-2).

@@ -6,9 +6,17 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from handlers.telegram import admin, errors, fallback, hearings, membership, onboarding, surveys
-    from handlers.telegram import console  # staff: sign-in links to the web console
-    from handlers.telegram import actionplan  # the action plan: citizens read it, staff update it
+    from handlers.telegram import (
+        actionplan,  # the action plan: citizens read it, staff update it
+        admin,
+        console,  # staff: sign-in links to the web console
+        errors,
+        fallback,
+        hearings,
+        membership,
+        onboarding,
+        surveys,
+    )
 
     return [
         errors.router,
