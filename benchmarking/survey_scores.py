@@ -6,7 +6,10 @@ value that was picked decides: jsonb containment on PostgreSQL, the JSON text on
 returns only sums and counts per municipality, survey, question and reading language, never the
 answers. Declined answers, empty answers and values the mapping does not name (with no `otherwise`)
 are not counted. "Minority-language" respondents are those who
-answered in Azerbaijani, Armenian or Russian.
+answered in Azerbaijani, Armenian or Russian. An answer counts for the municipality stored on its
+response (where the person lived when answering; migration 0014_response_facets), so the answers are
+joined to their responses only, never to the people; simulated people are left out by an anti-join
+against the few simulated rows.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarking.framework import AnswerKey, Framework, Indicator, Source
 from benchmarking.periods import Window
-from storage.models import Contact
+from contacts.simulated import real_person
 from storage.models.surveys import SurveyAnswer, SurveyRecord, SurveyResponse
 
 MINORITY_LANGUAGES = ("az", "hy", "ru")
@@ -106,17 +109,21 @@ def tallies_query(
     if not indicators:
         return None
     score = _score(indicators, ids, dialect)
-    keys = (Contact.municipality_id, SurveyResponse.survey_id, SurveyAnswer.question, SurveyResponse.language)
+    keys = (
+        SurveyResponse.municipality_id,
+        SurveyResponse.survey_id,
+        SurveyAnswer.question,
+        SurveyResponse.language,
+    )
     return (
         select(*keys, func.sum(score), func.count(score))
         .select_from(SurveyAnswer)
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .join(Contact, Contact.id == SurveyResponse.contact_id)
         .where(
             SurveyResponse.survey_id.in_(sorted({i for item in indicators for i in _ids(item, ids)})),
             SurveyAnswer.question.in_(sorted({item.question or "" for item in indicators})),
             SurveyAnswer.declined.is_(False),
-            Contact.simulated.is_(False),
+            real_person(SurveyResponse.contact_id),
             SurveyAnswer.answered_at >= window.start,
             SurveyAnswer.answered_at < window.end,
         )

@@ -166,7 +166,7 @@ async def generate(url: str, survey_ids: dict[str, int], seed: int = 8) -> Gener
                 for pid, (code, lang) in enumerate(people, 1)
             ],
         )
-        await _survey_rows(conn, rng, people, list(survey_ids.values()), made)
+        await _survey_rows(conn, rng, people, places, list(survey_ids.values()), made)
         await _hearing_rows(conn, rng, people, places, made)
         await _notices(conn, rng, people, made)
         await _plans(conn, rng, places, made)
@@ -199,6 +199,7 @@ async def _survey_rows(
     conn: asyncpg.Connection,
     rng: random.Random,
     people: list[tuple[str, str]],
+    places: dict[str, int],
     surveys: list[int],
     made: Generated,
 ) -> None:
@@ -212,7 +213,20 @@ async def _survey_rows(
         at = _moment(rng, period)
         made.responses += 1
         responses.append(
-            (made.responses, surveys[period], pid, "telegram", lang, "completed", 9, "[]", at, at, at)
+            (
+                made.responses,
+                surveys[period],
+                pid,
+                places[code],
+                "telegram",
+                lang,
+                "completed",
+                9,
+                "[]",
+                at,
+                at,
+                at,
+            )
         )
         for question, value, declined in _answers(rng, lang in MINORITY)[: ANSWERS - made.answers]:
             answers.append((made.responses, question, json.dumps(value), declined, at))
@@ -228,6 +242,7 @@ async def _survey_rows(
             "id",
             "survey_id",
             "contact_id",
+            "municipality_id",
             "channel",
             "language",
             "status",

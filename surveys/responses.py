@@ -67,6 +67,7 @@ async def start_response(
         contact_id=contact.id,
         channel=str(channel),
         language=contact.language,
+        municipality_id=contact.municipality_id,  # where they live now, kept if they move later
         status=ResponseStatus.STARTED,
         position=0,
         draft=[],
