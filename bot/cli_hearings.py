@@ -11,6 +11,7 @@ import typer
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_hearing_preview import preview_command
 from bot.cli_hearing_summary import summary_command
 from bot.cli_transaction import run_refusable
 from bot.scheduler import SchedulerSettings
@@ -313,6 +314,7 @@ def questions(
 
 
 app.command("summary")(summary_command)
+app.command("preview")(preview_command)
 
 
 @app.command()

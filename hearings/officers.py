@@ -15,16 +15,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience import AudienceSpec, recipients
+from campaigns.audience import count as count_audience
 from campaigns.errors import InvalidDefinition, InvalidTransition, NotFound, ScopeDenied
 from campaigns.municipalities import unknown_municipality
 from campaigns.quiet import next_allowed, quiet_hours_of
 from campaigns.schedule import QuietHours, apply_quiet_hours
 from channels.message import Content, Text
 from contacts.registry import audit, municipality_by_code
-from hearings import calendar, notices, participants
+from hearings import notices, participants, sms_notice
 from hearings.definition import FEEDBACK_MAX, HearingDraft, field_label, texts
 from storage.base import utcnow
-from storage.models import Municipality
+from storage.models import Channel, Municipality
 from storage.models.campaigns import Role, StaffMember
 from storage.models.hearings import (
     Hearing,
@@ -148,15 +149,30 @@ async def announce(
     if hearing.status == HearingStatus.DRAFT:
         hearing.status, hearing.announced_at, hearing.updated_at = HearingStatus.ANNOUNCED, now, now
     spec = AudienceSpec(municipalities=(municipality.code,), topics=(TOPIC,))
+    await refuse_long_sms(session, hearing, spec, municipality.code, public_base_url)
     queued = await participants.send_to(
         session, recipients(session, spec),
-        notices.notice(hearing, calendar.file_url(public_base_url, municipality.code, hearing.id)),
+        lambda p: sms_notice.notice_for(hearing, p.channel, p.language, municipality.code, public_base_url),
         lambda p: f"h{hearing.id}:notice:p{p.contact_id}:{p.channel}",
         not_before=await send_time(session, hearing, now, quiet=quiet, urgent=urgent), now=now,
     )
     await audit(session, actor.label, "hearing.announced", subject, municipality_id=hearing.municipality_id,
                 details={"queued": queued, "urgent": urgent}, now=now)
     return queued
+
+
+async def refuse_long_sms(
+    session: AsyncSession, hearing: Hearing, spec: AudienceSpec, code: str, public_base_url: str | None
+) -> None:
+    """No SMS reader may get a notice over `sms_notice.MAX_SEGMENTS` segments, even shortened."""
+    counted = await count_audience(session, spec)
+    for channel, lang in sorted(counted.by_channel_language):
+        if channel == Channel.SMS and sms_notice.too_long_for_sms(hearing, lang, code, public_base_url):
+            raise InvalidDefinition(
+                Text.of("Even shortened, the SMS notice is over {limit} segments in {language}. Please "
+                        "shorten the title or the place.", limit=sms_notice.MAX_SEGMENTS,
+                        language=notices.language_name(lang))
+            )
 
 
 async def cancel(

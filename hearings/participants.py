@@ -88,21 +88,23 @@ def _rank(channel: Channel) -> int:
 async def send_to(
     session: AsyncSession,
     people: AsyncIterator[Recipient],
-    message: Outgoing,
+    message: Outgoing | Callable[[Recipient], Outgoing],
     key: KeyFor,
     *,
     not_before: datetime | None,
     now: datetime,
     batch: int = 500,
 ) -> int:
-    """Queue `message` for everyone in `people` under their dedupe key; returns how many were new."""
+    """Queue `message` (or the message for each person, by channel and language) for everyone in
+    `people` under their dedupe key; returns how many were new."""
     queued = 0
     chunk: list[OutboxItem] = []
     async for person in people:
         chunk.append(
             OutboxItem(
                 dedupe_key=key(person), contact_id=person.contact_id, channel=person.channel,
-                address=person.address, language=person.language, message=message, not_before=not_before,
+                address=person.address, language=person.language,
+                message=message if isinstance(message, Outgoing) else message(person), not_before=not_before,
             )
         )
         if len(chunk) >= batch:

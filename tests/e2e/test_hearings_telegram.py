@@ -68,7 +68,9 @@ async def test_list_rsvp_and_ask_a_question_with_markup_characters(
     person = Person(telegram, 7101, language_code="en")
     await _sign_up(person)
 
-    heading, listed = await person.say("/hearings", expect=2)
+    calendar_file, heading, listed = await person.say("/hearings", expect=3)
+    assert calendar_file == "Public hearing on the 2027 budget", "each hearing's .ics, captioned with its title"
+    assert [m.kind for m in telegram.messages(person.id)[-3:]] == ["document", "text", "text"]
     assert heading == "Upcoming public hearings (Marneuli):"
     assert "Public hearing: Public hearing on the 2027 budget" in listed
     assert f"When: {format_param(starts_at, 'en')}–17:00 (Tbilisi time)" in listed
@@ -88,7 +90,7 @@ async def test_list_rsvp_and_ask_a_question_with_markup_characters(
     assert sent.source is not None and "&lt;b&gt;school road&lt;/b&gt; &amp; the bridge" in sent.source
     assert sent.entities == []
 
-    _, again = await person.say("/hearings", expect=2)
+    _, _, again = await person.say("/hearings", expect=3)  # the .ics, the heading, the hearing
     assert "Your answer: I will come" in again
 
     engine = create_engine(database_url)

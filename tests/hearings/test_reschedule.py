@@ -132,7 +132,7 @@ async def test_an_officer_of_another_municipality_cannot_move_it(
 
 async def test_the_notice_links_the_public_calendar_file(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
-        await add_person(session, topics=("hearings",), telegram=False, sms=True)
+        await add_person(session, topics=("hearings",))
         found = await hearing(session, announced=False)
         await officers.announce(session, found.id, await coordinator(session), NOW, public_base_url=BASE)
         row = (await deliveries(session))[0]
