@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Table, and_, case, cast, distinct, func, inspect, select
+from sqlalchemy import ColumnElement, Float, Table, and_, case, cast, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarking.framework import Figure
@@ -152,10 +152,13 @@ async def _questions_answered(
 
 
 async def _own_language(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
-    own = func.sum(case((Delivery.language == Contact.language, 1), else_=0))
-    rows = await session.execute(
+    # Per person first, then per municipality: the people are counted as groups of the first step,
+    # a hash aggregate, where count(DISTINCT contact) sorted the period's notices (2x slower).
+    per_person = (
         select(
-            Contact.municipality_id, func.count(Delivery.id), own, func.count(distinct(Delivery.contact_id))
+            Contact.municipality_id.label("municipality_id"),
+            func.count(Delivery.id).label("sent"),
+            func.sum(case((Delivery.language == Contact.language, 1), else_=0)).label("own"),
         )
         .join(Contact, Contact.id == Delivery.contact_id)
         .where(
@@ -163,13 +166,22 @@ async def _own_language(session: AsyncSession, window: Window, found: Figures, _
             Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED)),
             Contact.simulated.is_(False),
         )
-        .group_by(Contact.municipality_id)
+        .group_by(Contact.municipality_id, Delivery.contact_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            per_person.c.municipality_id,
+            func.sum(per_person.c.sent),
+            func.sum(per_person.c.own),
+            func.count(),
+        ).group_by(per_person.c.municipality_id)
     )
     for municipality_id, total, in_own, persons in rows.all():
         if municipality_id is None or not total:
             continue
         hidden = _small(int(persons))
-        value = None if hidden else 100 * float(in_own or 0) / total
+        value = None if hidden else 100 * float(in_own or 0) / float(total)
         found[(window.name, municipality_id, Figure.NOTICES_IN_OWN_LANGUAGE)] = FigureValue(value, hidden)
 
 
@@ -184,22 +196,22 @@ async def _response_rates(session: AsyncSession, window: Window, found: Figures,
         Contact.municipality_id.is_not(None),
         Contact.simulated.is_(False),
     )
-    # Two plain aggregates: who could answer, and who did (a join, never a subquery per person).
-    sizes = await session.execute(
-        select(Contact.municipality_id, group, func.count(Contact.id))
+    # One pass over the people: who could answer, and who of them started a response in the period
+    # (a hashed IN over the period's responses; a join with count(DISTINCT) sorted them, 4x slower).
+    answered = Contact.id.in_(select(SurveyResponse.contact_id).where(_in(SurveyResponse.started_at, window)))
+    rows = await session.execute(
+        select(
+            Contact.municipality_id,
+            group,
+            func.count(Contact.id),
+            func.sum(case((answered, 1), else_=0)),
+        )
         .where(subscribed)
         .group_by(Contact.municipality_id, group)
     )
-    responded = await session.execute(
-        select(Contact.municipality_id, group, func.count(distinct(SurveyResponse.contact_id)))
-        .join(Contact, Contact.id == SurveyResponse.contact_id)
-        .where(subscribed, _in(SurveyResponse.started_at, window))
-        .group_by(Contact.municipality_id, group)
-    )
-    did = {(mid, grp): int(n) for mid, grp, n in responded.all()}
     rates: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for municipality_id, grp, size in sizes.all():
-        rates[municipality_id][grp] = (int(size), did.get((municipality_id, grp), 0))
+    for municipality_id, grp, size, did in rows.all():
+        rates[municipality_id][grp] = (int(size), int(did or 0))
     for municipality_id, groups in rates.items():
         size = sum(s for s, _ in groups.values())
         answered = sum(a for _, a in groups.values())
