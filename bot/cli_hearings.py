@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_hearing_preview import preview_command
@@ -23,7 +24,7 @@ from channels.i18n import TIMEZONE
 from channels.message import Content
 from channels.tally import Tally, tally
 from contacts.registry import municipalities, municipality_by_code
-from hearings import officers
+from hearings import notice_period, officers
 from hearings.definition import HearingDraft, parse_start
 from hearings.reschedule import reschedule as move
 from hearings.summary import moderate
@@ -45,6 +46,20 @@ HearingId = Annotated[int, typer.Argument(help="The hearing's id (civicbot heari
 PerLanguage = Annotated[list[str] | None, typer.Option(metavar="LANG=TEXT", help=PER_LANGUAGE)]
 Fallback = Annotated[str | None, typer.Option(help="Language for readers whose language has no text.")]
 RSVP_NAMES = {Rsvp.GOING: "going", Rsvp.MAYBE: "maybe", Rsvp.NOT_GOING: "not going"}
+
+
+class HearingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    hearing_min_notice_days: float = notice_period.MIN_NOTICE_DAYS
+
+
+def _warn_short_notice(hearing: Hearing) -> None:
+    """A warning (not a refusal: an urgent hearing may need it) when people get less notice than promised."""
+    minimum = HearingSettings().hearing_min_notice_days
+    days = notice_period.too_short(hearing, utcnow(), minimum)
+    if days is not None:
+        typer.echo(f"warning: hearing {hearing.id} gives {days:.1f} days' notice, less than the "
+                   f"{minimum:g} days of HEARING_MIN_NOTICE_DAYS", err=True)
 
 
 def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -181,7 +196,7 @@ def announce(
     """
     quiet = SchedulerSettings().quiet
 
-    async def _announce(session: AsyncSession) -> tuple[Release, str]:
+    async def _announce(session: AsyncSession) -> tuple[Release, str, Hearing]:
         now = utcnow()
         member = await staff.by_ref(session, as_)
         queued = await officers.announce(session, hearing_id, member, now, quiet=quiet, urgent=urgent,
@@ -189,10 +204,11 @@ def announce(
         hearing = await officers.get(session, hearing_id)
         goes = await officers.send_time(session, hearing, now, quiet=quiet, urgent=urgent)
         place = await session.get_one(Municipality, hearing.municipality_id)
-        return release(queued, now, [goes]), place.name_in("en")
+        return release(queued, now, [goes]), place.name_in("en"), hearing
 
-    told, place = _run(_announce)
+    told, place, hearing = _run(_announce)
     typer.echo(f"hearing {hearing_id} announced; {told.sentence('notice', 'notices', place)}")
+    _warn_short_notice(hearing)
 
 
 @app.command()
@@ -224,6 +240,7 @@ def reschedule(
     hearing, told, place = _run(_reschedule)
     typer.echo(f"hearing {hearing_id} moved to {_local(hearing)} Tbilisi time; "
                f"{told.sentence('message', 'messages', place)}")
+    _warn_short_notice(hearing)
 
 
 @app.command()

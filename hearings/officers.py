@@ -22,7 +22,7 @@ from campaigns.quiet import next_allowed, quiet_hours_of
 from campaigns.schedule import QuietHours, apply_quiet_hours
 from channels.message import Content, Text
 from contacts.registry import audit, municipality_by_code
-from hearings import notices, participants, sms_notice
+from hearings import notice_period, notices, participants, sms_notice
 from hearings.definition import FEEDBACK_MAX, HearingDraft, field_label, texts
 from storage.base import utcnow
 from storage.models import Channel, Municipality
@@ -157,7 +157,8 @@ async def announce(
         not_before=await send_time(session, hearing, now, quiet=quiet, urgent=urgent), now=now,
     )
     await audit(session, actor.label, "hearing.announced", subject, municipality_id=hearing.municipality_id,
-                details={"queued": queued, "urgent": urgent}, now=now)
+                details={"queued": queued, "urgent": urgent,
+                         "notice_days": round(notice_period.notice_days(hearing, now), 2)}, now=now)
     return queued
 
 

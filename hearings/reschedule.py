@@ -17,7 +17,7 @@ from campaigns.errors import InvalidDefinition, InvalidTransition
 from campaigns.schedule import QuietHours
 from channels.message import Text
 from contacts.registry import audit
-from hearings import calendar, notices, participants
+from hearings import calendar, notice_period, notices, participants
 from hearings.officers import ensure_scope, get, send_time
 from storage.base import utcnow
 from storage.models import Municipality
@@ -81,6 +81,7 @@ async def reschedule(
             "told": told,
             "withdrawn": withdrawn,
             "urgent": urgent,
+            "notice_days": round(notice_period.notice_days(hearing, now), 2),
         },
         now=now,
     )
