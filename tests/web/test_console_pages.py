@@ -79,7 +79,7 @@ def test_a_hearing_is_created_previewed_and_announced(signed_in: Any) -> None:
     assert_accessible(page)
     screenshot(page, "hearing")
     page.get_by_role("button", name="Announce").click()
-    expect(page.get_by_role("status")).to_contain_text("1 message queued")
+    expect(page.get_by_role("status")).to_contain_text("1 notice queued")
     expect(page.locator(".badge")).to_have_text("announced")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()

@@ -3,6 +3,7 @@ feedback. Every step goes through `hearings.officers` (scope, state and audit li
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -14,6 +15,7 @@ from channels.message import N_
 from contacts.registry import municipalities
 from hearings import notices, officers
 from hearings.definition import HearingDraft
+from storage.base import utcnow
 from storage.models import Municipality
 from storage.models.hearings import HearingStatus, QuestionStatus
 from surveys.export import Cell, to_csv
@@ -98,6 +100,13 @@ async def create(request: Request) -> Response:
     return await as_staff(request, _create, form=True)
 
 
+def _held_until(value: str | None) -> datetime | None:
+    """When the notices just queued go out, from the announce redirect (None: they go out now)."""
+    if value is None or not value.isdigit():
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
+
+
 @router.get("/{hearing_id}")
 async def detail(request: Request, hearing_id: int) -> Response:
     async def _detail(console: Console) -> Response:
@@ -115,6 +124,8 @@ async def detail(request: Request, hearing_id: int) -> Response:
             question_states=QUESTION_STATES,
             answers=notices.RSVP_LABELS,
             message=request.query_params.get("queued"),
+            held_until=_held_until(request.query_params.get("held")),
+            place=await console.session.get_one(Municipality, hearing.municipality_id),
         )
 
     return await as_staff(request, _detail)
@@ -123,8 +134,12 @@ async def detail(request: Request, hearing_id: int) -> Response:
 @router.post("/{hearing_id}/announce")
 async def announce(request: Request, hearing_id: int) -> Response:
     async def _announce(console: Console) -> Response:
-        queued = await officers.announce(console.session, hearing_id, console.member)
-        return RedirectResponse(f"/console/hearings/{hearing_id}?queued={queued}", status_code=303)
+        now = utcnow()
+        queued = await officers.announce(console.session, hearing_id, console.member, now)
+        hearing = await officers.get(console.session, hearing_id)
+        goes = await officers.send_time(console.session, hearing, now)
+        held = f"&held={int(goes.timestamp())}" if queued and goes > now else ""
+        return RedirectResponse(f"/console/hearings/{hearing_id}?queued={queued}{held}", status_code=303)
 
     return await as_staff(request, _announce, form=True)
 
