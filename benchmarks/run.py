@@ -11,6 +11,7 @@ RUNS = (
     ["benchmarks.survey_answers", "--backend", "both"],
     ["benchmarks.public_pages", "--concurrency", "1"],
     ["benchmarks.benchmarking"],
+    ["benchmarks.cluster"],
 )
 
 
