@@ -8,8 +8,10 @@ from fastapi.responses import RedirectResponse
 from campaigns import audience
 from campaigns.audience import AudienceSpec
 from campaigns.service import STATUS_LABELS
+from channels.holds import PROVIDERS, current
 from contacts.options import TOPICS
 from contacts.registry import municipalities, municipality_by_code
+from storage.base import utcnow
 from web.console import figures
 from web.console.auth import Console, Forbidden, as_staff
 
@@ -49,6 +51,8 @@ async def municipality(request: Request, code: str) -> Response:
             labels=STATUS_LABELS,
             topic_names=TOPICS,
             channel_names=CHANNEL_NAMES,
+            lanes=await current(console.session, now=utcnow()) if data.campaigns else {},
+            providers=PROVIDERS,
         )
 
     return await as_staff(request, _page)
@@ -71,6 +75,9 @@ async def campaign_progress(request: Request, campaign_id: int) -> Response:
             campaign=campaign,
             labels=STATUS_LABELS,
             p=await figures.progress(console.session, campaign_id),
+            lanes=await current(console.session, now=utcnow()),
+            providers=PROVIDERS,
+            channel_names=CHANNEL_NAMES,
         )
 
     return await as_staff(request, _fragment)
