@@ -106,6 +106,9 @@ def create(
         bool | None, typer.Option("--names-required/--no-names", help="Whether RSVPs give a name.")
     ] = None,
     fallback: Fallback = None,
+    capacity: Annotated[
+        int | None, typer.Option(help="Places; beyond them people wait and are moved up when one frees.")
+    ] = None,
 ) -> None:
     """Create a draft hearing from a YAML file, flags, or both (flags override the file).
 
@@ -127,7 +130,7 @@ def create(
         data.update(loaded)
     flags: dict[str, Any] = {
         "municipality": municipality, "starts_at": starts, "duration_minutes": duration,
-        "names_required": names_required, "fallback_language": fallback,
+        "names_required": names_required, "fallback_language": fallback, "capacity": capacity,
         "interpretation": interpretation or None,
     }
     data.update({key: value for key, value in flags.items() if value is not None})

@@ -33,7 +33,7 @@ FIELD_LABELS = {
 }
 _FIELDS = frozenset({
     "municipality", "title", "description", "place", "accessibility", "starts_at", "duration_minutes",
-    "interpretation", "names_required", "fallback_language",
+    "interpretation", "names_required", "fallback_language", "capacity",
 })
 
 
@@ -49,6 +49,7 @@ class HearingDraft:
     accessibility: Mapping[str, str] = field(default_factory=dict)
     interpretation: tuple[str, ...] = ()
     names_required: bool = False
+    capacity: int | None = None  # places; beyond them people wait for one to free up
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HearingDraft:
@@ -85,6 +86,7 @@ class HearingDraft:
             accessibility=texts("accessibility", data.get("accessibility"), ACCESSIBILITY_MAX),
             interpretation=_languages(data.get("interpretation")),
             names_required=_flag(data.get("names_required", False)),
+            capacity=_capacity(data.get("capacity")),
         )
 
 
@@ -146,6 +148,18 @@ def _duration(value: Any) -> int:
             Text.of("The duration must be between {low} and {high} minutes.", low=low, high=high)
         )
     return minutes
+
+
+def _capacity(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        places = int(value)
+    except (TypeError, ValueError):
+        places = 0
+    if places < 1 or isinstance(value, bool):
+        raise InvalidDefinition(Text.of("The capacity must be a whole number of places, at least 1."))
+    return places
 
 
 def _languages(value: Any) -> tuple[str, ...]:

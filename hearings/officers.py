@@ -107,7 +107,8 @@ async def create(
         place=dict(draft.place), accessibility=dict(draft.accessibility),
         fallback_language=draft.fallback_language, starts_at=draft.starts_at,
         duration_minutes=draft.duration_minutes, interpretation=list(draft.interpretation),
-        names_required=draft.names_required, status=HearingStatus.DRAFT, created_by=by.label,
+        names_required=draft.names_required, capacity=draft.capacity, status=HearingStatus.DRAFT,
+        created_by=by.label,
         created_at=now, updated_at=now,
     )
     session.add(hearing)

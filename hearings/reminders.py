@@ -95,7 +95,8 @@ async def enqueue_due_reminders(
         if offset is None or send_at is None:
             continue
         who = participants.rsvp_contacts(hearing.id, (Rsvp.GOING, Rsvp.MAYBE)).where(
-            HearingRsvp.updated_at <= hearing.starts_at - offset.before
+            HearingRsvp.updated_at <= hearing.starts_at - offset.before,
+            HearingRsvp.waiting_since.is_(None),  # on the waiting list: no reminder until they have a place
         )
         queued += await participants.send_to(
             session, participants.reach(session, who),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.message import Choice, Content, Literal, Outgoing, Reply, Text
-from hearings import calendar, notices
+from hearings import calendar, capacity, notices
 from hearings.officers import announce, cancel, create, publish_feedback, questions, rsvp_summary
 from hearings.reminders import enqueue_due_reminders, mark_held, run_hearing_reminders
 from storage.base import utcnow
@@ -161,6 +161,7 @@ class HearingConversation:
 
     async def _rsvp(self, hearing: Hearing, answer: Rsvp) -> Reply:
         rsvp = await self._find_rsvp(hearing.id)
+        had_place = rsvp is not None and rsvp.answer == Rsvp.GOING and rsvp.waiting_since is None
         if rsvp is None:
             rsvp = HearingRsvp(hearing_id=hearing.id, contact_id=self.contact.id, answer=answer,
                                channel=self.channel, created_at=self.now, updated_at=self.now)
@@ -176,6 +177,7 @@ class HearingConversation:
             rsvp.name = None  # a name is kept only for people who may come
         self._clear_state()
         title = notices.title(hearing)
+        waiting = await capacity.place_or_wait(self.session, hearing, rsvp, had_place, self.now)
         match answer:
             case Rsvp.GOING:
                 confirm = Outgoing.say("Thank you! You said you will come to “{title}”. We will remind you "
@@ -189,6 +191,9 @@ class HearingConversation:
                                    "in advance.", title=title),),
                     choices=(Choice(f"hq:{hearing.id}", Text(notices.ASK_LABEL)),),
                 )
+        if waiting is not None:
+            confirm = Outgoing.say("“{title}” is full: you are number {n} on the waiting list. We will tell "
+                                   "you if a place frees up.", title=title, n=waiting)
         if hearing.names_required and answer != Rsvp.NOT_GOING and not rsvp.name:
             self._set_state(f"{NAME_STATE}{hearing.id}")
             return [confirm, Outgoing.say("This hearing needs the names of participants. Please type your "
