@@ -18,22 +18,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaigns.quiet import quiet_hours_of
 from campaigns.schedule import QuietHours
 from channels.i18n import TIMEZONE
+from channels.outbox import OPEN_STATUSES
 from contacts.registry import audit, municipalities
 from hearings import notices, participants
 from hearings.officers import deliver_at
 from storage.base import utcnow
 from storage.db import unit_of_work
+from storage.models.deliveries import Delivery
 from storage.models.hearings import Hearing, HearingRsvp, HearingStatus, Rsvp
 
 log = logging.getLogger(__name__)
 
 SCHEDULER = "scheduler"
+NOTICE_GAP = timedelta(minutes=2)  # at least this long between a person's notice and their reminder
 RUN_EVERY_SECONDS = 60.0
 
 
@@ -56,6 +59,16 @@ def due_offset(starts_at: datetime, now: datetime) -> Offset | None:
         if now >= starts_at - offset.before:
             due = offset
     return due
+
+
+def notice_not_yet_seen(hearing_id: int, now: datetime) -> Select[int | None]:
+    """People whose notice of this hearing is still queued (held by quiet hours, say) or went out less
+    than `NOTICE_GAP` ago: their reminder waits for a later run, so the two never arrive together."""
+    return select(Delivery.contact_id).where(
+        Delivery.dedupe_key.startswith(f"h{hearing_id}:notice:", autoescape=True),
+        Delivery.contact_id.is_not(None),
+        or_(Delivery.status.in_(OPEN_STATUSES), Delivery.sent_at > now - NOTICE_GAP),
+    )
 
 
 def reminder_key(hearing_id: int, offset: Offset, starts_at: datetime) -> participants.KeyFor:
@@ -97,6 +110,7 @@ async def enqueue_due_reminders(
         who = participants.rsvp_contacts(hearing.id, (Rsvp.GOING, Rsvp.MAYBE)).where(
             HearingRsvp.updated_at <= hearing.starts_at - offset.before,
             HearingRsvp.waiting_since.is_(None),  # on the waiting list: no reminder until they have a place
+            HearingRsvp.contact_id.not_in(notice_not_yet_seen(hearing.id, now)),
         )
         queued += await participants.send_to(
             session, participants.reach(session, who),
