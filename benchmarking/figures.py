@@ -198,13 +198,15 @@ async def _response_rates(session: AsyncSession, window: Window, found: Figures,
     )
     # One pass over the people: who could answer, and who of them started a response in the period
     # (a hashed IN over the period's responses; a join with count(DISTINCT) sorted them, 4x slower).
-    answered = Contact.id.in_(select(SurveyResponse.contact_id).where(_in(SurveyResponse.started_at, window)))
+    responded = Contact.id.in_(
+        select(SurveyResponse.contact_id).where(_in(SurveyResponse.started_at, window))
+    )
     rows = await session.execute(
         select(
             Contact.municipality_id,
             group,
             func.count(Contact.id),
-            func.sum(case((answered, 1), else_=0)),
+            func.sum(case((responded, 1), else_=0)),
         )
         .where(subscribed)
         .group_by(Contact.municipality_id, group)
