@@ -1,6 +1,7 @@
 """What the console tells staff about delivery: a hearing announced in quiet hours says when its notices go
 out (the municipality's quiet hours, in the staff member's language); the overview's campaigns in flight show
-the channel's learned pace and Telegram's hold, as `civicbot campaign status` does."""
+the channel's learned pace and Telegram's hold, as `civicbot campaign status` does; "open as a citizen"
+shows a hearing notice in the simulator to a fresh simulated person, and only in the officer's municipality."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import staff
@@ -59,6 +61,8 @@ def hearing_id(web_server: WebServer, quiet_end: str) -> int:
             fallback_language="az",
         )
         hearing = await officers.create(session, draft, member)
+        officer = await staff.grant(session, Role.OFFICER, name="giorgi", municipality_code="batumi")
+        await access.set_password(session, officer, PASSWORD, actor="test")
         session.add(
             Campaign(
                 name="Water",
@@ -102,3 +106,37 @@ def test_the_overview_shows_the_pace_and_telegrams_hold(
     expect(page.locator("[data-lane=telegram]")).to_have_text(
         f"Telegram: 12.5 a second (at most 25), held by Telegram until {local}"
     )
+
+
+def test_a_hearing_opens_as_a_citizen_in_the_simulator(
+    page: Any, web_server: WebServer, hearing_id: int
+) -> None:
+    sign_in(page, "nino")
+    page.get_by_role("heading", name="Municipalities").wait_for()
+    page.goto(f"/console/hearings/{hearing_id}?lang=en")
+    page.get_by_label("Citizen's language").select_option("az")
+    page.get_by_label("Chat style").select_option("sms")
+    page.get_by_role("button", name="Open as a citizen").click()
+    expect(page.locator(".sms-text").first).to_contain_text("Büdcə dinləməsi")
+    expect(page.locator(".sms-meta").first).to_contain_text("SMS segment")
+
+    async def _people(session: AsyncSession) -> list[tuple[bool, str]]:
+        rows = await session.execute(
+            select(Contact.simulated, Contact.language)
+            .join(ChannelIdentity)
+            .where(ChannelIdentity.address.like("sim:%"))
+        )
+        return [(bool(simulated), language) for simulated, language in rows]
+
+    assert web_server.db(_people) == [(True, "az")]
+
+
+def test_an_officer_cannot_open_another_municipalitys_hearing(page: Any, hearing_id: int) -> None:
+    sign_in(page, "giorgi")
+    page.get_by_role("heading").first.wait_for()
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    answer = page.request.post(
+        f"/console/preview/hearing/{hearing_id}", form={"language": "az", "style": "sms", "csrf": csrf or ""}
+    )
+    assert answer.status == 403
+    assert "sim:" not in (answer.headers.get("set-cookie") or "")

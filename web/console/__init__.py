@@ -12,6 +12,7 @@ def _include() -> None:
         audit_log,
         benchmarks,
         campaigns,
+        citizen_preview,
         hearings,
         overview,
         people,
@@ -29,6 +30,7 @@ def _include() -> None:
     router.include_router(benchmarks.router)
     router.include_router(staff_pages.router)
     router.include_router(audit_log.router)
+    router.include_router(citizen_preview.router)
 
 
 _include()
