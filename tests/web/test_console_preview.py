@@ -140,3 +140,26 @@ def test_an_officer_cannot_open_another_municipalitys_hearing(page: Any, hearing
     )
     assert answer.status == 403
     assert "sim:" not in (answer.headers.get("set-cookie") or "")
+
+
+@pytest.fixture(scope="module")
+def campaign_id(web_server: WebServer, hearing_id: int) -> int:
+    async def _draft(session: AsyncSession) -> int:
+        from campaigns import service
+        from tests.campaigns.people import draft
+
+        nino = await staff.by_ref(session, "nino")
+        plan = draft(texts={"ka": "წყალი ხვალ შეწყდება.", "az": "Sabah su kəsiləcək."})
+        return (await service.create(session, plan, nino)).id
+
+    return web_server.db(_draft)
+
+
+def test_a_draft_campaign_opens_as_a_citizen_in_telegram_style(page: Any, campaign_id: int) -> None:
+    sign_in(page, "nino")
+    page.get_by_role("heading", name="Municipalities").wait_for()
+    page.goto(f"/console/campaigns/{campaign_id}?lang=en")
+    page.get_by_label("Citizen's language").select_option("az")
+    page.get_by_label("Chat style").select_option("telegram")
+    page.get_by_role("button", name="Open as a citizen").click()
+    expect(page.locator(".tg-text").first).to_contain_text("Sabah su kəsiləcək.")

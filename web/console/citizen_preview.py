@@ -28,7 +28,7 @@ from hearings import notices, officers
 from storage.base import utcnow
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, Municipality
 from storage.models.surveys import SurveyRecord
-from surveys import prompts
+from surveys import lifecycle, prompts, responses
 from surveys.engine import SurveyConversation
 from web.console.auth import Console, as_staff
 from web.console.overview import ensure_campaign_scope
@@ -82,6 +82,33 @@ async def _content(
     return place, None
 
 
+async def _survey_start(
+    session: AsyncSession, survey_id: int, contact: Contact, channel: Channel
+) -> list[Outgoing]:
+    """An open survey starts through the survey conversation itself (the person can answer on); one not
+    open yet (a draft) shows its introduction and first question as a citizen will read them."""
+    now = utcnow()
+    record = await session.get_one(SurveyRecord, survey_id)
+    if await lifecycle.available_to(session, record, contact, now):
+        return list(
+            await SurveyConversation(session, contact, channel, now).choose(prompts.start_data(survey_id))
+        )
+    survey = lifecycle.definition(record)
+    position, notes = responses.advance(survey, 0, {})
+    shown = [prompts.intro_message(survey), *(prompts.note_message(survey.questions[i]) for i in notes)]
+    if position < len(survey.questions):
+        shown.append(
+            prompts.question_message(
+                survey.questions[position],
+                response_id=0,
+                index=position,
+                channel=channel,
+                progress=responses.progress(survey, position, {}),
+            )
+        )
+    return shown
+
+
 @router.post("/{kind}/{item_id}")
 async def open_as_citizen(
     request: Request,
@@ -99,8 +126,7 @@ async def open_as_citizen(
         address = contact.identities[0].address
         now = utcnow()
         if messages is None:
-            conversation = SurveyConversation(console.session, contact, channel, now)
-            messages = await conversation.choose(prompts.start_data(item_id))
+            messages = await _survey_start(console.session, item_id, contact, channel)
         batch = secrets.token_hex(6)
         await enqueue(
             console.session,
