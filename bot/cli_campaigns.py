@@ -7,6 +7,7 @@ anything, so what is kept is the refusal's audit entry.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import cli_watch
 from bot.cli_transaction import run_refusable
 from bot.scheduler import SchedulerSettings
 from bot.settings import Settings
@@ -188,7 +190,10 @@ def _tbilisi(moment: datetime) -> str:
 
 
 @campaign_app.command("status")
-def campaign_status(campaign_id: int = typer.Argument(..., help="Campaign id.")) -> None:
+def campaign_status(
+    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    watch: bool = typer.Option(False, help="Then a progress line every 2 s until nothing waits."),
+) -> None:
     """Show a campaign's state and its delivery: pending, sent, failed and the time left.
 
     Example: civicbot campaign status 12
@@ -218,6 +223,11 @@ def campaign_status(campaign_id: int = typer.Argument(..., help="Campaign id."))
         typer.echo(f"held by quiet hours until {_tbilisi(counted.first_release)}")
     for line in pacing:
         typer.echo(line)
+    if watch:
+        cli_watch.watch(
+            lambda: _transaction(lambda session: tally(session, utcnow(), campaign_id=campaign_id)),
+            typer.echo, time.sleep,
+        )
 
 
 @campaign_app.command("list")

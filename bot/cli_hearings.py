@@ -3,6 +3,7 @@ in advance, and publish feedback. Every command acts as a staff member (`--as`),
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -12,6 +13,7 @@ import yaml
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import cli_watch
 from bot.cli_hearing_preview import preview_command
 from bot.cli_hearing_summary import summary_command
 from bot.cli_transaction import run_refusable
@@ -247,7 +249,10 @@ def reschedule(
 
 
 @app.command()
-def status(hearing_id: HearingId) -> None:
+def status(
+    hearing_id: HearingId,
+    watch: Annotated[bool, typer.Option(help="Then a progress line every 2 s until nothing waits.")] = False,
+) -> None:
     """Where the hearing's messages stand (notices, reminders, cancellation, feedback), by channel and
     language: queued, held by quiet hours or a pause, sent, failed, cancelled.
 
@@ -267,6 +272,9 @@ def status(hearing_id: HearingId) -> None:
     if counted.first_release is not None:
         at = counted.first_release.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
         typer.echo(f"held by quiet hours in {place} until {at} (Tbilisi time)")
+    if watch:
+        cli_watch.watch(lambda: _run(lambda session: tally(session, utcnow(), key_prefix=f"h{hearing_id}:")),
+                        typer.echo, time.sleep)
 
 
 @app.command()
