@@ -116,7 +116,7 @@ def test_a_hearing_opens_as_a_citizen_in_the_simulator(
     page.goto(f"/console/hearings/{hearing_id}?lang=en")
     page.get_by_label("Citizen's language").select_option("az")
     page.get_by_label("Chat style").select_option("sms")
-    page.get_by_role("button", name="Open as a citizen").click()
+    page.get_by_role("button", name="View as a citizen").click()
     expect(page.locator(".sms-text").first).to_contain_text("Büdcə dinləməsi")
     expect(page.locator(".sms-meta").first).to_contain_text("SMS segment")
 
@@ -161,5 +161,5 @@ def test_a_draft_campaign_opens_as_a_citizen_in_telegram_style(page: Any, campai
     page.goto(f"/console/campaigns/{campaign_id}?lang=en")
     page.get_by_label("Citizen's language").select_option("az")
     page.get_by_label("Chat style").select_option("telegram")
-    page.get_by_role("button", name="Open as a citizen").click()
+    page.get_by_role("button", name="View as a citizen").click()
     expect(page.locator(".tg-text").first).to_contain_text("Sabah su kəsiləcək.")

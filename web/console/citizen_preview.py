@@ -24,7 +24,7 @@ from channels.outbox import OutboxItem, enqueue
 from channels.simulator import STYLES, deliver_to_page
 from contacts.registry import municipality_by_code
 from contacts.simulated import SIMULATED_PREFIX, new_address
-from hearings import notices, officers
+from hearings import officers, sms_notice
 from storage.base import utcnow
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, Municipality
 from storage.models.surveys import SurveyRecord
@@ -32,6 +32,7 @@ from surveys import lifecycle, prompts, responses
 from surveys.engine import SurveyConversation
 from web.console.auth import Console, as_staff
 from web.console.overview import ensure_campaign_scope
+from web.service import running_service
 from web.simulator.routes import COOKIE, COOKIE_AGE
 from web.templating import render
 
@@ -73,7 +74,8 @@ async def _content(
         hearing = await officers.get(session, item_id)
         place = await session.get_one(Municipality, hearing.municipality_id)
         await console.ensure_municipality(place)
-        return place, [notices.notice(hearing)]
+        base_url = running_service(console.request).settings.http.public_base_url
+        return place, [sms_notice.notice_for(hearing, style, language, place.code, base_url)]
     survey = await session.get_one(SurveyRecord, item_id)
     targets = list(survey.target_municipalities or [])
     if targets or not console.coordinator:

@@ -21,6 +21,7 @@ from storage.models.hearings import HearingStatus, QuestionStatus
 from surveys.export import Cell, to_csv
 from web.console.auth import Console, as_staff
 from web.console.message_preview import rendered
+from web.service import running_service
 
 router = APIRouter(prefix="/console/hearings")
 TEXT_FIELDS = ("title", "place", "description", "accessibility")
@@ -135,7 +136,10 @@ async def detail(request: Request, hearing_id: int) -> Response:
 async def announce(request: Request, hearing_id: int) -> Response:
     async def _announce(console: Console) -> Response:
         now = utcnow()
-        queued = await officers.announce(console.session, hearing_id, console.member, now)
+        base_url = running_service(request).settings.http.public_base_url
+        queued = await officers.announce(
+            console.session, hearing_id, console.member, now, public_base_url=base_url
+        )
         hearing = await officers.get(console.session, hearing_id)
         goes = await officers.send_time(console.session, hearing, now)
         held = f"&held={int(goes.timestamp())}" if queued and goes > now else ""
