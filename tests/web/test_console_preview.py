@@ -163,3 +163,23 @@ def test_a_draft_campaign_opens_as_a_citizen_in_telegram_style(page: Any, campai
     page.get_by_label("Chat style").select_option("telegram")
     page.get_by_role("button", name="View as a citizen").click()
     expect(page.locator(".tg-text").first).to_contain_text("Sabah su kəsiləcək.")
+
+
+def test_a_draft_survey_shows_its_first_question_to_a_citizen(
+    page: Any, web_server: WebServer, hearing_id: int
+) -> None:
+    async def _import(session: AsyncSession) -> None:
+        from surveys import lifecycle
+        from tests.surveys.people import example
+
+        await lifecycle.import_survey(session, example("budget_flash_poll.yaml"), "yaml")
+
+    web_server.db(_import)
+    sign_in(page, "nino")
+    page.get_by_role("heading", name="Municipalities").wait_for()
+    page.goto("/console/surveys/budget-flash-poll?lang=en")
+    page.get_by_label("Citizen's language").select_option("az")
+    page.get_by_label("Chat style").select_option("sms")
+    page.get_by_role("button", name="View as a citizen").click()
+    expect(page.locator(".sms-text").first).to_contain_text("Büdcə prioritetləri")
+    expect(page.locator(".sms-text").last).to_contain_text("hansı sahəyə üstünlük")
