@@ -50,6 +50,22 @@ class Said:
     language: str | None = None
 
 
+def every_text(campaign: Campaign) -> str:
+    """Every step in every language, so an approver reads all that will go out, not only the first text:
+    "1 · ქართული: …" (the step, the language in its own name); one step and one language: the text alone."""
+    steps = sorted(campaign.steps, key=lambda step: step.position)
+    if len(steps) == 1 and len(steps[0].texts) == 1:
+        return next(iter(steps[0].texts.values()))
+    order: dict[str, int] = {}
+    for lang in (campaign.base_language, *LANGUAGES):
+        order.setdefault(lang, len(order))
+    return "\n\n".join(
+        f"{step.position} · {LANGUAGE_SELF_NAMES.get(lang, lang)}: {text}"
+        for step in steps
+        for lang, text in sorted(step.texts.items(), key=lambda item: order.get(item[0], len(order)))
+    )
+
+
 def _say(text: Text, *choices: Choice) -> Said:
     return Said(Outgoing(parts=(text,), choices=choices))
 
@@ -210,7 +226,6 @@ class Console:
     async def _summary(self, campaign: Campaign) -> list[Said]:
         result = await dry_run(self.session, campaign, self.rates)
         author = await self.session.get(StaffMember, campaign.created_by_id)
-        first = campaign.steps[0]
         minutes = max(1, math.ceil(result.step_duration.total_seconds() / 60))
         summary = Text.of(
             "Campaign {id}: {name}\nWritten by: {author}\nPeople: {people} (Telegram {telegram}, SMS {sms})\n"
@@ -221,7 +236,7 @@ class Console:
             sms=result.audience.by_channel.get("sms", 0), steps=result.steps, segments=result.sms_segments,
             cost=str(result.sms_cost),
             duration=Text.plural_of("about {n} minute", "about {n} minutes", minutes),
-            text=Literal(first.texts.get(campaign.base_language) or next(iter(first.texts.values()))),
+            text=Literal(every_text(campaign)),
         )
         if self.member.id in (campaign.created_by_id, campaign.submitted_by_id):
             return [_say(summary), _say(Text("You wrote or submitted this campaign, so another coordinator "
