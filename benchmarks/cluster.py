@@ -202,7 +202,7 @@ async def webhooks(
             latencies.append(time.perf_counter() - t0)
             r.raise_for_status()
 
-    cpu_pg_before = pg_cpu()
+    cpu_before = await backend_cpu(str(engine.url.render_as_string(hide_password=False)))
     start = time.monotonic()
     await asyncio.gather(*(person(i, uid) for i, uid in enumerate(people)))
     total = len(people) * per_person
@@ -234,7 +234,8 @@ async def webhooks(
         > position.get(10_000_000 + i * per_person + n + 1, 1 << 60)
     )
     latencies.sort()
-    pg_seconds = pg_cpu() - cpu_pg_before
+    cpu_after = await backend_cpu(str(engine.url.render_as_string(hide_password=False)))
+    pg_seconds = sum(cpu - cpu_before.get(pid, 0.0) for pid, cpu in cpu_after.items())
     return {
         "answers": total,
         "stored": stored,
@@ -251,17 +252,29 @@ async def webhooks(
     }
 
 
-def pg_cpu() -> float:
-    """CPU seconds used so far by every PostgreSQL process on this machine (the server is local)."""
-    total = 0.0
-    for proc in psutil.process_iter(["name"]):
-        if proc.info["name"] and proc.info["name"].startswith("postgres"):
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                continue
-    return total
+async def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving this database (the server is local).
+    The replicas' pooled connections live through a run, so the difference over a run is its database cost
+    (a backend that ends mid-run is left out: an undercount, never another session's work)."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        pids = [
+            r["pid"]
+            for r in await conn.fetch(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+    finally:
+        await conn.close()
+    used: dict[int, float] = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        used[pid] = times.user + times.system
+    return used
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
