@@ -27,9 +27,10 @@ app.add_typer(__import__("bot.cli_surveys", fromlist=["commands"]).commands)  # 
 
 
 @app.callback()
-def _record_origin() -> None:
+def _record_origin(ctx: typer.Context) -> None:
     # `--as NAME` is typed by whoever has the shell: audit entries also record which login ran the command.
-    AUDIT_ORIGIN.set(cli_origin())
+    token = AUDIT_ORIGIN.set(cli_origin())
+    ctx.call_on_close(lambda: AUDIT_ORIGIN.reset(token))
 
 
 def cli_origin() -> dict[str, str]:
