@@ -29,6 +29,9 @@ app.add_typer(__import__("bot.cli_surveys", fromlist=["commands"]).commands)  # 
 @app.callback()
 def _record_origin(ctx: typer.Context) -> None:
     # `--as NAME` is typed by whoever has the shell: audit entries also record which login ran the command.
+    # Not for `serve`: the running service's actions come from Telegram, the console or the scheduler.
+    if ctx.invoked_subcommand == "serve":
+        return
     token = AUDIT_ORIGIN.set(cli_origin())
     ctx.call_on_close(lambda: AUDIT_ORIGIN.reset(token))
 
