@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -54,6 +55,7 @@ from benchmarks.survey_answers_run import (
     streams_of,
     wait_up,
 )
+from handlers.telegram.webhook import WebhookCredentials
 
 TOKEN = "123456789:AAFakeCivicbotTokenForLocalTests0000"
 UNLIMITED = "1000000"
@@ -62,6 +64,7 @@ UNLIMITED = "1000000"
 @dataclass
 class Result:
     backend: str
+    bot: str
     answers: Run
     noop: Run
     stored: int
@@ -77,7 +80,13 @@ class Result:
 
 
 async def run_backend(
-    backend: str, people: int, questions: int, senders: int, workdir: Path, rate: float | None = None
+    backend: str,
+    people: int,
+    questions: int,
+    senders: int,
+    workdir: Path,
+    rate: float | None = None,
+    bot: str = "civicbot",
 ) -> Result:
     url = await new_database(backend, workdir)
     fake_port, app_port = free_port(), free_port()
@@ -85,7 +94,7 @@ async def run_backend(
     fake = app = None
     try:
         survey_id = await prepare(url, people, questions)
-        fake_log, app_log = workdir / f"fake-{backend}.log", workdir / f"app-{backend}.log"
+        fake_log, app_log = workdir / f"fake-{backend}-{bot}.log", workdir / f"app-{backend}-{bot}.log"
         fake = spawn(
             [
                 "-m",
@@ -107,7 +116,7 @@ async def run_backend(
             {},
         )
         app = spawn(
-            ["-m", "benchmarks.survey_answers", "serve-app"],
+            ["-m", "benchmarks.peer_bot" if bot == "peer" else "benchmarks.survey_answers", "serve-app"],
             app_log,
             {
                 "DATABASE_URL": url,
@@ -118,7 +127,8 @@ async def run_backend(
                 "HTTP_HOST": "127.0.0.1",
                 "HTTP_PORT": str(app_port),
                 "STATE_DIR": str(workdir / "state"),
-                "LOG_LEVEL": "WARNING",
+                "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+                "QUESTIONS": str(questions),
             },
         )
         connector = aiohttp.TCPConnector(limit=senders)
@@ -131,9 +141,12 @@ async def run_backend(
             ]
             await client.post(f"{fake_url}/_control/users", json={"users": users})
             await wait_up(client, f"{app_url}/healthz", app, app_log)
+            hook = f"{app_url}/telegram/webhook"
+            if bot == "civicbot":  # civicbot's webhook path carries a key derived from the token
+                hook += "/" + WebhookCredentials.for_bot(TOKEN, SECRET).path_key
             updates = Updates()
             starts = [[updates.press(FIRST_USER_ID + n, 1, f"sv:{survey_id}:go")] for n in range(people)]
-            await send_all(client, f"{app_url}/telegram/webhook", streams_of(starts, senders))
+            await send_all(client, hook, streams_of(starts, senders))
             by_user = await responses_by_user(url)
             persons = [Person(FIRST_USER_ID + n, by_user[FIRST_USER_ID + n]) for n in range(people)]
             streams = streams_of(list(answer_rounds(persons, questions, updates)), senders)
@@ -143,7 +156,7 @@ async def run_backend(
             before = await (await client.get(f"{fake_url}/_control/stats")).json()
             load = load_average()
             cpu_before = cpu_seconds_by_process(app.pid, fake.pid)
-            answers = await send_all(client, f"{app_url}/telegram/webhook", streams, rate)
+            answers = await send_all(client, hook, streams, rate)
             cpu = {
                 k: round((v - cpu_before[k]) * 1000 / answers.requests, 2)
                 for k, v in cpu_seconds_by_process(app.pid, fake.pid).items()
@@ -155,6 +168,7 @@ async def run_backend(
         load += " -> " + load_average()
         return Result(
             backend,
+            bot,
             answers,
             noop,
             count,
@@ -226,13 +240,13 @@ def report(results: list[Result], people: int, questions: int, senders: int, rat
         f"{people * questions} answers from {people} people, {senders} concurrent senders ({pace}); machine: "
         + ", ".join(f"{k} {v}" for k, v in machine().items()),
         "",
-        "| database | answers/s | p50 ms | p99 ms | no-op req/s | no-op p50 / p99 ms | share of ceiling "
-        "| stored (distinct) | errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| database | bot | answers/s | p50 ms | p99 ms | no-op req/s | no-op p50 / p99 ms "
+        "| share of ceiling | stored (distinct) | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
-            f"| {r.backend} | {r.answers.per_second:.0f} | {r.answers.p50_ms} | {r.answers.p99_ms} "
+            f"| {r.backend} | {r.bot} | {r.answers.per_second:.0f} | {r.answers.p50_ms} | {r.answers.p99_ms} "
             f"| {r.noop.per_second:.0f} | {r.noop.p50_ms} / {r.noop.p99_ms} "
             f"| {'(paced)' if rate else f'{r.share_of_ceiling:.0%}'} "
             f"| {r.stored} ({r.distinct}) | {r.answers.errors} |"
@@ -241,7 +255,7 @@ def report(results: list[Result], people: int, questions: int, senders: int, rat
     for r in results:
         busy = r.cpu_ms_per_answer["app"] * r.answers.per_second / 1000
         lines.append(
-            f"{r.backend}: Bot API calls {r.bot_api_calls}; CPU ms per answer {r.cpu_ms_per_answer} "
+            f"{r.backend} {r.bot}: Bot API calls {r.bot_api_calls}; CPU ms per answer {r.cpu_ms_per_answer} "
             f"(the app process busy {busy:.0%} of one core); load average {r.load_average}"
         )
     return "\n".join(lines)
@@ -258,21 +272,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--senders", type=int, default=100)
     parser.add_argument("--rate", type=float, help="answers a second in all (default: as fast as answered)")
+    parser.add_argument("--bot", choices=["civicbot", "peer", "both"], default="both")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate the bots this many times")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "survey_answers.json")
     options = parser.parse_args(args)
     backends = ["sqlite", "postgres"] if options.backend == "both" else [options.backend]
+    bots = ["civicbot", "peer"] if options.bot == "both" else [options.bot]
     results = []
-    for backend in backends:
+    for _, backend, bot in itertools.product(range(options.rounds), backends, bots):
         with tempfile.TemporaryDirectory(prefix="civicbot-bench-") as workdir:
             result = asyncio.run(
                 run_backend(
-                    backend, options.people, options.questions, options.senders, Path(workdir), options.rate
+                    backend,
+                    options.people,
+                    options.questions,
+                    options.senders,
+                    Path(workdir),
+                    options.rate,
+                    bot,
                 )
             )
         expected = options.people * options.questions
         if (result.stored, result.distinct, result.completed) != (expected, expected, options.people):
             raise SystemExit(
-                f"{backend}: stored {result.stored} answers ({result.distinct} distinct, "
+                f"{backend} {bot}: stored {result.stored} answers ({result.distinct} distinct, "
                 f"{result.completed} completed); expected {expected} exactly once"
             )
         results.append(result)
