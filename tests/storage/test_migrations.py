@@ -39,3 +39,13 @@ async def test_upgrade_twice_is_harmless(database_url: str) -> None:
     await upgrade(database_url)
     assert await current_revision(database_url) == first
     assert first is not None
+
+
+def test_the_migrations_have_one_head() -> None:
+    """Branches built in parallel are joined by a merge revision: `db upgrade` reaches one schema."""
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://")).get_heads()
+    assert heads == ["0015_merge"]
