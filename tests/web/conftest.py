@@ -226,7 +226,12 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 
 
 def screenshot(page: Any, name: str) -> None:
-    """Keep docs/console/<name>.png (referenced from the README) in step with the pages."""
+    """Keep docs/console/<name>.png (referenced from the README) in step with the pages.
+
+    Only with CIVICBOT_SCREENSHOTS=1: an ordinary test run must not rewrite tracked files.
+    """
+    if os.environ.get("CIVICBOT_SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1100, "height": 900})
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
