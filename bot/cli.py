@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -27,7 +28,10 @@ app.add_typer(__import__("bot.cli_surveys", fromlist=["commands"]).commands)  # 
 
 
 @app.callback()
-def _record_origin(ctx: typer.Context) -> None:
+def _record_origin(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+) -> None:
     # `--as NAME` is typed by whoever has the shell: audit entries also record which login ran the command.
     # Not for `serve`: the running service's actions come from Telegram, the console or the scheduler.
     if ctx.invoked_subcommand == "serve":
@@ -155,7 +159,26 @@ def seed() -> None:
 
 
 def main() -> None:
-    app()
+    """Run the CLI; a set-up problem is one line of advice and exit status 2 (`--debug`: the traceback)."""
+    try:
+        app()
+    except Exception as exc:
+        if "--debug" in sys.argv[1:]:
+            raise
+        from bot.setup_errors import explain
+
+        advice = explain(exc, os.environ.get("DATABASE_URL") or _database_url())
+        if advice is None:
+            raise
+        typer.echo(f"civicbot: {advice}", err=True)
+        raise SystemExit(2) from None
+
+
+def _database_url() -> str:
+    try:
+        return load_settings().db.database_url
+    except Exception:  # settings that do not parse are reported by the command itself
+        return ""
 
 
 if __name__ == "__main__":
