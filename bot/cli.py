@@ -91,6 +91,7 @@ def serve(
 
     from bot.app import create_http_app, webhook_credentials
     from bot.logging import configure_logging
+    from bot.setup_errors import check_database
 
     settings = load_settings()
     try:
@@ -98,6 +99,7 @@ def serve(
     except ValueError as exc:
         typer.echo(f"civicbot serve: {exc}", err=True)
         raise typer.Exit(2) from None
+    run(check_database(settings.db.database_url))  # a set-up mistake becomes advice in main()
     secrets = [
         s.get_secret_value()
         for s in (
