@@ -293,7 +293,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 )
             )
         expected = options.people * options.questions
-        if (result.stored, result.distinct, result.completed) != (expected, expected, options.people):
+        lost = (result.stored, result.distinct, result.completed) != (expected, expected, options.people)
+        if lost and bot == "peer":  # the peer makes no such promise: its losses are part of its result
+            print(f"{backend} peer: stored {result.stored} of {expected} answers", flush=True)
+        elif lost:
             raise SystemExit(
                 f"{backend} {bot}: stored {result.stored} answers ({result.distinct} distinct, "
                 f"{result.completed} completed); expected {expected} exactly once"
