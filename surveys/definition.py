@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TypeAlias
 
-from channels.i18n import LANGUAGES
-from channels.message import Content
+from channels.i18n import LANGUAGES, render
+from channels.message import Content, Renderable, Text
 from surveys.logic import ORDERING, Comparison, Condition, Not, Selected
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
@@ -111,8 +111,15 @@ class SurveySettings:
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem at `path`; `text` is catalog text (rendered in the reader's language), `message` its
+    English form for the CLI, logs and `str()`."""
+
     path: str
-    message: str
+    text: Renderable
+
+    @property
+    def message(self) -> str:
+        return render(self.text, "en")
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
@@ -225,30 +232,33 @@ def _question_with_fallback(question: Question, fallback: str | None) -> Questio
 def _survey_problems(survey: Survey) -> list[Problem]:
     problems: list[Problem] = []
 
-    def add(path: str, message: str) -> None:
+    def add(path: str, message: Renderable) -> None:
         problems.append(Problem(path, message))
 
     if not CODE_PATTERN.fullmatch(survey.code):
-        add("code", "use 1-40 letters, digits, '_' or '-', starting with a letter or digit")
+        add("code", Text.of("use 1-40 letters, digits, '_' or '-', starting with a letter or digit"))
     languages = survey.languages
     if not languages:
-        add("languages", "name at least one language")
+        add("languages", Text.of("name at least one language"))
     for index, lang in enumerate(languages):
         if lang not in LANGUAGES:
-            add(f"languages[{index}]", f"{lang!r} is not one of {', '.join(LANGUAGES)}")
+            add(
+                f"languages[{index}]",
+                Text.of("'{value}' is not one of {choices}", value=lang, choices=", ".join(LANGUAGES)),
+            )
         elif lang in languages[:index]:
-            add(f"languages[{index}]", f"{lang!r} is listed twice")
+            add(f"languages[{index}]", Text.of("'{value}' is listed twice", value=lang))
     if survey.base_language not in languages:
-        add("base_language", f"{survey.base_language!r} is not a language of the survey")
+        add("base_language", _not_a_survey_language(survey.base_language))
     fallback = survey.settings.fallback_language
     if fallback is not None and fallback not in languages:
-        add("settings.fallback_language", f"{fallback!r} is not a language of the survey")
+        add("settings.fallback_language", _not_a_survey_language(fallback))
     earlier: dict[str, Question] = {}
     all_names = {question.name for question in survey.questions}
     for index, question in enumerate(survey.questions):
         path = f"questions[{index}]"
         if question.name in earlier:
-            add(f"{path}.name", f"{question.name!r} is already the name of a question")
+            add(f"{path}.name", Text.of("'{value}' is already the name of a question", value=question.name))
         problems.extend(_question_problems(path, question))
         if question.relevant is not None:
             for node in _walk(question.relevant):
@@ -263,60 +273,69 @@ def _survey_problems(survey: Survey) -> list[Problem]:
 def _question_problems(path: str, question: Question) -> list[Problem]:
     problems: list[Problem] = []
 
-    def problem(where: str, message: str) -> None:
+    def problem(where: str, message: Renderable) -> None:
         problems.append(Problem(f"{path}.{where}", message))
 
     kind, low, high = question.kind, question.minimum, question.maximum
     if not NAME_PATTERN.fullmatch(question.name):
-        problem("name", "use 1-40 letters, digits or '_', not starting with a digit")
+        problem("name", Text.of("use 1-40 letters, digits or '_', not starting with a digit"))
     values = question.option_values()
     for index, value in enumerate(values):
         if not CHOICE_VALUE_PATTERN.fullmatch(value):
             problem(
-                f"choices[{index}].value", f"{value!r}: use 1-20 of a-z 0-9 _ -, starting with a-z or 0-9"
+                f"choices[{index}].value",
+                Text.of("'{value}': use 1-20 of a-z 0-9 _ -, starting with a-z or 0-9", value=value),
             )
         elif value in values[:index]:
-            problem(f"choices[{index}].value", f"{value!r} is already the value of another option")
+            problem(
+                f"choices[{index}].value",
+                Text.of("'{value}' is already the value of another option", value=value),
+            )
     if kind in CHOICE_KINDS:
         count = len(question.choices)
         if kind is QuestionKind.YES_NO and count != 2:
-            problem("choices", "a yes/no question has exactly two options: yes first, then no")
+            problem("choices", Text.of("a yes/no question has exactly two options: yes first, then no"))
         elif not 2 <= count <= 99:
-            problem("choices", "give between 2 and 99 options")
+            problem("choices", Text.of("give between 2 and 99 options"))
     elif question.choices:
-        problem("choices", f"a {kind} question has no options")
+        problem("choices", Text.of("a {kind} question has no options", kind=str(kind)))
     if kind is QuestionKind.RATING:
         if not (isinstance(low, int) and isinstance(high, int) and 0 <= low < high):
-            problem("min", "a rating needs a whole-number scale, e.g. min 1 and max 5")
+            problem("min", Text.of("a rating needs a whole-number scale, e.g. min 1 and max 5"))
         elif high - low + 1 > MAX_RATING_POINTS:
-            problem("max", f"a rating scale has at most {MAX_RATING_POINTS} points")
+            problem("max", Text.of("a rating scale has at most {n} points", n=MAX_RATING_POINTS))
     elif kind is QuestionKind.NUMBER:
         for where, bound in (("min", low), ("max", high)):
             if bound is not None and not question.decimal and not float(bound).is_integer():
-                problem(where, "a whole-number question needs whole-number bounds")
+                problem(where, Text.of("a whole-number question needs whole-number bounds"))
         if low is not None and high is not None and low > high:
-            problem("max", "max is smaller than min")
+            problem("max", Text.of("max is smaller than min"))
     elif kind is QuestionKind.MULTIPLE_CHOICE:
         for where, bound in (("min", low), ("max", high)):
             if bound is not None and not (isinstance(bound, int) and 1 <= bound <= len(question.choices)):
-                problem(where, "the number of options to pick must be between 1 and the number of options")
+                problem(
+                    where,
+                    Text.of("the number of options to pick must be between 1 and the number of options"),
+                )
         if isinstance(low, int) and isinstance(high, int) and low > high:
-            problem("max", "max is smaller than min")
+            problem("max", Text.of("max is smaller than min"))
     elif low is not None or high is not None:
-        problem("min", f"a {kind} question has no min or max")
+        problem("min", Text.of("a {kind} question has no min or max", kind=str(kind)))
     if question.max_length is not None and (
         kind is not QuestionKind.TEXT or not 1 <= question.max_length <= MAX_TEXT_LENGTH
     ):
-        problem("max_length", f"only text questions have a max_length, from 1 to {MAX_TEXT_LENGTH}")
+        problem(
+            "max_length", Text.of("only text questions have a max_length, from 1 to {n}", n=MAX_TEXT_LENGTH)
+        )
     if question.decimal and kind is not QuestionKind.NUMBER:
-        problem("decimal", "only number questions can allow decimals")
+        problem("decimal", Text.of("only number questions can allow decimals"))
     if kind is QuestionKind.NOTE:
         if question.required:
-            problem("required", "a note takes no answer, so it cannot be required")
+            problem("required", Text.of("a note takes no answer, so it cannot be required"))
         if question.prefer_not_to_answer:
-            problem("prefer_not_to_answer", "a note takes no answer")
+            problem("prefer_not_to_answer", Text.of("a note takes no answer"))
         if question.constraint_message:
-            problem("constraint_message", "a note takes no answer")
+            problem("constraint_message", Text.of("a note takes no answer"))
     return problems
 
 
@@ -327,31 +346,47 @@ def _walk(condition: Condition) -> Iterator[Condition]:
         yield from _walk(child)
 
 
-def _reference_problem(node: Condition, earlier: Mapping[str, Question], all_names: set[str]) -> str | None:
+def _reference_problem(node: Condition, earlier: Mapping[str, Question], all_names: set[str]) -> Text | None:
     """Skip logic may only look back: at questions asked before, that take an answer of the right kind."""
     if not isinstance(node, Comparison | Selected):
         return None
     ref = f"${{{node.name}}}"
     target = earlier.get(node.name)
     if target is None:
-        return f"{ref} " + (
-            "is not asked before this question" if node.name in all_names else "is not a question"
-        )
+        if node.name in all_names:
+            return Text.of("{ref} is not asked before this question", ref=ref)
+        return Text.of("{ref} is not a question", ref=ref)
     if target.kind is QuestionKind.NOTE:
-        return f"{ref} is a note and has no answer"
+        return Text.of("{ref} is a note and has no answer", ref=ref)
     if isinstance(node, Selected):
         if target.kind not in CHOICE_KINDS:
-            return f"selected() needs a choice question, and {ref} is {target.kind}"
-        return None if target.option(node.value) else f"{node.value!r} is not an option of {ref}"
+            return Text.of(
+                "selected() needs a choice question, and {ref} is {kind}", ref=ref, kind=str(target.kind)
+            )
+        return None if target.option(node.value) else _not_an_option(node.value, ref)
     if node.operator in ORDERING and target.kind not in NUMERIC_KINDS:
-        return f"{ref} is {target.kind}; only numbers and ratings compare with <, <=, >, >="
+        return Text.of(
+            "{ref} is {kind}; only numbers and ratings compare with <, <=, >, >=",
+            ref=ref,
+            kind=str(target.kind),
+        )
     if target.kind is QuestionKind.MULTIPLE_CHOICE:
-        return f"{ref} is multiple choice: use selected({ref}, 'value')"
+        return Text.of("{ref} is multiple choice: use selected({ref}, 'value')", ref=ref)
     if target.kind in CHOICE_KINDS and target.option(str(node.value)) is None:
-        return f"{node.value!r} is not an option of {ref}"
+        return _not_an_option(node.value, ref)
     if target.kind in NUMERIC_KINDS and isinstance(node.value, str):
-        return f"{ref} is a number: compare it with a number, not {node.value!r}"
+        return Text.of(
+            "{ref} is a number: compare it with a number, not '{value}'", ref=ref, value=node.value
+        )
     return None
+
+
+def _not_a_survey_language(lang: str) -> Text:
+    return Text.of("'{value}' is not a language of this survey", value=lang)
+
+
+def _not_an_option(value: object, ref: str) -> Text:
+    return Text.of("'{value}' is not an option of {ref}", value=value, ref=ref)
 
 
 _HY_FAKE_FULL_STOP = re.compile(r":(?=\s|$)")
@@ -367,16 +402,18 @@ def _content_problems(
     has_fallback = fallback is not None and bool(texts.get(fallback, "").strip())
     for lang in texts:
         if lang not in languages:
-            problems.append(Problem(f"{path}.{lang}", f"{lang!r} is not a language of this survey"))
+            problems.append(Problem(f"{path}.{lang}", _not_a_survey_language(lang)))
     for lang in languages:
         text = texts.get(lang, "")
         if not text.strip():
             if not has_fallback:
-                problems.append(Problem(f"{path}.{lang}", "the text is missing"))
+                problems.append(Problem(f"{path}.{lang}", Text.of("the text is missing")))
         elif lang == "hy" and "?" in text:
-            problems.append(Problem(f"{path}.hy", "Armenian asks with ՞ on the stressed vowel, not '?'"))
+            problems.append(
+                Problem(f"{path}.hy", Text.of("Armenian asks with ՞ on the stressed vowel, not '?'"))
+            )
         elif lang == "hy" and _HY_FAKE_FULL_STOP.search(text):
-            problems.append(Problem(f"{path}.hy", "the Armenian full stop is ։ (U+0589), not ':'"))
+            problems.append(Problem(f"{path}.hy", Text.of("the Armenian full stop is ։ (U+0589), not ':'")))
         elif lang == "az" and _AZ_WRONG_SCHWA.search(text):
-            problems.append(Problem(f"{path}.az", "write ə (U+0259), not ä or the Cyrillic ә"))
+            problems.append(Problem(f"{path}.az", Text.of("write ə (U+0259), not ä or the Cyrillic ә")))
     return problems

@@ -41,8 +41,8 @@ from pyxform.errors import PyXFormError
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.xls2xform import convert
 
-from channels.i18n import LANGUAGES
-from channels.message import Content
+from channels.i18n import LANGUAGES, render
+from channels.message import Content, Renderable, Text
 from surveys.definition import Option, Problem, Question, QuestionKind, Survey, SurveyDefinitionError
 from surveys.logic import And, Condition, ExpressionError, Operator, Subject, parse_bounds, parse_condition
 
@@ -69,7 +69,13 @@ class CellProblem:
     row: int | None
     column: str | None
     letter: str | None
-    message: str
+    text: Renderable
+    """What is wrong, as catalog text: the console renders it in the staff member's language."""
+
+    @property
+    def message(self) -> str:
+        """The problem in English (CLI, logs, `str()`)."""
+        return render(self.text, "en")
 
     def __str__(self) -> str:
         where = [f"sheet {self.sheet!r}"] if self.sheet else []
@@ -163,7 +169,7 @@ def load_survey_xlsform(
     try:
         sheets = _read_sheets(data)
     except Exception as error:  # openpyxl raises zipfile, KeyError or XML errors for a non-workbook
-        raise XLSFormError([CellProblem("", None, None, None, f"not an .xlsx workbook: {error}")]) from error
+        raise XLSFormError([CellProblem("", None, None, None, _not_a_workbook(error))]) from error
     survey = _Importer(sheets).build(code, title)
     _conformance_gate(data)
     return survey
@@ -180,13 +186,15 @@ def _refuse_zip_bombs(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError) as error:
-        raise XLSFormError([CellProblem("", None, None, None, f"not an .xlsx workbook: {error}")]) from error
+        raise XLSFormError([CellProblem("", None, None, None, _not_a_workbook(error))]) from error
     unpacked = sum(entry.file_size for entry in entries)
     packed = max(sum(entry.compress_size for entry in entries), 1)
     if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
-        message = (
-            f"not a survey workbook: it would unpack to {unpacked // (1024 * 1024)} MB "
-            f"({unpacked / packed:.0f} times its size); save the form again from a spreadsheet program"
+        message = Text.of(
+            "not a survey workbook: it would unpack to {size} MB ({ratio} times its size); "
+            "save the form again from a spreadsheet program",
+            size=unpacked // (1024 * 1024),
+            ratio=f"{unpacked / packed:.0f}",
         )
         raise XLSFormError([CellProblem("", None, None, None, message)])
 
@@ -200,7 +208,12 @@ def _conformance_gate(data: bytes) -> None:
         row, sheet = re.search(r"\[row : (\d+)\]", text), re.search(r"On the '(\w+)' sheet", text)
         column = re.search(r"the '([\w:]+)' value", text)
         where = (sheet.group(1) if sheet else "survey", int(row.group(1)) if row else None)
-        problem = CellProblem(*where, column.group(1) if column else None, None, f"pyxform: {text}")
+        problem = CellProblem(
+            *where,
+            column.group(1) if column else None,
+            None,
+            Text.of("ODK (pyxform) does not accept the form: {detail}", detail=text),
+        )
         raise XLSFormError([problem]) from error
 
 
@@ -215,7 +228,7 @@ class _Importer:
         self.lists: dict[str, list[tuple[int, Option]]] = {}
         self.rows: list[tuple[int, str]] = []  # per question: its row and its list name
 
-    def fail(self, sheet: _Sheet | None, row: int | None, column: str | None, message: str) -> None:
+    def fail(self, sheet: _Sheet | None, row: int | None, column: str | None, message: Renderable) -> None:
         letter = sheet.letter(column) if sheet and column else None
         self.problems.append(CellProblem(sheet.name if sheet else "survey", row, column, letter, message))
 
@@ -223,17 +236,28 @@ class _Importer:
         survey = self.sheets.get("survey")
         if survey is None:
             raise XLSFormError(
-                [CellProblem("survey", None, None, None, "the workbook has no 'survey' sheet")]
+                [CellProblem("survey", None, None, None, Text.of("the workbook has no 'survey' sheet"))]
             )
         settings = self.sheets.get("settings")
         values = settings.rows[0][1] if settings and settings.rows else {}
         default = _language(values["default_language"]) if values.get("default_language") else None
         if values.get("default_language") and default is None:
-            self.fail(settings, 2, "default_language", f"{values['default_language']!r} is not one of ours")
+            self.fail(
+                settings,
+                2,
+                "default_language",
+                Text.of(
+                    "'{value}' is not one of {choices}",
+                    value=values["default_language"],
+                    choices=", ".join(LANGUAGES),
+                ),
+            )
         self.columns = self.language_columns(survey, default)
         self.languages = list(self.columns.get("label", {}))
         if not self.languages:
-            self.fail(survey, 1, None, "add a label column per language, e.g. 'label::Georgian (ka)'")
+            self.fail(
+                survey, 1, None, Text.of("add a label column per language, e.g. 'label::Georgian (ka)'")
+            )
         self.read_choices(default)
         questions = list(self.read_questions(survey))
         code = values.get("form_id") or code or ""
@@ -259,12 +283,24 @@ class _Importer:
                 continue
             lang = _language(suffix) if separator else default
             if lang is None:
-                why = f"{suffix!r} is not one of {', '.join(LANGUAGES)}" if separator else "no language"
-                self.fail(
-                    sheet, 1, header, f"{why}; name it e.g. '{base}::Georgian (ka)' or set default_language"
+                example = f"{base}::Georgian (ka)"
+                why = (
+                    Text.of(
+                        "'{value}' is not one of {choices}; name it e.g. '{example}' or set default_language",
+                        value=suffix,
+                        choices=", ".join(LANGUAGES),
+                        example=example,
+                    )
+                    if separator
+                    else Text.of(
+                        "no language; name it e.g. '{example}' or set default_language", example=example
+                    )
                 )
+                self.fail(sheet, 1, header, why)
             elif lang in found.setdefault(base, {}):
-                self.fail(sheet, 1, header, f"a second {base} column for {lang}")
+                self.fail(
+                    sheet, 1, header, Text.of("a second {column} column for {lang}", column=base, lang=lang)
+                )
             else:
                 found[base][lang] = header
         return found
@@ -279,7 +315,12 @@ class _Importer:
         for lang in self.languages:
             if lang not in texts:
                 header = columns.get(lang) or f"{next(iter(columns.values())).partition('::')[0]}::{lang}"
-                self.fail(sheet, row, header, f"no text in {lang}, while other languages have one")
+                self.fail(
+                    sheet,
+                    row,
+                    header,
+                    Text.of("no text in {lang}, while other languages have one", lang=lang),
+                )
         return Content(texts)
 
     def read_choices(self, default: str | None) -> None:
@@ -288,34 +329,41 @@ class _Importer:
             return
         columns = self.language_columns(sheet, default).get("label", {})
         for lang in sorted(set(columns) - set(self.languages)):
-            self.fail(sheet, 1, columns[lang], f"{lang} has no labels on the survey sheet")
+            self.fail(sheet, 1, columns[lang], Text.of("{lang} has no labels on the survey sheet", lang=lang))
         for row, cells in sheet.rows:
             list_name, name = cells.get("list_name") or cells.get("list name"), cells.get("name")
             if not list_name or not name:
                 self.fail(
-                    sheet, row, "name" if list_name else "list_name", "a choice needs list_name and name"
+                    sheet,
+                    row,
+                    "name" if list_name else "list_name",
+                    Text.of("a choice needs list_name and name"),
                 )
                 continue
             label = self.texts(sheet, row, cells, columns)
             if label is None:
-                self.fail(sheet, row, next(iter(columns.values()), "label"), "the choice has no label")
+                self.fail(
+                    sheet, row, next(iter(columns.values()), "label"), Text.of("the choice has no label")
+                )
             self.lists.setdefault(list_name, []).append((row, Option(name, label or Content({}))))
 
     def read_questions(self, sheet: _Sheet) -> Iterator[Question]:
         groups: list[tuple[int, Condition | None]] = []
         for row, cells in sheet.rows:
             for header in (h for h in cells if h.partition("::")[0] in _UNSUPPORTED_COLUMNS):
-                self.fail(sheet, row, header, f"the column {header!r} is not supported")
+                self.fail(
+                    sheet, row, header, Text.of("the column '{column}' is not supported", column=header)
+                )
             relevant = self.condition(sheet, row, cells.get("relevant"))
             words = cells.get("type", "").lower().replace("_", " ").split()
             control = aliases.control.get(" ".join(words[1:]))
             if words[:1] == ["begin"] and control:
                 if control != xls.GROUP:
-                    self.fail(sheet, row, "type", "repeat groups are not supported")
+                    self.fail(sheet, row, "type", Text.of("repeat groups are not supported"))
                 groups.append((row, relevant))
             elif words[:1] == ["end"] and control:
                 if not groups:
-                    self.fail(sheet, row, "type", "'end group' without a 'begin group'")
+                    self.fail(sheet, row, "type", Text.of("'end group' without a 'begin group'"))
                 groups = groups[:-1]
             elif " ".join(words) not in _METADATA_TYPES:
                 conditions = [c for _, c in groups if c is not None] + ([relevant] if relevant else [])
@@ -323,7 +371,7 @@ class _Importer:
                 if question := self.question(sheet, row, cells, combined):
                     yield question
         for row, _ in groups:
-            self.fail(sheet, row, "type", "this group has no 'end group'")
+            self.fail(sheet, row, "type", Text.of("this group has no 'end group'"))
 
     def condition(self, sheet: _Sheet, row: int, text: str | None) -> Condition | None:
         if not text:
@@ -332,7 +380,10 @@ class _Importer:
             return parse_condition(text)
         except ExpressionError as error:
             self.fail(
-                sheet, row, "relevant", f"{error} (supported: = != < <= > >=, selected(), and, or, not)"
+                sheet,
+                row,
+                "relevant",
+                Text.of("{detail} (supported: = != < <= > >=, selected(), and, or, not)", detail=str(error)),
             )
             return None
 
@@ -341,19 +392,21 @@ class _Importer:
     ) -> Question | None:
         name, type_text = cells.get("name", ""), cells.get("type", "")
         if not name:
-            self.fail(sheet, row, "name", "every question needs a name")
+            self.fail(sheet, row, "name", Text.of("every question needs a name"))
         kind, list_name = self.kind(sheet, row, type_text)
         label = self.texts(sheet, row, cells, self.columns.get("label", {}))
         if label is None:
-            self.fail(sheet, row, next(iter(self.columns.get("label", {}).values()), "label"), "no label")
+            self.fail(
+                sheet, row, next(iter(self.columns.get("label", {}).values()), "label"), Text.of("no label")
+            )
         required = cells.get("required", "").lower()
         if required and required not in _YES_VALUES | _NO_VALUES:
-            self.fail(sheet, row, "required", f"{cells['required']!r}: use yes or no")
+            self.fail(sheet, row, "required", Text.of("'{value}': use yes or no", value=cells["required"]))
         decimal = type_text.lower() == "decimal"
         bounds = _bounds(kind, decimal, cells.get("constraint", ""), cells.get("parameters", ""))
-        if isinstance(bounds, str):
+        if isinstance(bounds, Text):
             self.fail(sheet, row, "parameters" if kind is QuestionKind.RATING else "constraint", bounds)
-        if kind is None or label is None or isinstance(bounds, str):
+        if kind is None or label is None or isinstance(bounds, Text):
             return None
         self.rows.append((row, list_name))
         choices = tuple(option for _, option in self.lists.get(list_name, []))
@@ -385,12 +438,23 @@ class _Importer:
             if lowered.startswith(alias + " ") and target in (xls.SELECT_ONE, xls.SELECT_ALL_THAT_APPLY):
                 list_name = text[len(alias) :].strip()
                 if list_name not in self.lists:
-                    self.fail(sheet, row, "type", f"no list {list_name!r} on the choices sheet")
+                    self.fail(
+                        sheet, row, "type", Text.of("no list '{name}' on the choices sheet", name=list_name)
+                    )
                     return None, ""
                 multiple = target == xls.SELECT_ALL_THAT_APPLY
                 return (QuestionKind.MULTIPLE_CHOICE if multiple else QuestionKind.SINGLE_CHOICE), list_name
         supported = "select_one, select_multiple, integer, decimal, range, text, note, begin/end group"
-        self.fail(sheet, row, "type", f"the type {text!r} is not supported (supported: {supported})")
+        self.fail(
+            sheet,
+            row,
+            "type",
+            Text.of(
+                "the type '{value}' is not supported (supported: {supported})",
+                value=text,
+                supported=supported,
+            ),
+        )
         return None, ""
 
     def locate(self, problem: Problem) -> CellProblem:
@@ -401,21 +465,21 @@ class _Importer:
             column = {"code": "form_id", "title": "form_title"}.get(problem.path.split(".")[0])
             sheet = settings if settings and column else self.sheets["survey"]
             return CellProblem(
-                sheet.name, 2 if column else None, column, sheet.letter(column or ""), problem.message
+                sheet.name, 2 if column else None, column, sheet.letter(column or ""), problem.text
             )
         index, field, choice, sub, lang = match.groups()
         row, list_name = self.rows[int(index)]
         if field == "choices" and choice is not None:
             sheet, (choice_row, _) = self.sheets["choices"], self.lists[list_name][int(choice)]
             header = self.columns.get("label", {}).get(lang) if sub == "label" else "name"
-            return CellProblem(sheet.name, choice_row, header, sheet.letter(header or ""), problem.message)
+            return CellProblem(sheet.name, choice_row, header, sheet.letter(header or ""), problem.text)
         survey = self.sheets["survey"]
         header = {"min": "constraint", "max": "constraint", "max_length": "constraint", "kind": "type"}.get(
             field, field
         )
         if field in _TRANSLATABLE:
             header = self.columns.get(field, {}).get(sub, field)
-        return CellProblem(survey.name, row, header, survey.letter(header), problem.message)
+        return CellProblem(survey.name, row, header, survey.letter(header), problem.text)
 
 
 def _yes_no_order(choices: tuple[Option, ...]) -> tuple[Option, ...] | None:
@@ -432,7 +496,7 @@ _SUBJECTS = {QuestionKind.NUMBER: Subject.VALUE, QuestionKind.TEXT: Subject.LENG
 Bounds = tuple[int | float | None, int | float | None, int | None]
 
 
-def _bounds(kind: QuestionKind | None, decimal: bool, constraint: str, parameters: str) -> Bounds | str:
+def _bounds(kind: QuestionKind | None, decimal: bool, constraint: str, parameters: str) -> Bounds | Text:
     """(min, max, max_length) from `parameters` (range) and `constraint`, or what is wrong with them."""
     low: int | float | None = None
     high: int | float | None = None
@@ -443,32 +507,40 @@ def _bounds(kind: QuestionKind | None, decimal: bool, constraint: str, parameter
                 int(params.get(key, value)) for key, value in (("start", 1), ("end", 10), ("step", 1))
             )
         except ValueError:
-            return "range parameters must be whole numbers, e.g. start=1 end=5 step=1"
+            return Text.of("range parameters must be whole numbers, e.g. start=1 end=5 step=1")
         if step != 1 or not 0 <= start < end:
-            return "a rating needs step=1 and 0 <= start < end"
+            return Text.of("a rating needs step=1 and 0 <= start < end")
         low, high = start, end
     if not constraint or kind is None:
         return low, high, None
     subject = _SUBJECTS.get(kind)
     if subject is None:
-        return f"a {kind} question takes no constraint"
+        return Text.of("a {kind} question takes no constraint", kind=str(kind))
     try:
         bounds = parse_bounds(constraint)
     except ExpressionError as error:
-        return f"{error} (supported: . >= n, string-length(.) <= n, count-selected(.) <= n, joined by 'and')"
+        return Text.of(
+            "{detail} (supported: . >= n, string-length(.) <= n, count-selected(.) <= n, joined by 'and')",
+            detail=str(error),
+        )
     whole = subject is not Subject.VALUE or not decimal
     for bound in bounds:
         value, op = bound.value, bound.operator
         if bound.subject is not subject:
-            return f"{bound.subject} does not apply to a {kind} question; use {subject}"
+            return Text.of(
+                "{bound} does not apply to a {kind} question; use {subject}",
+                bound=str(bound.subject),
+                kind=str(kind),
+                subject=str(subject),
+            )
         if op in (Operator.EQ, Operator.NE) or (not whole and op in (Operator.LT, Operator.GT)):
-            return f"use {'>=, <=, > or <' if whole else '>= or <='} in a bound"
+            return Text.of("use {operators} in a bound", operators=">=, <=, > or <" if whole else ">= or <=")
         if op is Operator.GT:
             value = math.floor(value) + 1
         elif op is Operator.LT:
             value = math.ceil(value) - 1
         elif whole and not float(value).is_integer():
-            return f"{subject} is a whole number: bound it with a whole number"
+            return Text.of("{subject} is a whole number: bound it with a whole number", subject=str(subject))
         if whole:
             value = int(value)
         if op in (Operator.GE, Operator.GT):
@@ -477,8 +549,12 @@ def _bounds(kind: QuestionKind | None, decimal: bool, constraint: str, parameter
             high = value if high is None else min(high, value)
     if subject is Subject.LENGTH:
         return (
-            ("only a maximum length is supported: string-length(.) <= n")
+            Text.of("only a maximum length is supported: string-length(.) <= n")
             if low is not None
             else (None, None, high if high is None else int(high))
         )
     return low, high, None
+
+
+def _not_a_workbook(error: Exception) -> Text:
+    return Text.of("not an .xlsx workbook: {detail}", detail=str(error))

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from channels.message import Content
+from channels.message import Content, Renderable, Text
 from storage import safe_yaml
 from surveys.definition import (
     Option,
@@ -49,26 +49,27 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def fail(self, path: str, message: str) -> None:
+    def fail(self, path: str, message: Renderable) -> None:
         self.problems.append(Problem(path, message))
 
     def mapping(self, value: object, path: str, allowed: set[str], needed: set[str]) -> dict[str, Any]:
         if not isinstance(value, Mapping):
-            self.fail(path, "expected a mapping of keys to values")
+            self.fail(path, Text.of("expected a mapping of keys to values"))
             return {}
         for key in value:
             if key not in allowed:
                 self.fail(
-                    f"{path}.{key}".lstrip("."), f"unknown key; known keys: {', '.join(sorted(allowed))}"
+                    f"{path}.{key}".lstrip("."),
+                    Text.of("unknown key; known keys: {keys}", keys=", ".join(sorted(allowed))),
                 )
         for key in sorted(needed - set(value)):
-            self.fail(f"{path}.{key}".lstrip("."), "this key is required")
+            self.fail(f"{path}.{key}".lstrip("."), Text.of("this key is required"))
         return dict(value)
 
     def text(self, value: object, path: str) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
-        self.fail(path, "expected a non-empty text")
+        self.fail(path, Text.of("expected a non-empty text"))
         return ""
 
     def flag(self, value: object, path: str, default: bool) -> bool:
@@ -76,18 +77,18 @@ class _Reader:
             return default
         if isinstance(value, bool):
             return value
-        self.fail(path, "expected true or false")
+        self.fail(path, Text.of("expected true or false"))
         return default
 
     def number(self, value: object, path: str) -> int | float | None:
         if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
             return value
-        self.fail(path, "expected a number")
+        self.fail(path, Text.of("expected a number"))
         return None
 
     def content(self, value: object, path: str) -> Content:
         if not isinstance(value, Mapping) or not value:
-            self.fail(path, "expected texts by language, e.g. {ka: ..., en: ...}")
+            self.fail(path, Text.of("expected texts by language, e.g. {ka: ..., en: ...}"))
             return Content({})
         texts: dict[str, str] = {}
         for lang, text in value.items():
@@ -95,17 +96,20 @@ class _Reader:
                 texts[str(lang)] = text.strip()
             else:
                 self.fail(
-                    f"{path}.{lang}", "expected a text (in {ka: ..., en: ...} put texts with ', ' in quotes)"
+                    f"{path}.{lang}",
+                    Text.of("expected a text (in {ka: ..., en: ...} put texts with ', ' in quotes)"),
                 )
         return Content(texts)
 
     def choice_value(self, value: object, path: str) -> str:
         if isinstance(value, bool):
-            self.fail(path, "YAML reads yes/no/on/off as true/false: put the value in quotes ('yes')")
+            self.fail(
+                path, Text.of("YAML reads yes/no/on/off as true/false: put the value in quotes ('yes')")
+            )
             return ""
         if isinstance(value, int | str):
             return str(value)
-        self.fail(path, "expected a short value such as roads or 1")
+        self.fail(path, Text.of("expected a short value such as roads or 1"))
         return ""
 
 
@@ -119,8 +123,17 @@ def load_survey_yaml(source: str | os.PathLike[str]) -> Survey:
         data = safe_yaml.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise SurveyFormatError([Problem("", f"not valid YAML: {where}{error}")]) from error
+        why = (
+            Text.of(
+                "not valid YAML: line {line}, column {column}: {detail}",
+                line=mark.line + 1,
+                column=mark.column + 1,
+                detail=str(error),
+            )
+            if mark
+            else Text.of("not valid YAML: {detail}", detail=str(error))
+        )
+        raise SurveyFormatError([Problem("", why)]) from error
     return survey_from_data(data)
 
 
@@ -132,7 +145,7 @@ def survey_from_data(data: object) -> Survey:
     languages_value = doc.get("languages")
     languages = [str(lang) for lang in languages_value] if isinstance(languages_value, list) else []
     if "languages" in doc and not languages:
-        reader.fail("languages", "expected a list of language codes, e.g. [ka, az, hy, ru, en]")
+        reader.fail("languages", Text.of("expected a list of language codes, e.g. [ka, az, hy, ru, en]"))
     default_pnta = reader.flag(
         raw_settings.get("prefer_not_to_answer"), "settings.prefer_not_to_answer", False
     )
@@ -145,7 +158,7 @@ def survey_from_data(data: object) -> Survey:
     )
     raw_questions = doc.get("questions")
     if "questions" in doc and not (isinstance(raw_questions, list) and raw_questions):
-        reader.fail("questions", "expected a list of questions")
+        reader.fail("questions", Text.of("expected a list of questions"))
     questions = [
         _question(reader, raw, f"questions[{index}]", languages, default_pnta)
         for index, raw in enumerate(raw_questions if isinstance(raw_questions, list) else [])
@@ -191,7 +204,7 @@ def _question(reader: _Reader, raw: object, path: str, languages: list[str], def
         kind = QuestionKind(str(item.get("kind")))
     except ValueError:
         if "kind" in item:
-            reader.fail(f"{path}.kind", f"expected one of {', '.join(QuestionKind)}")
+            reader.fail(f"{path}.kind", Text.of("expected one of {choices}", choices=", ".join(QuestionKind)))
         kind = QuestionKind.TEXT
     choices = tuple(
         Option(
@@ -206,7 +219,7 @@ def _question(reader: _Reader, raw: object, path: str, languages: list[str], def
         )
     )
     if "choices" in item and not isinstance(item["choices"], list):
-        reader.fail(f"{path}.choices", "expected a list of options")
+        reader.fail(f"{path}.choices", Text.of("expected a list of options"))
     if kind is QuestionKind.YES_NO and "choices" not in item:
         choices = yes_no_options(languages)
     relevant = None
@@ -214,10 +227,13 @@ def _question(reader: _Reader, raw: object, path: str, languages: list[str], def
         try:
             relevant = parse_condition(reader.text(text, f"{path}.relevant"))
         except ExpressionError as error:
-            reader.fail(f"{path}.relevant", str(error))
+            reader.fail(
+                f"{path}.relevant",
+                Text.of("{detail} (supported: = != < <= > >=, selected(), and, or, not)", detail=str(error)),
+            )
     max_length = item.get("max_length")
     if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)):
-        reader.fail(f"{path}.max_length", "expected a whole number of characters")
+        reader.fail(f"{path}.max_length", Text.of("expected a whole number of characters"))
         max_length = None
     is_note = kind is QuestionKind.NOTE
     return Question(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
-from channels.i18n import TIMEZONE
+from channels.i18n import TIMEZONE, render
 from contacts.registry import municipalities
 from surveys import lifecycle
 from surveys.definition import SurveyDefinitionError
@@ -68,9 +68,15 @@ async def upload(request: Request) -> Response:
                     path, code=str(console.form.get("code") or "") or None
                 )
             except XLSFormError as error:
-                return await _listing(console, 400, problems=list(error.problems), filename=name)
+                cells = [
+                    {"sheet": p.sheet, "row": p.row, "letter": p.letter, "column": p.column,
+                     "message": render(p.text, console.lang)}
+                    for p in error.problems
+                ]  # fmt: skip
+                return await _listing(console, 400, problems=cells, filename=name)
             except SurveyDefinitionError as error:
-                return await _listing(console, 400, problems=[str(p) for p in error.problems], filename=name)
+                places = [{"path": p.path, "message": render(p.text, console.lang)} for p in error.problems]
+                return await _listing(console, 400, problems=places, filename=name)
             except lifecycle.SurveyLifecycleError as error:
                 return await _listing(console, 400, upload_error=str(error))
         try:
