@@ -121,6 +121,10 @@ MATRIX: tuple[Row, ...] = (
     Row("write campaign", "console", "GET /console/campaigns/new", STAFF),
     Row("count audience", "console", "POST /console/campaigns/audience", SCOPED, form={"municipality": HERE}),
     Row("preview campaign", "console", "POST /console/campaigns/preview", SCOPED, form=CAMPAIGN_FORM),
+    Row("preview as a citizen", "console", "POST /console/preview/campaign/{campaign_id}", SCOPED,
+        "campaign:draft", form={"language": "az", "style": "sms"}),
+    Row("preview as a citizen", "console", "POST /console/preview/hearing/{hearing_id}", SCOPED,
+        "hearing:draft", form={"language": "hy", "style": "telegram"}),
     Row("create campaign", "cli", "campaign create", SCOPED,
         args=("--name", "Roads", "--text", "ka=გზების შეკეთება.", "--municipality", HERE)),
     Row("submit campaign", "cli", "campaign submit", SCOPED, "campaign:draft", args=("{campaign_id}",)),
@@ -258,6 +262,7 @@ def _route_pattern(entry: str) -> str:
         if "/campaigns/{" in path
         else path
     )
+    path = re.sub(r"^/console/preview/\w+/\{\w+\}$", "/console/preview/{kind}/{item_id}", path)
     return f"{method} {path.replace('export.csv', 'export.{kind}') if '/surveys/' in path else path}"
 
 
