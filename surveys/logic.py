@@ -19,6 +19,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeAlias
 
+from channels.i18n import render
+from channels.message import Text
+
 if TYPE_CHECKING:
     from surveys.definition import Answer, AnswerValue, Question
 
@@ -107,7 +110,12 @@ class Bound:
 
 
 class ExpressionError(ValueError):
-    """An expression outside the supported subset; the message says what and where (1-based column)."""
+    """An expression outside the supported subset; `text` says what and where (1-based column) as catalog
+    text for the reader's language, `str()` in English."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+        super().__init__(render(text, "en"))
 
 
 _TOKEN = re.compile(
@@ -142,7 +150,9 @@ def _tokenize(text: str) -> list[_Token]:
         match = _TOKEN.match(text, pos)
         if not match or match.lastgroup is None:
             start = len(text) - len(text[pos:].lstrip())
-            raise ExpressionError(f"unexpected {text[start]!r} at column {start + 1}")
+            raise ExpressionError(
+                Text.of("unexpected '{token}' at column {column}", token=text[start], column=start + 1)
+            )
         kind = match.lastgroup
         tokens.append(_Token(kind, match.group(kind), match.start(kind) + 1))
         pos = match.end()
@@ -161,21 +171,36 @@ class _Parser:
     def take(self, kind: str, text: str | None = None) -> _Token:
         token = self.peek()
         if token is None or token.kind != kind or (text is not None and token.text != text):
-            raise ExpressionError(f"expected {text or kind} {self.where(token)}")
+            what = text or kind
+            if token is None:
+                raise ExpressionError(Text.of("expected {what} but the text ended", what=what))
+            raise ExpressionError(
+                Text.of(
+                    "expected {what} but found '{token}' at column {column}",
+                    what=what,
+                    token=token.text,
+                    column=token.column,
+                )
+            )
         self.pos += 1
         return token
 
-    def where(self, token: _Token | None) -> str:
-        return f"but found {token.text!r} at column {token.column}" if token else "but the text ended"
-
     def finish(self) -> None:
         if token := self.peek():
-            raise ExpressionError(f"unexpected {token.text!r} at column {token.column}")
+            raise ExpressionError(
+                Text.of("unexpected '{token}' at column {column}", token=token.text, column=token.column)
+            )
 
     def ref(self) -> str:
         token = self.take("ref")
         if not (match := _REF.fullmatch(token.text)):
-            raise ExpressionError(f"{token.text!r} at column {token.column} is not a question reference")
+            raise ExpressionError(
+                Text.of(
+                    "'{token}' at column {column} is not a question reference",
+                    token=token.text,
+                    column=token.column,
+                )
+            )
         return match.group(1)
 
     def condition(self) -> Condition:
@@ -219,7 +244,7 @@ class _Parser:
             value = self.take("string").text[1:-1]
             self.take("punct", ")")
             return Selected(name, value)
-        raise ExpressionError(f"function {token.text}() at column {token.column} is not supported")
+        raise ExpressionError(_unsupported_function(token))
 
     def literal(self) -> LiteralValue:
         token = self.peek()
@@ -232,7 +257,15 @@ class _Parser:
     def comparison(self) -> Comparison:
         token = self.peek()
         if token is None or token.kind not in {"ref", "number", "string"}:
-            raise ExpressionError(f"expected a comparison {self.where(token)}")
+            if token is None:
+                raise ExpressionError(Text.of("expected a comparison but the text ended"))
+            raise ExpressionError(
+                Text.of(
+                    "expected a comparison but found '{token}' at column {column}",
+                    token=token.text,
+                    column=token.column,
+                )
+            )
         if token.kind == "ref":
             name = self.ref()
             return Comparison(name, Operator(self.take("op").text), self.literal())
@@ -251,9 +284,20 @@ class _Parser:
             self.take("punct", ")")
             subject = Subject.LENGTH if token.text == "string-length" else Subject.COUNT
         elif token and token.kind == "word" and self.is_call():
-            raise ExpressionError(f"function {token.text}() at column {token.column} is not supported")
+            raise ExpressionError(_unsupported_function(token))
+        elif token is None:
+            raise ExpressionError(
+                Text.of("expected '.', string-length(.) or count-selected(.) but the text ended")
+            )
         else:
-            raise ExpressionError(f"expected '.', string-length(.) or count-selected(.) {self.where(token)}")
+            raise ExpressionError(
+                Text.of(
+                    "expected '.', string-length(.) or count-selected(.) "
+                    "but found '{token}' at column {column}",
+                    token=token.text,
+                    column=token.column,
+                )
+            )
         op_token = self.take("op")
         number = self.take("number").text
         return Bound(subject, Operator(op_token.text), float(number) if "." in number else int(number))
@@ -349,3 +393,9 @@ def evaluate(condition: Condition, answers: Mapping[str, Answer]) -> bool:
 def is_relevant(question: Question, answers: Mapping[str, Answer]) -> bool:
     """Whether to ask `question` now, given the answers to the questions before it."""
     return question.relevant is None or evaluate(question.relevant, answers)
+
+
+def _unsupported_function(token: _Token) -> Text:
+    return Text.of(
+        "function {name}() at column {column} is not supported", name=token.text, column=token.column
+    )

@@ -42,7 +42,7 @@ from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.xls2xform import convert
 
 from channels.i18n import LANGUAGES, render
-from channels.message import Content, Renderable, Text
+from channels.message import Content, Joined, Renderable, Text
 from surveys.definition import Option, Problem, Question, QuestionKind, Survey, SurveyDefinitionError
 from surveys.logic import And, Condition, ExpressionError, Operator, Subject, parse_bounds, parse_condition
 
@@ -194,7 +194,7 @@ def _refuse_zip_bombs(data: bytes) -> None:
             "not a survey workbook: it would unpack to {size} MB ({ratio} times its size); "
             "save the form again from a spreadsheet program",
             size=unpacked // (1024 * 1024),
-            ratio=f"{unpacked / packed:.0f}",
+            ratio=round(unpacked / packed),
         )
         raise XLSFormError([CellProblem("", None, None, None, message)])
 
@@ -383,7 +383,7 @@ class _Importer:
                 sheet,
                 row,
                 "relevant",
-                Text.of("{detail} (supported: = != < <= > >=, selected(), and, or, not)", detail=str(error)),
+                Joined([error.text, Text.of("(supported: = != < <= > >=, selected(), and, or, not)")], " "),
             )
             return None
 
@@ -404,9 +404,9 @@ class _Importer:
             self.fail(sheet, row, "required", Text.of("'{value}': use yes or no", value=cells["required"]))
         decimal = type_text.lower() == "decimal"
         bounds = _bounds(kind, decimal, cells.get("constraint", ""), cells.get("parameters", ""))
-        if isinstance(bounds, Text):
+        if not isinstance(bounds, tuple):
             self.fail(sheet, row, "parameters" if kind is QuestionKind.RATING else "constraint", bounds)
-        if kind is None or label is None or isinstance(bounds, Text):
+        if kind is None or label is None or not isinstance(bounds, tuple):
             return None
         self.rows.append((row, list_name))
         choices = tuple(option for _, option in self.lists.get(list_name, []))
@@ -496,7 +496,9 @@ _SUBJECTS = {QuestionKind.NUMBER: Subject.VALUE, QuestionKind.TEXT: Subject.LENG
 Bounds = tuple[int | float | None, int | float | None, int | None]
 
 
-def _bounds(kind: QuestionKind | None, decimal: bool, constraint: str, parameters: str) -> Bounds | Text:
+def _bounds(
+    kind: QuestionKind | None, decimal: bool, constraint: str, parameters: str
+) -> Bounds | Renderable:
     """(min, max, max_length) from `parameters` (range) and `constraint`, or what is wrong with them."""
     low: int | float | None = None
     high: int | float | None = None
@@ -519,10 +521,10 @@ def _bounds(kind: QuestionKind | None, decimal: bool, constraint: str, parameter
     try:
         bounds = parse_bounds(constraint)
     except ExpressionError as error:
-        return Text.of(
-            "{detail} (supported: . >= n, string-length(.) <= n, count-selected(.) <= n, joined by 'and')",
-            detail=str(error),
+        supported = Text.of(
+            "(supported: . >= n, string-length(.) <= n, count-selected(.) <= n, joined by 'and')"
         )
+        return Joined([error.text, supported], " ")
     whole = subject is not Subject.VALUE or not decimal
     for bound in bounds:
         value, op = bound.value, bound.operator

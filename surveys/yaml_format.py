@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from channels.message import Content, Renderable, Text
+from channels.message import Content, Joined, Renderable, Text
 from storage import safe_yaml
 from surveys.definition import (
     Option,
@@ -229,7 +229,7 @@ def _question(reader: _Reader, raw: object, path: str, languages: list[str], def
         except ExpressionError as error:
             reader.fail(
                 f"{path}.relevant",
-                Text.of("{detail} (supported: = != < <= > >=, selected(), and, or, not)", detail=str(error)),
+                Joined([error.text, Text.of("(supported: = != < <= > >=, selected(), and, or, not)")], " "),
             )
     max_length = item.get("max_length")
     if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)):

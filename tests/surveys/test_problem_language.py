@@ -28,3 +28,16 @@ def test_a_cell_problem_keeps_its_parameters_in_every_language() -> None:
     assert render(problem.text, "ru") == "На листе choices нет списка «nowhere»"
     assert render(problem.text, "az") == "choices vərəqində «nowhere» siyahısı yoxdur"
     assert "nowhere" in render(problem.text, "hy") and "nowhere" in render(problem.text, "ka")
+
+
+def test_a_skip_logic_error_is_translated_with_its_column() -> None:
+    from surveys.logic import ExpressionError, parse_condition
+
+    with pytest.raises(ExpressionError) as error:
+        parse_condition("${a} = 'x' and")
+    assert str(error.value) == "expected a comparison but the text ended"
+    assert render(error.value.text, "ru") == "Ожидалось сравнение, но текст закончился"
+    with pytest.raises(ExpressionError) as error:
+        parse_condition("today() = 1")
+    assert str(error.value) == "function today() at column 1 is not supported"
+    assert render(error.value.text, "az") == "1-ci sütundakı today() funksiyası dəstəklənmir"
