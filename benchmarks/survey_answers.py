@@ -129,6 +129,11 @@ async def run_backend(
                 "STATE_DIR": str(workdir / "state"),
                 "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
                 "QUESTIONS": str(questions),
+                # The fake's limits are raised for this benchmark and the peer paces nothing: civicbot's
+                # replies share the channel's pacer, so give it the same raised limits (and no flood limit).
+                "TELEGRAM_RATE_PER_SECOND": "100000",
+                "TELEGRAM_PER_CHAT_PER_SECOND": "1000",
+                "TELEGRAM_INBOUND_PER_MINUTE": "1000000",
             },
         )
         connector = aiohttp.TCPConnector(limit=senders)
