@@ -91,8 +91,9 @@ class Timing:
     sent: int
 
 
-async def watch(fake: FakeTelegramProcess, target: int, child: Child, limit: float, stall: float = 60.0
-                ) -> Timing:
+async def watch(
+    fake: FakeTelegramProcess, target: int, child: Child, limit: float, stall: float = 60.0
+) -> Timing:
     """Poll the fake every 100 ms until `target` sends were accepted. A sender that takes more than
     three times the ideal duration (plus a minute) is stopped: what it did not send counts as lost."""
     deadline = time.monotonic() + 3 * target / limit + 60
@@ -114,19 +115,39 @@ async def watch(fake: FakeTelegramProcess, target: int, child: Child, limit: flo
         await asyncio.sleep(0.1)
 
 
-async def score(fake: FakeTelegramProcess, sender: str, mode: Mode, first_id: int, timing: Timing,
-                rss: float, **extra: Any) -> Run:
+async def score(
+    fake: FakeTelegramProcess,
+    sender: str,
+    mode: Mode,
+    first_id: int,
+    timing: Timing,
+    rss: float,
+    **extra: Any,
+) -> Run:
     stats = await fake.stats()
     sends = await fake.control("GET", "sends")
     arrivals = analyse(sends["accepted"], sends["flood_until"], mode.measure_from)
     counts = await fake.per_chat_counts(first_id, mode.recipients)
     requests = stats["sent"] + stats["rate_limited"]
-    return Run(sender, mode.name, mode.recipients, mode.real, round(timing.last - timing.first, 2),
-               round(arrivals.rate, 1), round(arrivals.rate / mode.real, 3), requests, stats["rate_limited"],
-               round(stats["rate_limited"] / max(requests, 1), 5), sum(1 for c in counts if c == 0),
-               sum(c - 1 for c in counts if c > 1), round(rss, 1), arrivals.peak,
-               None if arrivals.resume_after is None else round(arrivals.resume_after, 2),
-               arrivals.peak_after, **extra)
+    return Run(
+        sender,
+        mode.name,
+        mode.recipients,
+        mode.real,
+        round(timing.last - timing.first, 2),
+        round(arrivals.rate, 1),
+        round(arrivals.rate / mode.real, 3),
+        requests,
+        stats["rate_limited"],
+        round(stats["rate_limited"] / max(requests, 1), 5),
+        sum(1 for c in counts if c == 0),
+        sum(c - 1 for c in counts if c > 1),
+        round(rss, 1),
+        arrivals.peak,
+        None if arrivals.resume_after is None else round(arrivals.resume_after, 2),
+        arrivals.peak_after,
+        **extra,
+    )
 
 
 async def prepare(url: str, first_id: int, count: int) -> None:
@@ -145,9 +166,15 @@ async def civicbot_run(fake: FakeTelegramProcess, url: str, workdir: Path, mode:
     `mode.replies` people write /start and wait for the answer."""
     await prepare(url, first_id, mode.recipients)
     await fake.control("POST", "reset", {})
-    env = {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE": fake.base_url, "DATABASE_URL": url,
-           "TELEGRAM_PAID_BROADCAST": str(mode.paid).lower(), "TELEGRAM_PAID_RATE": str(mode.limit),
-           "TELEGRAM_RATE_PER_SECOND": str(mode.limit), "DELIVERY_POLL_SECONDS": "0.2"}
+    env = {
+        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+        "TELEGRAM_API_BASE": fake.base_url,
+        "DATABASE_URL": url,
+        "TELEGRAM_PAID_BROADCAST": str(mode.paid).lower(),
+        "TELEGRAM_PAID_RATE": str(mode.limit),
+        "TELEGRAM_RATE_PER_SECOND": str(mode.limit),
+        "DELIVERY_POLL_SECONDS": "0.2",
+    }
     async with civicbot_serve(env, workdir) as (service, _):
         await asyncio.sleep(2)
         idle = psutil.Process(service.pid).memory_info().rss / 2**20
@@ -159,21 +186,41 @@ async def civicbot_run(fake: FakeTelegramProcess, url: str, workdir: Path, mode:
         assert queued["queued"] == mode.recipients, queued
         probe = None
         if mode.replies:
-            probe = asyncio.create_task(reply_latencies(fake, first_id + 5_000_000, mode.replies,
-                                                        start_after=3.0, every=0.5))
+            probe = asyncio.create_task(
+                reply_latencies(fake, first_id + 5_000_000, mode.replies, start_after=3.0, every=0.5)
+            )
         timing = await watch(fake, mode.recipients + mode.replies, service, mode.real)
         latencies = await probe if probe is not None else []
         rss = service.peak_rss_mb()
-    return await score(fake, "civicbot outbox", mode, first_id, timing, rss,
-                       reply_p95_s=round(p95(latencies), 2) if latencies else None,
-                       idle_rss_mb=round(idle, 1), enqueue_seconds=round(queued["seconds"], 2),
-                       enqueue_peak_rss_mb=round(queued["peak_rss_mb"], 1))
+    return await score(
+        fake,
+        "civicbot outbox",
+        mode,
+        first_id,
+        timing,
+        rss,
+        reply_p95_s=round(p95(latencies), 2) if latencies else None,
+        idle_rss_mb=round(idle, 1),
+        enqueue_seconds=round(queued["seconds"], 2),
+        enqueue_peak_rss_mb=round(queued["peak_rss_mb"], 1),
+    )
 
 
 async def baseline_run(fake: FakeTelegramProcess, kind: str, workdir: Path, mode: Mode, first_id: int) -> Run:
     await fake.control("POST", "reset", {})
-    args = ["-m", "benchmarks.broadcast_baselines", kind, "--api-base", fake.base_url,
-            "--first-id", str(first_id), "--count", str(mode.recipients), "--rate", str(mode.limit)]
+    args = [
+        "-m",
+        "benchmarks.broadcast_baselines",
+        kind,
+        "--api-base",
+        fake.base_url,
+        "--first-id",
+        str(first_id),
+        "--count",
+        str(mode.recipients),
+        "--rate",
+        str(mode.limit),
+    ]
     child = spawn([*args, "--paid"] if mode.paid else args, workdir / f"{kind}.log")
     timing = await watch(fake, mode.recipients, child, mode.real)
     await asyncio.to_thread(child.process.wait)
@@ -212,14 +259,33 @@ def modes(args: argparse.Namespace) -> list[Mode]:
     hidden = 30.0 * (1 - args.hidden_lower)
     chosen = [
         Mode("strict 30/s", args.recipients, 30.0, 30.0, {"global_limit": 30}, replies=args.replies),
-        Mode(f"hidden {hidden:g}/s (told 30/s)", args.recipients, 30.0, hidden,
-             {"global_limit": 30, "hidden_limit": hidden}, measure_from=10.0),
-        Mode(f"flood wait {args.flood_seconds:g} s", args.flood_recipients, 30.0, 30.0,
-             {"global_limit": 30, "flood_at": 100, "flood_seconds": args.flood_seconds}),
+        Mode(
+            f"hidden {hidden:g}/s (told 30/s)",
+            args.recipients,
+            30.0,
+            hidden,
+            {"global_limit": 30, "hidden_limit": hidden},
+            measure_from=10.0,
+        ),
+        Mode(
+            f"flood wait {args.flood_seconds:g} s",
+            args.flood_recipients,
+            30.0,
+            30.0,
+            {"global_limit": 30, "flood_at": 100, "flood_seconds": args.flood_seconds},
+        ),
     ]
     if args.paid:
-        chosen.append(Mode(f"paid {args.paid_limit:g}/s", args.paid, args.paid_limit, args.paid_limit,
-                           {"global_limit": 30, "paid_limit": args.paid_limit}, paid=True))
+        chosen.append(
+            Mode(
+                f"paid {args.paid_limit:g}/s",
+                args.paid,
+                args.paid_limit,
+                args.paid_limit,
+                {"global_limit": 30, "paid_limit": args.paid_limit},
+                paid=True,
+            )
+        )
     return chosen
 
 
@@ -243,14 +309,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                     await drop(url)
                 for kind in args.baselines:
                     runs.append(await baseline_run(fake, kind, workdir, mode, first_id))
-                print(markdown(runs[-1 - len(args.baselines):]), flush=True)
+                print(markdown(runs[-1 - len(args.baselines) :]), flush=True)
             if args.big:
                 await fake.control("POST", "limits", {**FAKE_DEFAULTS, "paid_limit": args.big_limit})
                 first_id = 10_000_000
                 await fake.register(first_id, args.big)
                 url = await database_url(args.database, workdir, "big")
-                big = Mode(f"paid {args.big_limit:g}/s (fast fake)", args.big, args.big_limit, args.big_limit,
-                           paid=True)
+                big = Mode(
+                    f"paid {args.big_limit:g}/s (fast fake)",
+                    args.big,
+                    args.big_limit,
+                    args.big_limit,
+                    paid=True,
+                )
                 try:
                     runs.append(await civicbot_run(fake, url, workdir, big, first_id))
                 finally:
@@ -259,9 +330,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await fake.close()
     return {
-        "benchmark": "broadcast", "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": args.database, "cpus": psutil.cpu_count(), "load_average_before": load_before,
-        "load_average_after": load_average(), "runs": [asdict(run) for run in runs],
+        "benchmark": "broadcast",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": args.database,
+        "cpus": psutil.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        "runs": [asdict(run) for run in runs],
     }
 
 

@@ -66,8 +66,15 @@ async def reply_latencies(
 ) -> list[float]:
     """People who are not in the broadcast write /start while it goes out; seconds until the bot's
     first answer reaches each of them (asked of the fake, which records arrival)."""
-    await fake.control("POST", "users", {"users": [
-        {"id": first_user + n, "first_name": "Asker", "language_code": "en"} for n in range(count)]})
+    await fake.control(
+        "POST",
+        "users",
+        {
+            "users": [
+                {"id": first_user + n, "first_name": "Asker", "language_code": "en"} for n in range(count)
+            ]
+        },
+    )
     await asyncio.sleep(start_after)
 
     async def ask(n: int) -> float:

@@ -33,19 +33,35 @@ async def enqueue_everyone(url: str, campaign_id: int) -> int:
         async with unit_of_work(session_factory(engine)) as session:
             after = 0
             while True:
-                page = (await session.execute(
-                    select(ChannelIdentity.contact_id, ChannelIdentity.address)
-                    .where(ChannelIdentity.channel == Channel.TELEGRAM, ChannelIdentity.contact_id > after)
-                    .order_by(ChannelIdentity.contact_id).limit(PAGE)
-                )).all()
+                page = (
+                    await session.execute(
+                        select(ChannelIdentity.contact_id, ChannelIdentity.address)
+                        .where(
+                            ChannelIdentity.channel == Channel.TELEGRAM, ChannelIdentity.contact_id > after
+                        )
+                        .order_by(ChannelIdentity.contact_id)
+                        .limit(PAGE)
+                    )
+                ).all()
                 if not page:
                     break
                 after = page[-1][0]
-                queued += await enqueue(session, (
-                    OutboxItem(f"bench:{campaign_id}:{person}", person, Channel.TELEGRAM, address, "en",
-                               BROADCAST, campaign_id=campaign_id, step_id=1)
-                    for person, address in page
-                ))
+                queued += await enqueue(
+                    session,
+                    (
+                        OutboxItem(
+                            f"bench:{campaign_id}:{person}",
+                            person,
+                            Channel.TELEGRAM,
+                            address,
+                            "en",
+                            BROADCAST,
+                            campaign_id=campaign_id,
+                            step_id=1,
+                        )
+                        for person, address in page
+                    ),
+                )
     finally:
         await engine.dispose()
     return queued
@@ -58,8 +74,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     started = time.monotonic()
     queued = asyncio.run(enqueue_everyone(args.database_url, args.campaign_id))
-    print(json.dumps({"queued": queued, "seconds": time.monotonic() - started,
-                      "peak_rss_mb": peak_rss_mb(os.getpid())}), flush=True)
+    print(
+        json.dumps(
+            {"queued": queued, "seconds": time.monotonic() - started, "peak_rss_mb": peak_rss_mb(os.getpid())}
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,13 @@ class Child:
 
 def spawn(args: Sequence[str], log: Path, env: Mapping[str, str] | None = None, cwd: Path = ROOT) -> Child:
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+        process = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        )
     return Child(process, log)
 
 
@@ -85,8 +90,9 @@ class FakeTelegramProcess:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.child: Child | None = None
-        self.client = httpx.AsyncClient(base_url=self.base_url, timeout=60,
-                                        limits=httpx.Limits(max_connections=64))
+        self.client = httpx.AsyncClient(
+            base_url=self.base_url, timeout=60, limits=httpx.Limits(max_connections=64)
+        )
 
     async def start(self) -> None:
         args = ["-m", "tests.fakes.telegram_api", "--port", str(self.port), "--token", DEFAULT_TOKEN]
@@ -128,8 +134,13 @@ class FakeTelegramProcess:
 async def civicbot_serve(env: Mapping[str, str], workdir: Path) -> AsyncIterator[tuple[Child, str]]:
     """The real service, as deployed: `python -m bot.cli serve`."""
     port = free_port()
-    full = {"HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port), "STATE_DIR": str(workdir / "state"),
-            "LOG_LEVEL": "WARNING", **env}
+    full = {
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "STATE_DIR": str(workdir / "state"),
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
     child = spawn(["-m", "bot.cli", "serve"], workdir / "civicbot.log", full, cwd=workdir)  # no stray .env
     base = f"http://127.0.0.1:{port}"
     try:

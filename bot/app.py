@@ -136,8 +136,10 @@ class Service:
                 await self._start_telegram()
                 return
             except TelegramUnauthorizedError:
-                log.error("Telegram refused TELEGRAM_BOT_TOKEN (401): check the token with @BotFather; "
-                          "the Telegram channel stays off until the service is restarted")
+                log.error(
+                    "Telegram refused TELEGRAM_BOT_TOKEN (401): check the token with @BotFather; "
+                    "the Telegram channel stays off until the service is restarted"
+                )
                 return
             except (TelegramNetworkError, TelegramServerError, OSError) as exc:
                 log.warning("Telegram not reachable (%s); retrying in %.0f s", exc, delay)

@@ -55,7 +55,6 @@ def _transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return run_refusable(work)
 
 
-
 def _checked(build: Callable[[], T]) -> T:
     """A definition parsed before any transaction: a mistake is printed, exit status 1."""
     try:
@@ -65,10 +64,22 @@ def _checked(build: Callable[[], T]) -> T:
         raise typer.Exit(1) from exc
 
 
-def _spec(municipality: list[str] | None, language: list[str] | None, channel: list[str] | None,
-          topic: list[str] | None) -> dict[str, Any]:
-    return {key: value for key, value in (("municipalities", municipality), ("languages", language),
-                                          ("channels", channel), ("topics", topic)) if value}
+def _spec(
+    municipality: list[str] | None,
+    language: list[str] | None,
+    channel: list[str] | None,
+    topic: list[str] | None,
+) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in (
+            ("municipalities", municipality),
+            ("languages", language),
+            ("channels", channel),
+            ("topics", topic),
+        )
+        if value
+    }
 
 
 def _rates() -> Rates:
@@ -82,8 +93,10 @@ def _rates() -> Rates:
 
 @audience_app.command("count")
 def audience_count(
-    municipality: list[str] | None = MUNICIPALITY, language: list[str] | None = LANGUAGE,
-    channel: list[str] | None = CHANNEL, topic: list[str] | None = TOPIC,
+    municipality: list[str] | None = MUNICIPALITY,
+    language: list[str] | None = LANGUAGE,
+    channel: list[str] | None = CHANNEL,
+    topic: list[str] | None = TOPIC,
 ) -> None:
     """Count, live, the people an audience reaches: in total, per channel and per language.
 
@@ -102,8 +115,10 @@ def campaign_create(
     actor: str = AS,
     name: str | None = typer.Option(None, help="Campaign name (without a file)."),
     text: Annotated[list[str] | None, typer.Option("--text", help="LANG=TEXT, one per language.")] = None,
-    municipality: list[str] | None = MUNICIPALITY, language: list[str] | None = LANGUAGE,
-    channel: list[str] | None = CHANNEL, topic: list[str] | None = TOPIC,
+    municipality: list[str] | None = MUNICIPALITY,
+    language: list[str] | None = LANGUAGE,
+    channel: list[str] | None = CHANNEL,
+    topic: list[str] | None = TOPIC,
     fallback: str | None = typer.Option(None, help="Fallback language for people without a text."),
     at: str | None = typer.Option(None, help="Send at this Tbilisi time, e.g. '2026-12-01 10:00'."),
     urgent: bool = typer.Option(False, help="Ignore quiet hours (emergencies only)."),
@@ -122,8 +137,12 @@ def campaign_create(
     else:
         texts = dict(item.split("=", 1) for item in text or () if "=" in item)
         step: dict[str, Any] = {"texts": texts, "urgent": urgent, "schedule": {"at": at} if at else "now"}
-        data: dict[str, Any] = {"name": name, "audience": _spec(municipality, language, channel, topic),
-                                "steps": [step], "base_language": next(iter(texts), "ka")}
+        data: dict[str, Any] = {
+            "name": name,
+            "audience": _spec(municipality, language, channel, topic),
+            "steps": [step],
+            "base_language": next(iter(texts), "ka"),
+        }
         if fallback:
             data["fallback_language"] = fallback
         draft = _checked(lambda: CampaignDraft.from_dict(data))
@@ -132,8 +151,10 @@ def campaign_create(
         return await service.create(session, draft, await staff.by_ref(session, actor))
 
     campaign = _transaction(_create)
-    typer.echo(f"campaign {campaign.id} created as a draft; "
-               f"next: civicbot campaign submit {campaign.id} --as {actor}")
+    typer.echo(
+        f"campaign {campaign.id} created as a draft; "
+        f"next: civicbot campaign submit {campaign.id} --as {actor}"
+    )
 
 
 def _transition(verb: str, action: Callable[..., Awaitable[Campaign]]) -> Callable[[int, str], None]:
@@ -146,13 +167,20 @@ def _transition(verb: str, action: Callable[..., Awaitable[Campaign]]) -> Callab
         if campaign.status == CampaignStatus.APPROVED:  # who approved may schedule it
             typer.echo(f"next: civicbot campaign schedule {campaign.id} --as {actor}")
 
-    command.__doc__ = f"{verb.capitalize()} a campaign (audited with who did it).\n\n" \
-                      f"Example: civicbot campaign {verb} 12 --as giorgi"
+    command.__doc__ = (
+        f"{verb.capitalize()} a campaign (audited with who did it).\n\n"
+        f"Example: civicbot campaign {verb} 12 --as giorgi"
+    )
     return command
 
 
-for _verb, _action in (("submit", service.submit), ("approve", service.approve),
-                       ("pause", service.pause), ("resume", service.resume), ("cancel", service.cancel)):
+for _verb, _action in (
+    ("submit", service.submit),
+    ("approve", service.approve),
+    ("pause", service.pause),
+    ("resume", service.resume),
+    ("cancel", service.cancel),
+):
     campaign_app.command(_verb)(_transition(_verb, _action))
 
 
@@ -172,8 +200,9 @@ def campaign_schedule(campaign_id: int = typer.Argument(..., help="Campaign id."
         if queued == 0:
             plan = await timetable(session, now, settings.grace)
             steps = {step.id: step.position for step in campaign.steps}
-            times = [f"step {steps[o.step_id]} at {_tbilisi(o.at)}"
-                     for o in plan.upcoming if o.step_id in steps]
+            times = [
+                f"step {steps[o.step_id]} at {_tbilisi(o.at)}" for o in plan.upcoming if o.step_id in steps
+            ]
             return campaign, "nothing is due yet; " + ("; ".join(times) or "no step left to send")
         urgent = all(step.urgent for step in campaign.steps)
         goes = await next_allowed_for(session, codes, now, default=settings.quiet, urgent=urgent)
@@ -202,8 +231,11 @@ def campaign_status(
 
     async def _status(session: AsyncSession) -> tuple[Campaign, outbox.DeliveryProgress, list[str]]:
         campaign = await service.get(session, campaign_id)
-        progress = await outbox.progress(session, campaign_id=campaign_id, rates={
-            "telegram": rates.telegram_per_second, "sms": rates.sms_per_second})
+        progress = await outbox.progress(
+            session,
+            campaign_id=campaign_id,
+            rates={"telegram": rates.telegram_per_second, "sms": rates.sms_per_second},
+        )
         pacing = describe(await current(session, now=utcnow()))  # e.g. "held by Telegram until 14:03:12"
         return campaign, progress, pacing
 
@@ -212,9 +244,11 @@ def campaign_status(
     typer.echo(f"audience: {campaign.audience or 'everyone'}")
     for step in campaign.steps:
         typer.echo(f"step {step.position}: {step.schedule_kind}, fired {step.fired_count} time(s)")
-    typer.echo(f"pending {progress.pending + progress.sending}, sent {progress.sent + progress.delivered}, "
-               f"failed {progress.failed + progress.undelivered}, unreachable {progress.unreachable}, "
-               f"cancelled {progress.cancelled}")
+    typer.echo(
+        f"pending {progress.pending + progress.sending}, sent {progress.sent + progress.delivered}, "
+        f"failed {progress.failed + progress.undelivered}, unreachable {progress.unreachable}, "
+        f"cancelled {progress.cancelled}"
+    )
     typer.echo(f"time left: {progress.eta or 'nothing left'}")
     counted = _transaction(lambda session: tally(session, utcnow(), campaign_id=campaign_id))
     for line in counted.lines():
@@ -226,7 +260,8 @@ def campaign_status(
     if watch:
         cli_watch.watch(
             lambda: _transaction(lambda session: tally(session, utcnow(), campaign_id=campaign_id)),
-            typer.echo, time.sleep,
+            typer.echo,
+            time.sleep,
         )
 
 
@@ -260,12 +295,16 @@ def campaign_dry_run(campaign_id: int = typer.Argument(..., help="Campaign id.")
 
 
 def describe_dry_run(result: DryRun) -> str:
-    lines = [f"people: {result.audience.total}, steps: {result.steps}, messages: {result.messages} "
-             f"(telegram {result.telegram_messages}, sms {result.sms_messages})"]
+    lines = [
+        f"people: {result.audience.total}, steps: {result.steps}, messages: {result.messages} "
+        f"(telegram {result.telegram_messages}, sms {result.sms_messages})"
+    ]
     for e in result.languages:
-        lines.append(f"  {e.language}: telegram {e.telegram}, sms {e.sms}, "
-                     f"{e.sms_segments_per_person} segment(s) a person, {e.sms_segments} segments, "
-                     f"cost {e.sms_cost}" + ("" if e.has_text else "  (NO TEXT and no fallback)"))
+        lines.append(
+            f"  {e.language}: telegram {e.telegram}, sms {e.sms}, "
+            f"{e.sms_segments_per_person} segment(s) a person, {e.sms_segments} segments, "
+            f"cost {e.sms_cost}" + ("" if e.has_text else "  (NO TEXT and no fallback)")
+        )
     lines.append(f"sms total: {result.sms_segments} segments, cost {result.sms_cost}")
     lines.append(f"one step takes about {result.step_duration} at the configured rates")
     return "\n".join(lines)
@@ -283,8 +322,11 @@ def staff_grant(
 
     Example: civicbot staff grant --telegram-id 123456789 --name nino --role officer --municipality marneuli
     """
-    member = _transaction(lambda session: staff.grant(
-        session, role, telegram_id=telegram_id, name=name, municipality_code=municipality, rename=rename))
+    member = _transaction(
+        lambda session: staff.grant(
+            session, role, telegram_id=telegram_id, name=name, municipality_code=municipality, rename=rename
+        )
+    )
     typer.echo(f"{member.label} is now {member.role}")
 
 
@@ -314,8 +356,10 @@ def staff_list() -> None:
 
     rows = _transaction(_list)
     if not rows:
-        typer.echo("no staff yet; add the first coordinator with:\n"
-                   "  civicbot staff grant --name <name> --role coordinator")
+        typer.echo(
+            "no staff yet; add the first coordinator with:\n"
+            "  civicbot staff grant --name <name> --role coordinator"
+        )
     for member, where in rows:
         state = "active" if member.active else "revoked"
         typer.echo(f"{member.label:<20} {member.role:<12} {where:<12} {state}")

@@ -84,7 +84,12 @@ def import_csv(
         if plan.problems and not skip_invalid:
             return plan, None
         result = await importer.import_contacts(
-            session, _vault(settings), plan, actor=_actor(actor), source=file.name, now=now,
+            session,
+            _vault(settings),
+            plan,
+            actor=_actor(actor),
+            source=file.name,
+            now=now,
             skip_invalid=skip_invalid,
         )
         return plan, result

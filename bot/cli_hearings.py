@@ -60,14 +60,16 @@ def _warn_short_notice(hearing: Hearing) -> None:
     minimum = HearingSettings().hearing_min_notice_days
     days = notice_period.too_short(hearing, utcnow(), minimum)
     if days is not None:
-        typer.echo(f"warning: hearing {hearing.id} gives {days:.1f} days' notice, less than the "
-                   f"{minimum:g} days of HEARING_MIN_NOTICE_DAYS", err=True)
+        typer.echo(
+            f"warning: hearing {hearing.id} gives {days:.1f} days' notice, less than the "
+            f"{minimum:g} days of HEARING_MIN_NOTICE_DAYS",
+            err=True,
+        )
 
 
 def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """One transaction: committed on success; a refusal keeps only its audit entry; errors exit 1."""
     return run_refusable(action, commit_refusals=(ScopeDenied,))
-
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -131,13 +133,20 @@ def create(
             raise typer.BadParameter("the file must hold one hearing (a mapping)", param_hint="FILE")
         data.update(loaded)
     flags: dict[str, Any] = {
-        "municipality": municipality, "starts_at": starts, "duration_minutes": duration,
-        "names_required": names_required, "fallback_language": fallback, "capacity": capacity,
+        "municipality": municipality,
+        "starts_at": starts,
+        "duration_minutes": duration,
+        "names_required": names_required,
+        "fallback_language": fallback,
+        "capacity": capacity,
         "interpretation": interpretation or None,
     }
     data.update({key: value for key, value in flags.items() if value is not None})
     per_language = {
-        "title": title, "description": description, "place": place, "accessibility": accessibility,
+        "title": title,
+        "description": description,
+        "place": place,
+        "accessibility": accessibility,
     }
     for key, values in per_language.items():
         option = f"--{key}"
@@ -149,8 +158,10 @@ def create(
         return await officers.create(session, draft, await staff.by_ref(session, as_))
 
     hearing = _run(_create)
-    typer.echo(f"hearing {hearing.id} created as a draft, starts {_local(hearing)} Tbilisi time; "
-               f"announce it with: civicbot hearing announce {hearing.id} --as {as_}")
+    typer.echo(
+        f"hearing {hearing.id} created as a draft, starts {_local(hearing)} Tbilisi time; "
+        f"announce it with: civicbot hearing announce {hearing.id} --as {as_}"
+    )
 
 
 @app.command("list")
@@ -204,8 +215,15 @@ def announce(
     async def _announce(session: AsyncSession) -> tuple[Release, str, Hearing]:
         now = utcnow()
         member = await staff.by_ref(session, as_)
-        queued = await officers.announce(session, hearing_id, member, now, quiet=quiet, urgent=urgent,
-                                         public_base_url=HttpSettings().public_base_url)
+        queued = await officers.announce(
+            session,
+            hearing_id,
+            member,
+            now,
+            quiet=quiet,
+            urgent=urgent,
+            public_base_url=HttpSettings().public_base_url,
+        )
         hearing = await officers.get(session, hearing_id)
         goes = await officers.send_time(session, hearing, now, quiet=quiet, urgent=urgent)
         place = await session.get_one(Municipality, hearing.municipality_id)
@@ -236,15 +254,23 @@ def reschedule(
         now = utcnow()
         member = await staff.by_ref(session, as_)
         hearing, told, goes = await move(
-            session, hearing_id, parse_start(starts_at), member, now, quiet=quiet, urgent=urgent,
+            session,
+            hearing_id,
+            parse_start(starts_at),
+            member,
+            now,
+            quiet=quiet,
+            urgent=urgent,
             public_base_url=HttpSettings().public_base_url,
         )
         place = await session.get_one(Municipality, hearing.municipality_id)
         return hearing, release(told, now, [goes]), place.name_in("en")
 
     hearing, told, place = _run(_reschedule)
-    typer.echo(f"hearing {hearing_id} moved to {_local(hearing)} Tbilisi time; "
-               f"{told.sentence('message', 'messages', place)}")
+    typer.echo(
+        f"hearing {hearing_id} moved to {_local(hearing)} Tbilisi time; "
+        f"{told.sentence('message', 'messages', place)}"
+    )
     _warn_short_notice(hearing)
 
 
@@ -273,8 +299,11 @@ def status(
         at = counted.first_release.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
         typer.echo(f"held by quiet hours in {place} until {at} (Tbilisi time)")
     if watch:
-        cli_watch.watch(lambda: _run(lambda session: tally(session, utcnow(), key_prefix=f"h{hearing_id}:")),
-                        typer.echo, time.sleep)
+        cli_watch.watch(
+            lambda: _run(lambda session: tally(session, utcnow(), key_prefix=f"h{hearing_id}:")),
+            typer.echo,
+            time.sleep,
+        )
 
 
 @app.command()
@@ -331,8 +360,10 @@ def questions(
             for question_id in ids:
                 await moderate(session, hearing_id, question_id, state, member)
         found = await officers.questions(session, hearing_id, member)
-        return [(str(q.id), q.received_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M"), q.moderation,
-                 q.text) for q in found]
+        return [
+            (str(q.id), q.received_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M"), q.moderation, q.text)
+            for q in found
+        ]
 
     rows = _run(_questions)
     if not rows:

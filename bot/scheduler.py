@@ -108,8 +108,11 @@ class AdvisoryLock:
     def __init__(self, url: URL, key: int = LEADER_LOCK_KEY) -> None:
         connect_args: dict[str, object] = {}
         if url.get_driver_name() == "asyncpg":
-            connect_args = {"server_settings": {**LEADER_KEEPALIVE, "application_name": "civicbot-scheduler"},
-                            "command_timeout": LEADER_CHECK_TIMEOUT, "timeout": LEADER_CHECK_TIMEOUT}
+            connect_args = {
+                "server_settings": {**LEADER_KEEPALIVE, "application_name": "civicbot-scheduler"},
+                "command_timeout": LEADER_CHECK_TIMEOUT,
+                "timeout": LEADER_CHECK_TIMEOUT,
+            }
         self.engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
         self.key = key
         self.connection: AsyncConnection | None = None
@@ -172,15 +175,22 @@ class CampaignScheduler:
         self.clock = clock
         self.jobs = AsyncIOScheduler(
             timezone=TBILISI,
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": int(settings.grace.total_seconds()) or 1},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(settings.grace.total_seconds()) or 1,
+            },
         )
         self._busy = asyncio.Lock()  # one firing or resync at a time in this process
 
     async def start(self) -> None:
         self.jobs.start()
-        self.jobs.add_job(self.sync, IntervalTrigger(seconds=self.settings.scheduler_resync_seconds),
-                          id="resync", replace_existing=True)
+        self.jobs.add_job(
+            self.sync,
+            IntervalTrigger(seconds=self.settings.scheduler_resync_seconds),
+            id="resync",
+            replace_existing=True,
+        )
         await self.sync()
 
     def shutdown(self) -> None:
@@ -196,8 +206,9 @@ class CampaignScheduler:
             for missed in plan.missed:
                 async with unit_of_work(self.sessions) as session:
                     if await record_missed(session, missed, now):
-                        log.warning("step %s occurrence %s came too late to send", missed.step_id,
-                                    missed.occurrence)
+                        log.warning(
+                            "step %s occurrence %s came too late to send", missed.step_id, missed.occurrence
+                        )
             for due in plan.due:
                 await self._fire(due.step_id, due.occurrence, now)
             self._point_jobs(plan.upcoming)
@@ -215,8 +226,9 @@ class CampaignScheduler:
             async with unit_of_work(self.sessions) as session:
                 queued = await fire_step(session, step_id, occurrence, now, quiet=self.settings.quiet)
         except Exception:
-            log.exception("firing step %s occurrence %s failed; the next resync tries again", step_id,
-                          occurrence)
+            log.exception(
+                "firing step %s occurrence %s failed; the next resync tries again", step_id, occurrence
+            )
             return 0
         if queued:
             log.info("step %s occurrence %s: %s messages queued", step_id, occurrence, queued)
@@ -231,8 +243,13 @@ class CampaignScheduler:
             job = self.jobs.get_job(job_id)
             if job is not None and list(job.args) == [occurrence.step_id, occurrence.occurrence]:
                 continue
-            self.jobs.add_job(self.fire, DateTrigger(run_date=occurrence.at), id=job_id,
-                              args=[occurrence.step_id, occurrence.occurrence], replace_existing=True)
+            self.jobs.add_job(
+                self.fire,
+                DateTrigger(run_date=occurrence.at),
+                id=job_id,
+                args=[occurrence.step_id, occurrence.occurrence],
+                replace_existing=True,
+            )
 
 
 class SchedulerNode:

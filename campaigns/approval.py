@@ -49,7 +49,8 @@ async def ensure_complete(session: AsyncSession, campaign: Campaign) -> None:
         Text.of(
             "Step {step} has no text in {languages}, which people in this audience read, and the campaign "
             "declares no fallback language. Add the text or a fallback language.",
-            step=position, languages=Literal(names),
+            step=position,
+            languages=Literal(names),
         ),
         languages,
     )
@@ -70,7 +71,13 @@ async def ensure_may_approve(
         reason, message = "own", Text("You cannot approve a campaign you wrote or submitted.")
     if message is None:
         return
-    await audit(session, member.label, "campaign.approval_denied", f"campaign:{campaign.id}",
-                details={"reason": reason}, now=now)
+    await audit(
+        session,
+        member.label,
+        "campaign.approval_denied",
+        f"campaign:{campaign.id}",
+        details={"reason": reason},
+        now=now,
+    )
     await session.flush()
     raise NotAllowed(message)

@@ -31,9 +31,18 @@ from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, Ide
 
 # Telegram first: free, and it shows buttons; SMS reaches those without Telegram.
 CHANNEL_PREFERENCE: tuple[Channel, ...] = (Channel.TELEGRAM, Channel.SMS)
-_SPECIAL_KEYS = frozenset({
-    "groups", "group", "special", "special_groups", "ethnicity", "ethnic_minority", "disability", "displaced",
-})
+_SPECIAL_KEYS = frozenset(
+    {
+        "groups",
+        "group",
+        "special",
+        "special_groups",
+        "ethnicity",
+        "ethnic_minority",
+        "disability",
+        "displaced",
+    }
+)
 _MAX_TAG = 32
 
 
@@ -63,9 +72,7 @@ class AudienceSpec:
         known = {f.name for f in fields(cls)}
         unknown = sorted(str(key) for key in data if key not in known)
         if unknown:
-            raise InvalidDefinition(
-                Text.of("Unknown audience setting: {name}.", name=", ".join(unknown))
-            )
+            raise InvalidDefinition(Text.of("Unknown audience setting: {name}.", name=", ".join(unknown)))
         values = {name: _codes(name, data.get(name)) for name in known}
         spec = cls(**values)
         spec._check()
@@ -92,8 +99,12 @@ class AudienceSpec:
             for value in getattr(self, name):
                 if value not in choices:
                     raise InvalidDefinition(
-                        Text.of("{value} is not a valid value for {name} (use one of: {choices}).",
-                                value=value, name=name, choices=", ".join(map(str, choices)))
+                        Text.of(
+                            "{value} is not a valid value for {name} (use one of: {choices}).",
+                            value=value,
+                            name=name,
+                            choices=", ".join(map(str, choices)),
+                        )
                     )
         for tag in self.tags:
             if len(tag) > _MAX_TAG or not tag.replace("-", "").replace("_", "").isalnum():

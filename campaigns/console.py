@@ -97,8 +97,14 @@ class Console:
         places = await municipalities(self.session)
         choices = [Choice(f"{NAMESPACE}:m:{m.code}", Content(m.names, fallback="en")) for m in places]
         self._set(Stage.MUNICIPALITY)
-        return [_say(Text("Who should receive the message? Choose the municipality."),
-                     *choices, Choice(f"{NAMESPACE}:m:{ALL}", Text("All municipalities")), CANCEL)]
+        return [
+            _say(
+                Text("Who should receive the message? Choose the municipality."),
+                *choices,
+                Choice(f"{NAMESPACE}:m:{ALL}", Text("All municipalities")),
+                CANCEL,
+            )
+        ]
 
     async def choose(self, data: str) -> list[Said]:
         """A console button: `adm:m:<code>`, `adm:sub`, `adm:x`, `adm:ap:<id>`, `adm:sc:<id>`."""
@@ -152,20 +158,23 @@ class Console:
     async def _audience(self, code: str) -> list[Said]:
         spec = AudienceSpec(municipalities=() if code == ALL else (code,))
         await audience.municipality_ids(self.session, spec)
-        await staff.ensure_scope(self.session, self.member, spec, action="broadcast", subject="campaign:new",
-                                 now=self.now)
+        await staff.ensure_scope(
+            self.session, self.member, spec, action="broadcast", subject="campaign:new", now=self.now
+        )
         present = await approval.audience_languages(self.session, spec)
         place = await municipality_by_code(self.session, code) if code != ALL else None
-        languages = [lang for lang in LANGUAGES if lang in present] or [place.default_language if place
-                                                                         else "ka"]
+        languages = [lang for lang in LANGUAGES if lang in present] or [
+            place.default_language if place else "ka"
+        ]
         people = (await audience.count(self.session, spec)).total
         self._set(Stage.TEXT, {"municipality": code, "languages": languages, "texts": {}})
         size = Text.plural_of("This audience has {n} person.", "This audience has {n} people.", people)
         return [_say(size), self._ask(languages[0])]
 
     def _ask(self, lang: str) -> Said:
-        return _say(Text.of("Type the message in {language}.", language=Literal(LANGUAGE_SELF_NAMES[lang])),
-                    CANCEL)
+        return _say(
+            Text.of("Type the message in {language}.", language=Literal(LANGUAGE_SELF_NAMES[lang])), CANCEL
+        )
 
     def _missing(self) -> list[str]:
         data = self.member.dialog_data
@@ -184,22 +193,33 @@ class Console:
         """Each language exactly as citizens will see it, then the question to submit."""
         draft = self._draft()
         campaign = Campaign(base_language=draft.base_language, fallback_language=None)
-        step = CampaignStep(texts=dict(draft.steps[0].texts), links=[], survey_id=None, media_url=None,
-                            urgent=False)
+        step = CampaignStep(
+            texts=dict(draft.steps[0].texts), links=[], survey_id=None, media_url=None, urgent=False
+        )
         said: list[Said] = [_say(Text("This is how people will see it:"))]
         for lang in draft.steps[0].texts:
             said.append(_say(Text.of("In {language}:", language=Literal(LANGUAGE_SELF_NAMES[lang]))))
             said.append(Said(message_for(campaign, step), lang))
-        said.append(_say(Text("Submit it for approval by a coordinator?"),
-                         Choice(f"{NAMESPACE}:sub", Text("Submit for approval")), CANCEL))
+        said.append(
+            _say(
+                Text("Submit it for approval by a coordinator?"),
+                Choice(f"{NAMESPACE}:sub", Text("Submit for approval")),
+                CANCEL,
+            )
+        )
         return said
 
     async def _submit(self) -> list[Said]:
         campaign = await service.create(self.session, self._draft(), self.member, self.now)
         await service.submit(self.session, campaign.id, self.member, self.now)
         self._set(None)
-        return [_say(Text.of("Submitted as campaign {id}. A coordinator will review it with /approve.",
-                             id=campaign.id))]
+        return [
+            _say(
+                Text.of(
+                    "Submitted as campaign {id}. A coordinator will review it with /approve.", id=campaign.id
+                )
+            )
+        ]
 
     async def _schedule(self, campaign_id: int) -> list[Said]:
         """Schedule, and queue at once what is due now (not at the scheduler's next sync); say how many
@@ -207,21 +227,35 @@ class Console:
         campaign = await service.schedule(self.session, campaign_id, self.member, self.now)
         queued = await fire_due(self.session, campaign.id, self.now, self.grace, quiet=self.quiet)
         if queued == 0:
-            return [_say(Text.of("Campaign {id} is scheduled: its messages go out at their times, "
-                                 "outside quiet hours.", id=campaign.id))]
+            return [
+                _say(
+                    Text.of(
+                        "Campaign {id} is scheduled: its messages go out at their times, "
+                        "outside quiet hours.",
+                        id=campaign.id,
+                    )
+                )
+            ]
         codes = AudienceSpec.from_dict(campaign.audience).municipalities
         urgent = all(step.urgent for step in campaign.steps)
         goes = await next_allowed_for(self.session, codes, self.now, default=self.quiet, urgent=urgent)
-        places = [Content(m.names, fallback="en") for m in await municipalities(self.session)
-                  if not codes or m.code in codes]
+        places = [
+            Content(m.names, fallback="en")
+            for m in await municipalities(self.session)
+            if not codes or m.code in codes
+        ]
         where = Joined(tuple(places), ", ") if places else Text("All municipalities")
         told = release(queued, self.now, [goes])
         return [_say(Text.of("Campaign {id} is scheduled.", id=campaign.id)), _say(release_text(told, where))]
 
     async def _approve(self, campaign_id: int) -> list[Said]:
         campaign = await service.approve(self.session, campaign_id, self.member, self.now)
-        return [_say(Text.of("Campaign {id} is approved.", id=campaign.id),
-                     Choice(f"{NAMESPACE}:sc:{campaign.id}", Text("Schedule it now")))]
+        return [
+            _say(
+                Text.of("Campaign {id} is approved.", id=campaign.id),
+                Choice(f"{NAMESPACE}:sc:{campaign.id}", Text("Schedule it now")),
+            )
+        ]
 
     async def _summary(self, campaign: Campaign) -> list[Said]:
         result = await dry_run(self.session, campaign, self.rates)
@@ -231,16 +265,23 @@ class Console:
             "Campaign {id}: {name}\nWritten by: {author}\nPeople: {people} (Telegram {telegram}, SMS {sms})\n"
             "Steps: {steps}. SMS segments: {segments}, estimated cost {cost}\n"
             "Sending one step takes {duration}.\n\n{text}",
-            id=campaign.id, name=Literal(campaign.name), author=Literal(author.label if author else "?"),
-            people=result.audience.total, telegram=result.audience.by_channel.get("telegram", 0),
-            sms=result.audience.by_channel.get("sms", 0), steps=result.steps, segments=result.sms_segments,
+            id=campaign.id,
+            name=Literal(campaign.name),
+            author=Literal(author.label if author else "?"),
+            people=result.audience.total,
+            telegram=result.audience.by_channel.get("telegram", 0),
+            sms=result.audience.by_channel.get("sms", 0),
+            steps=result.steps,
+            segments=result.sms_segments,
             cost=str(result.sms_cost),
             duration=Text.plural_of("about {n} minute", "about {n} minutes", minutes),
             text=Literal(every_text(campaign)),
         )
         if self.member.id in (campaign.created_by_id, campaign.submitted_by_id):
-            return [_say(summary), _say(Text("You wrote or submitted this campaign, so another coordinator "
-                                             "must approve it."))]
+            return [
+                _say(summary),
+                _say(Text("You wrote or submitted this campaign, so another coordinator must approve it.")),
+            ]
         return [_say(summary, Choice(f"{NAMESPACE}:ap:{campaign.id}", Text("Approve")))]
 
     def _set(self, stage: Stage | None, data: dict[str, Any] | None = None) -> None:

@@ -61,8 +61,10 @@ class CampaignDraft:
             return cls.from_dict(data)
         except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of the wrong kind
             raise InvalidDefinition(
-                Text.of("A value in the campaign file is of the wrong kind ({error}); see "
-                        "campaigns/FORMAT.md.", error=str(exc))
+                Text.of(
+                    "A value in the campaign file is of the wrong kind ({error}); see campaigns/FORMAT.md.",
+                    error=str(exc),
+                )
             ) from exc
 
     @classmethod
@@ -90,8 +92,12 @@ class CampaignDraft:
             for lang in filter(None, (self.base_language, self.fallback_language)):
                 if lang not in step.texts:
                     raise InvalidDefinition(
-                        Text.of("Step {step} has no text in {language}, the campaign's base or fallback "
-                                "language.", step=number, language=lang)
+                        Text.of(
+                            "Step {step} has no text in {language}, the campaign's base or fallback "
+                            "language.",
+                            step=number,
+                            language=lang,
+                        )
                     )
 
 
@@ -99,8 +105,9 @@ def _language(value: Any) -> str:
     code = str(value).strip().lower()
     if code not in LANGUAGES:
         raise InvalidDefinition(
-            Text.of("{value} is not one of the languages {choices}.", value=code,
-                    choices=", ".join(LANGUAGES))
+            Text.of(
+                "{value} is not one of the languages {choices}.", value=code, choices=", ".join(LANGUAGES)
+            )
         )
     return code
 
@@ -111,8 +118,9 @@ def _step(raw: Any, number: int) -> StepDraft:
     known = {"texts", "links", "survey_id", "media_url", "schedule", "urgent"}
     unknown = sorted(map(str, set(raw) - known))
     if unknown:
-        raise InvalidDefinition(Text.of("Unknown setting in step {step}: {name}.", step=number,
-                                        name=", ".join(unknown)))
+        raise InvalidDefinition(
+            Text.of("Unknown setting in step {step}: {name}.", step=number, name=", ".join(unknown))
+        )
     texts = _texts(raw.get("texts"), number)
     links = tuple(_link(item, number) for item in raw.get("links") or ())
     survey_id = raw.get("survey_id")
@@ -134,11 +142,18 @@ def _texts(raw: Any, number: int) -> dict[str, str]:
         code = _language(lang)
         body = str(text or "").strip()
         if not body:
-            raise InvalidDefinition(Text.of("Step {step}: the {language} text is empty.", step=number,
-                                            language=code))
+            raise InvalidDefinition(
+                Text.of("Step {step}: the {language} text is empty.", step=number, language=code)
+            )
         if len(body) > MAX_TEXT:
-            raise InvalidDefinition(Text.of("Step {step}: the {language} text is longer than {limit} "
-                                            "characters.", step=number, language=code, limit=MAX_TEXT))
+            raise InvalidDefinition(
+                Text.of(
+                    "Step {step}: the {language} text is longer than {limit} characters.",
+                    step=number,
+                    language=code,
+                    limit=MAX_TEXT,
+                )
+            )
         texts[code] = body
     return texts
 
@@ -154,8 +169,11 @@ def _link(raw: Any, number: int) -> LinkDraft:
     if not isinstance(raw, dict) or "url" not in raw or "label" not in raw:
         raise InvalidDefinition(Text.of("Step {step}: a link needs a url and a label.", step=number))
     label = raw["label"]
-    labels = {_language(k): str(v).strip() for k, v in label.items()} if isinstance(label, dict) else {
-        lang: str(label).strip() for lang in LANGUAGES}
+    labels = (
+        {_language(k): str(v).strip() for k, v in label.items()}
+        if isinstance(label, dict)
+        else {lang: str(label).strip() for lang in LANGUAGES}
+    )
     return LinkDraft(_url(raw["url"], number), labels)
 
 
@@ -171,8 +189,11 @@ def schedule_from(raw: Any, number: int = 1) -> StepSchedule:
         until = moment(raw["until"], number) if raw.get("until") else None
         schedule = StepSchedule(ScheduleKind.RECURRING, cron=str(raw["cron"]), until=until)
     elif "event" in raw:
-        schedule = StepSchedule(ScheduleKind.RELATIVE, event_at=moment(raw["event"], number),
-                                offset=parse_offset(str(raw.get("offset", "0m"))))
+        schedule = StepSchedule(
+            ScheduleKind.RELATIVE,
+            event_at=moment(raw["event"], number),
+            offset=parse_offset(str(raw.get("offset", "0m"))),
+        )
     else:
         raise InvalidDefinition(Text.of("Step {step}: unknown schedule.", step=number))
     schedule.validate()
@@ -190,7 +211,10 @@ def moment(value: Any, number: int = 1) -> datetime:
             parsed = datetime.fromisoformat(str(value).strip())
         except ValueError as exc:
             raise InvalidDefinition(
-                Text.of("Step {step}: {value} is not a date and time (write 2026-12-01 10:00).",
-                        step=number, value=str(value))
+                Text.of(
+                    "Step {step}: {value} is not a date and time (write 2026-12-01 10:00).",
+                    step=number,
+                    value=str(value),
+                )
             ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=TBILISI)

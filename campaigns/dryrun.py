@@ -84,8 +84,13 @@ async def dry_run(session: AsyncSession, campaign: Campaign, rates: Rates) -> Dr
         segments = per_person * sms
         estimates.append(
             LanguageEstimate(
-                lang, telegram, sms, per_person, segments,
-                estimate_cost(segments, rates.sms_price_per_segment), all(t is not None for t in texts),
+                lang,
+                telegram,
+                sms,
+                per_person,
+                segments,
+                estimate_cost(segments, rates.sms_price_per_segment),
+                all(t is not None for t in texts),
             )
         )
     telegram_people = counted.by_channel.get(Channel.TELEGRAM.value, 0)

@@ -129,14 +129,23 @@ async def fire_step(
 
 
 def _item(
-    campaign: Campaign, step: CampaignStep, person: Recipient, message: Outgoing,
-    not_before: datetime | None, occurrence: str | None,
+    campaign: Campaign,
+    step: CampaignStep,
+    person: Recipient,
+    message: Outgoing,
+    not_before: datetime | None,
+    occurrence: str | None,
 ) -> OutboxItem:
     return OutboxItem(
         dedupe_key=dedupe_key(campaign.id, step.id, person.contact_id, person.channel, occurrence),
-        contact_id=person.contact_id, channel=person.channel, address=person.address,
-        language=person.language, message=message, not_before=not_before,
-        campaign_id=campaign.id, step_id=step.id,
+        contact_id=person.contact_id,
+        channel=person.channel,
+        address=person.address,
+        language=person.language,
+        message=message,
+        not_before=not_before,
+        campaign_id=campaign.id,
+        step_id=step.id,
     )
 
 

@@ -92,8 +92,10 @@ def _sender(value: str) -> str | None:
     if _ALPHANUMERIC_SENDER.fullmatch(text) and not text.isdigit():
         return text
     raise InvalidDefinition(
-        Text.of("An SMS sender is a phone number (+995…) or up to 11 letters and digits; not {value}.",
-                value=value)
+        Text.of(
+            "An SMS sender is a phone number (+995…) or up to 11 letters and digits; not {value}.",
+            value=value,
+        )
     )
 
 
@@ -126,7 +128,11 @@ class Change:
 
 
 async def change(
-    session: AsyncSession, member: StaffMember, code: str, setting: str, value: str,
+    session: AsyncSession,
+    member: StaffMember,
+    code: str,
+    setting: str,
+    value: str,
     now: datetime | None = None,
 ) -> Change:
     """Set one setting; a coordinator may change any municipality, an officer only their own."""
@@ -137,16 +143,29 @@ async def change(
             Text.of("Unknown setting: {name}. Settings: {names}.", name=setting, names=", ".join(SETTINGS))
         )
     if member.role != Role.COORDINATOR and member.municipality_id != place.id:
-        await audit(session, member.label, "municipality.scope_denied", f"municipality:{place.code}",
-                    municipality_id=member.municipality_id, details={"setting": setting}, now=now)
+        await audit(
+            session,
+            member.label,
+            "municipality.scope_denied",
+            f"municipality:{place.code}",
+            municipality_id=member.municipality_id,
+            details={"setting": setting},
+            now=now,
+        )
         await session.flush()
         raise ScopeDenied(Text("Officers can change only their own municipality."))
     column, convert = SETTINGS[setting]
     after = convert(value)
     before = getattr(place, column)
     setattr(place, column, after)
-    await audit(session, member.label, "municipality.changed", f"municipality:{place.code}",
-                municipality_id=place.id, details={"setting": setting, "before": before, "after": after},
-                now=now)
+    await audit(
+        session,
+        member.label,
+        "municipality.changed",
+        f"municipality:{place.code}",
+        municipality_id=place.id,
+        details={"setting": setting, "before": before, "after": after},
+        now=now,
+    )
     await session.flush()
     return Change(setting, before, after)

@@ -23,7 +23,7 @@ OFF = "off"
 
 
 def parse_quiet_hours(value: str) -> QuietHours:
-    """"22:00-09:00", or "off" (none); ValueError for anything else."""
+    """ "22:00-09:00", or "off" (none); ValueError for anything else."""
     if value.strip().lower() == OFF:
         return QuietHours(time(0), time(0), TBILISI)
     return QuietHours.parse(value)
@@ -51,7 +51,11 @@ def next_allowed(
 
 
 async def next_allowed_for(
-    session: AsyncSession, codes: Sequence[str], now: datetime, *, default: QuietHours | None = None,
+    session: AsyncSession,
+    codes: Sequence[str],
+    now: datetime,
+    *,
+    default: QuietHours | None = None,
     urgent: bool = False,
 ) -> datetime:
     """When a message to the people of several municipalities (`codes`; none: all of them) may go:
@@ -64,7 +68,7 @@ async def next_allowed_for(
 
 
 def place_names(places: Iterable[Municipality], codes: Sequence[str]) -> str:
-    """"Marneuli and Dmanisi" for the sentence of `Release` (English, like the rest of the CLI)."""
+    """ "Marneuli and Dmanisi" for the sentence of `Release` (English, like the rest of the CLI)."""
     names = [place.name_in("en") for place in places if not codes or place.code in codes]
     if len(names) <= 1:
         return names[0] if names else "Georgia"
@@ -80,7 +84,7 @@ class Release:
     held: bool  # whether quiet hours hold them now
 
     def sentence(self, one: str, many: str, place: str) -> str:
-        """"8 notices queued; quiet hours in Marneuli until 09:00, they go out from 09:00"."""
+        """ "8 notices queued; quiet hours in Marneuli until 09:00, they go out from 09:00"."""
         head = f"{self.count} {one if self.count == 1 else many} queued"
         if self.count == 0 or self.first is None:
             return f"{head} (nobody new to tell)"
@@ -104,7 +108,9 @@ def release_text(told: Release, places: Renderable) -> Text:
     return Text.plural_of(
         "{n} message queued. Quiet hours ({municipality}) until {time}: it goes out then.",
         "{n} messages queued. Quiet hours ({municipality}) until {time}: they go out then.",
-        told.count, municipality=places, time=told.first,
+        told.count,
+        municipality=places,
+        time=told.first,
     )
 
 

@@ -91,8 +91,9 @@ def cron_trigger(expression: str, zone: ZoneInfo = TBILISI) -> CronTrigger:
 
 def _bad_cron(expression: str) -> InvalidDefinition:
     return InvalidDefinition(
-        Text.of("{expression} is not a crontab expression (minute hour day month weekday).",
-                expression=expression)
+        Text.of(
+            "{expression} is not a crontab expression (minute hour day month weekday).", expression=expression
+        )
     )
 
 
@@ -127,7 +128,7 @@ def _weekday_number(token: str, expression: str) -> int:
 
 
 def parse_offset(value: str) -> timedelta:
-    """"-2d", "-1d12h", "+3h", "-30m": how long before (-) or after (+) an event a step fires."""
+    """ "-2d", "-1d12h", "+3h", "-30m": how long before (-) or after (+) an event a step fires."""
     match = _OFFSET.match(value.strip().lower())
     if not match or not any(match.group(i) for i in (2, 3, 4)):
         raise InvalidDefinition(
@@ -161,7 +162,11 @@ class StepSchedule:
     @classmethod
     def of(cls, step: CampaignStep) -> StepSchedule:
         return cls(
-            ScheduleKind(step.schedule_kind), step.send_at, step.cron, step.until, step.event_at,
+            ScheduleKind(step.schedule_kind),
+            step.send_at,
+            step.cron,
+            step.until,
+            step.event_at,
             timedelta(minutes=step.offset_minutes or 0),
         )
 

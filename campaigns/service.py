@@ -67,19 +67,30 @@ async def create(
     await staff.ensure_scope(session, by, draft.audience, action="create", subject="campaign:new", now=now)
     await municipality_ids(session, draft.audience)
     campaign = Campaign(
-        name=draft.name, audience=draft.audience.to_dict(), status=CampaignStatus.DRAFT,
-        base_language=draft.base_language, fallback_language=draft.fallback_language,
-        created_by_id=by.id, created_at=now, updated_at=now,
+        name=draft.name,
+        audience=draft.audience.to_dict(),
+        status=CampaignStatus.DRAFT,
+        base_language=draft.base_language,
+        fallback_language=draft.fallback_language,
+        created_by_id=by.id,
+        created_at=now,
+        updated_at=now,
     )
     for position, step in enumerate(draft.steps, start=1):
         schedule = step.schedule
         campaign.steps.append(
             CampaignStep(
-                position=position, texts=dict(step.texts),
+                position=position,
+                texts=dict(step.texts),
                 links=[{"url": link.url, "label": dict(link.label)} for link in step.links],
-                survey_id=step.survey_id, media_url=step.media_url, schedule_kind=schedule.kind,
-                send_at=schedule.send_at, cron=schedule.cron, until=schedule.until,
-                event_at=schedule.event_at, offset_minutes=int(schedule.offset.total_seconds() // 60),
+                survey_id=step.survey_id,
+                media_url=step.media_url,
+                schedule_kind=schedule.kind,
+                send_at=schedule.send_at,
+                cron=schedule.cron,
+                until=schedule.until,
+                event_at=schedule.event_at,
+                offset_minutes=int(schedule.offset.total_seconds() // 60),
                 urgent=step.urgent,
             )
         )
@@ -125,8 +136,11 @@ async def schedule(
         plan = StepSchedule.of(step)
         if not plan.recurring and plan.single_time(now) < now - LATE_TOLERANCE:
             raise InvalidDefinition(
-                Text.of("Step {step} was due at {time}, which has passed.", step=step.position,
-                        time=plan.single_time(now))
+                Text.of(
+                    "Step {step} was due at {time}, which has passed.",
+                    step=step.position,
+                    time=plan.single_time(now),
+                )
             )
     campaign.scheduled_at = now
     await _move(session, campaign, CampaignStatus.SCHEDULED, by.label, now)
@@ -203,27 +217,53 @@ def _expect(campaign: Campaign, *statuses: CampaignStatus) -> None:
 
 def _wrong_state(campaign: Campaign) -> InvalidTransition:
     return InvalidTransition(
-        Text.of("Campaign {id} is {status}; that is not possible now.", id=campaign.id,
-                status=Text(STATUS_LABELS[CampaignStatus(campaign.status)]))
+        Text.of(
+            "Campaign {id} is {status}; that is not possible now.",
+            id=campaign.id,
+            status=Text(STATUS_LABELS[CampaignStatus(campaign.status)]),
+        )
     )
 
 
 async def _move(
-    session: AsyncSession, campaign: Campaign, to: CampaignStatus, actor: str, now: datetime,
-    *, action: str | None = None, **details: object,
+    session: AsyncSession,
+    campaign: Campaign,
+    to: CampaignStatus,
+    actor: str,
+    now: datetime,
+    *,
+    action: str | None = None,
+    **details: object,
 ) -> None:
     before = campaign.status
     campaign.status, campaign.updated_at = to, now
-    await _record(session, campaign, actor, action or f"campaign.{to}", now,
-                  {"from": str(before), "to": str(to), **details})
+    await _record(
+        session,
+        campaign,
+        actor,
+        action or f"campaign.{to}",
+        now,
+        {"from": str(before), "to": str(to), **details},
+    )
     await session.flush()
 
 
 async def _record(
-    session: AsyncSession, campaign: Campaign, actor: str, action: str, now: datetime,
+    session: AsyncSession,
+    campaign: Campaign,
+    actor: str,
+    action: str,
+    now: datetime,
     details: dict[str, object],
 ) -> None:
     codes = AudienceSpec.from_dict(campaign.audience).municipalities
     ids = await municipality_ids(session, AudienceSpec(municipalities=codes)) if len(codes) == 1 else {}
-    await audit(session, actor, action, f"campaign:{campaign.id}",
-                municipality_id=next(iter(ids.values()), None), details=details, now=now)
+    await audit(
+        session,
+        actor,
+        action,
+        f"campaign:{campaign.id}",
+        municipality_id=next(iter(ids.values()), None),
+        details=details,
+        now=now,
+    )

@@ -75,20 +75,36 @@ async def grant(
     named = await session.scalar(select(StaffMember).where(StaffMember.name == name)) if name else None
     if member is not None and named is not None and member.id != named.id:
         raise InvalidDefinition(
-            Text.of("Telegram id {id} belongs to {holder} and the name {name} to another staff member; "
-                    "nothing was changed.", id=telegram_id, holder=member.label, name=name)
+            Text.of(
+                "Telegram id {id} belongs to {holder} and the name {name} to another staff member; "
+                "nothing was changed.",
+                id=telegram_id,
+                holder=member.label,
+                name=name,
+            )
         )
     if member is not None and name and member.name and member.name != name and not rename:
         raise InvalidDefinition(
-            Text.of("Telegram id {id} already belongs to {holder}. To rename them, add --rename.",
-                    id=telegram_id, holder=member.name)
+            Text.of(
+                "Telegram id {id} already belongs to {holder}. To rename them, add --rename.",
+                id=telegram_id,
+                holder=member.name,
+            )
         )
     member = member or named
-    if (member is not None and telegram_id is not None and member.telegram_id is not None
-            and member.telegram_id != telegram_id and not rename):
+    if (
+        member is not None
+        and telegram_id is not None
+        and member.telegram_id is not None
+        and member.telegram_id != telegram_id
+        and not rename
+    ):
         raise InvalidDefinition(
-            Text.of("{holder} already has Telegram id {old}. To change it, add --rename.",
-                    holder=member.label, old=member.telegram_id)
+            Text.of(
+                "{holder} already has Telegram id {old}. To change it, add --rename.",
+                holder=member.label,
+                old=member.telegram_id,
+            )
         )
     if member is None:
         member = StaffMember(telegram_id=telegram_id, name=name or None, created_at=now)
@@ -99,8 +115,15 @@ async def grant(
     member.municipality_id = municipality.id if municipality and role == Role.OFFICER else None
     member.active, member.revoked_at = True, None
     await session.flush()
-    await audit(session, actor, "staff.granted", f"staff:{member.id}", municipality_id=member.municipality_id,
-                details={"role": str(role)}, now=now)
+    await audit(
+        session,
+        actor,
+        "staff.granted",
+        f"staff:{member.id}",
+        municipality_id=member.municipality_id,
+        details={"role": str(role)},
+        now=now,
+    )
     return member
 
 
@@ -111,8 +134,9 @@ async def revoke(
     member = await by_ref(session, ref)
     member.active, member.revoked_at = False, now
     member.dialog_state, member.dialog_data = None, {}
-    await audit(session, actor, "staff.revoked", f"staff:{member.id}", municipality_id=member.municipality_id,
-                now=now)
+    await audit(
+        session, actor, "staff.revoked", f"staff:{member.id}", municipality_id=member.municipality_id, now=now
+    )
     return member
 
 
@@ -143,7 +167,10 @@ async def ensure_scope(
     if municipality is not None and spec.municipalities == (municipality.code,):
         return
     await audit(
-        session, member.label, "campaign.scope_denied", subject,
+        session,
+        member.label,
+        "campaign.scope_denied",
+        subject,
         municipality_id=member.municipality_id,
         details={"action": action, "requested": list(spec.municipalities) or ["*"]},
         now=now,

@@ -101,9 +101,14 @@ async def record_missed(session: AsyncSession, missed: Occurrence, now: datetime
             session.add(StepFiring(step_id=step.id, occurrence=missed.occurrence, fired_at=now, missed=True))
     except IntegrityError:
         return False
-    await audit(session, service.SCHEDULER, "campaign.step_missed", f"campaign:{step.campaign_id}",
-                details={"step": step.position, "occurrence": missed.occurrence,
-                         "due": missed.at.isoformat()}, now=now)
+    await audit(
+        session,
+        service.SCHEDULER,
+        "campaign.step_missed",
+        f"campaign:{step.campaign_id}",
+        details={"step": step.position, "occurrence": missed.occurrence, "due": missed.at.isoformat()},
+        now=now,
+    )
     campaign = await session.get_one(Campaign, step.campaign_id)
     await session.flush()
     if not await has_future(session, campaign, now):
@@ -112,8 +117,12 @@ async def record_missed(session: AsyncSession, missed: Occurrence, now: datetime
 
 
 async def fire_due(
-    session: AsyncSession, campaign_id: int, now: datetime, grace: timedelta,
-    *, quiet: QuietHours | None = None,
+    session: AsyncSession,
+    campaign_id: int,
+    now: datetime,
+    grace: timedelta,
+    *,
+    quiet: QuietHours | None = None,
 ) -> int:
     """Fire the campaign's occurrences that are due now, in the transaction that scheduled it, so a
     campaign scheduled "now" is queued at once instead of at the scheduler's next sync (a minute later).

@@ -62,6 +62,11 @@ class ChannelSender(Protocol):
     def channel(self) -> Channel: ...
 
     async def send(
-        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False,
+        self,
+        address: str,
+        message: Outgoing,
+        language: str,
+        *,
+        sms_latin: bool = False,
         sms_sender: str | None = None,
     ) -> SendOutcome: ...

@@ -43,8 +43,15 @@ class OutcomeRecorder:
     Under load this turns a thousand sends a second into a few dozen commits; idle, it adds no delay.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], now: Callable[[], datetime],
-                 *, writing: asyncio.Lock, max_batch: int = 500, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        now: Callable[[], datetime],
+        *,
+        writing: asyncio.Lock,
+        max_batch: int = 500,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.sessions = sessions
         self.writing = writing
         self.now = now
@@ -140,8 +147,13 @@ class DeliveryWorkers:
         self.writing = asyncio.Lock()
         self.recorder = OutcomeRecorder(sessions, now, writing=self.writing, sleep=sleep)
         self.lanes = [
-            DeliveryLane(self, sender, pacers(channel, limits[channel]) if pacers else
-                         ChannelPacer(limits[channel], clock=clock, sleep=sleep))
+            DeliveryLane(
+                self,
+                sender,
+                pacers(channel, limits[channel])
+                if pacers
+                else ChannelPacer(limits[channel], clock=clock, sleep=sleep),
+            )
             for channel, sender in senders.items()
         ]
 
@@ -160,8 +172,10 @@ class DeliveryWorkers:
 
     async def _with_recorder(self, stop_event: asyncio.Event | None, *, until_idle: bool) -> None:
         recorder = asyncio.create_task(self.recorder.run(), name="delivery-recorder")
-        lanes = [asyncio.create_task(lane.run(until_idle=until_idle), name=f"delivery-{lane.channel}")
-                 for lane in self.lanes]
+        lanes = [
+            asyncio.create_task(lane.run(until_idle=until_idle), name=f"delivery-{lane.channel}")
+            for lane in self.lanes
+        ]
         waiters: list[asyncio.Task[object]] = list(lanes)
         if stop_event is not None:
             waiters.append(asyncio.create_task(stop_event.wait()))
@@ -214,9 +228,13 @@ def workers_from_settings(
     limits = {channel: every[channel] for channel in senders}
     fastest = max((limit.rate for limit in limits.values()), default=1.0)
     return DeliveryWorkers(
-        sessions, senders, limits,
-        concurrency=settings.concurrency_for(fastest), lease_seconds=settings.delivery_lease_seconds,
-        max_attempts=settings.delivery_max_attempts, batch_size=settings.delivery_batch_size,
+        sessions,
+        senders,
+        limits,
+        concurrency=settings.concurrency_for(fastest),
+        lease_seconds=settings.delivery_lease_seconds,
+        max_attempts=settings.delivery_max_attempts,
+        batch_size=settings.delivery_batch_size,
         poll_seconds=settings.delivery_poll_seconds,
         backoff=Backoff(settings.delivery_retry_base_seconds, settings.delivery_retry_max_seconds),
         pacers=shared_pacers(),  # REDIS_URL set: one limit for all replicas
@@ -259,4 +277,3 @@ async def run_delivery(service: DeliveryHost) -> None:
         finally:
             if bot is not None:
                 await bot.session.close()
-

@@ -36,26 +36,40 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = Counter("civicbot_deliveries_total", "Outbox messages finished, by channel and status",
-                   ["channel", "status"])
-ANSWERS = Counter("civicbot_provider_answers_total",
-                  "Send attempts by the provider's answer (sent, retry_after, unreachable, failed, ...)",
-                  ["channel", "answer"])
-PACING_WAIT = Histogram("civicbot_delivery_pacing_wait_seconds",
-                        "How long a send waited for its slot under the provider's limit", ["channel"],
-                        buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-THROTTLES = Counter("civicbot_delivery_throttled_total", "429 answers, by channel and what they paused",
-                    ["channel", "scope"])
+OUTCOMES = Counter(
+    "civicbot_deliveries_total", "Outbox messages finished, by channel and status", ["channel", "status"]
+)
+ANSWERS = Counter(
+    "civicbot_provider_answers_total",
+    "Send attempts by the provider's answer (sent, retry_after, unreachable, failed, ...)",
+    ["channel", "answer"],
+)
+PACING_WAIT = Histogram(
+    "civicbot_delivery_pacing_wait_seconds",
+    "How long a send waited for its slot under the provider's limit",
+    ["channel"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+THROTTLES = Counter(
+    "civicbot_delivery_throttled_total", "429 answers, by channel and what they paused", ["channel", "scope"]
+)
 
-PACE = Gauge("civicbot_delivery_pace_per_second",
-             "The limit each channel has learned from 429s (sends go a headroom under it)", ["channel"])
-LIMIT = Gauge("civicbot_delivery_limit_per_second",
-              "The configured limit the pace climbs back to", ["channel"])
-HELD_UNTIL = Gauge("civicbot_delivery_held_until_timestamp_seconds",
-                   "Unix time a provider's flood wait on the whole channel ends; 0 when not held",
-                   ["channel"])
-HELD_CHATS = Gauge("civicbot_delivery_held_recipients",
-                   "Recipients in a flood wait of their own", ["channel"])
+PACE = Gauge(
+    "civicbot_delivery_pace_per_second",
+    "The limit each channel has learned from 429s (sends go a headroom under it)",
+    ["channel"],
+)
+LIMIT = Gauge(
+    "civicbot_delivery_limit_per_second", "The configured limit the pace climbs back to", ["channel"]
+)
+HELD_UNTIL = Gauge(
+    "civicbot_delivery_held_until_timestamp_seconds",
+    "Unix time a provider's flood wait on the whole channel ends; 0 when not held",
+    ["channel"],
+)
+HELD_CHATS = Gauge(
+    "civicbot_delivery_held_recipients", "Recipients in a flood wait of their own", ["channel"]
+)
 
 DEFER_LIMIT = 5.0  # a recipient paused longer than this: the row goes back to the table, not a heap
 CLAIM_SECONDS = 2.0  # a claim holds about this much sending, so replies queued later wait little
@@ -162,8 +176,10 @@ class DeliveryLane:
     def _prefetch(self) -> None:
         """While rows are still in hand, re-check the next chunk and claim the next batch in the
         background, so the lane never stops between two paced sends to wait for the database."""
-        if self._backlog and len(self._ready) <= self.check_size // 2 and (
-            self._checking is None or self._checking.done()
+        if (
+            self._backlog
+            and len(self._ready) <= self.check_size // 2
+            and (self._checking is None or self._checking.done())
         ):
             self._checking = asyncio.create_task(self._check_chunk(), name=f"recheck-{self.channel}")
         in_hand = len(self._backlog) + len(self._ready)
@@ -201,8 +217,14 @@ class DeliveryLane:
     async def _claim_rows(self, limit: int) -> list[Claimed]:
         deadline = self.w.clock() + self.w.lease_seconds - min(self.w.lease_seconds / 4, 10.0)
         async with self.w.writing, unit_of_work(self.w.sessions) as session:
-            return await claim(session, channel=self.channel, limit=limit, now=self.w.now(),
-                               lease=timedelta(seconds=self.w.lease_seconds), deadline=deadline)
+            return await claim(
+                session,
+                channel=self.channel,
+                limit=limit,
+                now=self.w.now(),
+                lease=timedelta(seconds=self.w.lease_seconds),
+                deadline=deadline,
+            )
 
     async def _check_chunk(self) -> None:
         chunk = [self._backlog.popleft() for _ in range(min(self.check_size, len(self._backlog)))]
@@ -328,8 +350,9 @@ class DeliveryLane:
         pace = self.pacer.pace
         held = pace.held_for
         until = self.w.now() + timedelta(seconds=held) if held > 0 else None
-        return ChannelState(self.channel.value, round(pace.rate, 2), pace.configured, until,
-                            self.pacer.held_chats())
+        return ChannelState(
+            self.channel.value, round(pace.rate, 2), pace.configured, until, self.pacer.held_chats()
+        )
 
     def _maybe_publish(self) -> None:
         """Update the gauges; write the state for other processes when it changed (or now and then)."""
@@ -387,4 +410,3 @@ class DeliveryLane:
 def _log_failure(future: asyncio.Future[None]) -> None:
     if not future.cancelled() and (exc := future.exception()) is not None:
         log.warning("could not record a delivery outcome: %s", exc)
-

@@ -42,9 +42,7 @@ class Step(StrEnum):
 OTHER_MUNICIPALITY = "other"
 WITHDRAW = "wd:special"
 MESSAGE_ROOM = 3500  # characters of /mydata per message: Telegram's limit is 4096, less markup and margin
-WITHDRAWN = N_(
-    "Your consent to the sensitive questions is withdrawn, and your answers to them are deleted."
-)
+WITHDRAWN = N_("Your consent to the sensitive questions is withdrawn, and your answers to them are deleted.")
 NOTHING_TO_WITHDRAW = N_("We hold no answers from you to the sensitive questions.")
 
 

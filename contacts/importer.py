@@ -135,9 +135,14 @@ async def import_contacts(
             result.opted_out.append(row.line)
             continue
         contact = Contact(
-            language=row.language, municipality_id=row.municipality_id, status=ContactStatus.ACTIVE,
-            consent_at=row.consent_at, consent_channel=CONSENT_CHANNEL, consent_language=row.language,
-            topics=list(row.topics), created_at=now,
+            language=row.language,
+            municipality_id=row.municipality_id,
+            status=ContactStatus.ACTIVE,
+            consent_at=row.consent_at,
+            consent_channel=CONSENT_CHANNEL,
+            consent_language=row.language,
+            topics=list(row.topics),
+            created_at=now,
         )
         contact.identities.append(ChannelIdentity(channel=Channel.SMS, address=row.phone, created_at=now))
         session.add(contact)
@@ -147,13 +152,30 @@ async def import_contacts(
             "consent_date": row.consent_at.isoformat(),
             "file_sha256": plan.digest,
         }
-        await audit(session, actor, "contact.imported", f"contact:{contact.id}",
-                    municipality_id=row.municipality_id, now=now, details=consent)
+        await audit(
+            session,
+            actor,
+            "contact.imported",
+            f"contact:{contact.id}",
+            municipality_id=row.municipality_id,
+            now=now,
+            details=consent,
+        )
         result.added.append(row.line)
-    counts = {"added": len(result.added), "known": len(result.known), "opted_out": len(result.opted_out),
-              "invalid_rows": result.skipped_invalid}
-    await audit(session, actor, "contacts.import", f"file:{plan.digest[:16]}", now=now,
-                details={"source": source, "file_sha256": plan.digest, **counts})
+    counts = {
+        "added": len(result.added),
+        "known": len(result.known),
+        "opted_out": len(result.opted_out),
+        "invalid_rows": result.skipped_invalid,
+    }
+    await audit(
+        session,
+        actor,
+        "contacts.import",
+        f"file:{plan.digest[:16]}",
+        now=now,
+        details={"source": source, "file_sha256": plan.digest, **counts},
+    )
     await session.flush()
     return result
 

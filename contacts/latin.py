@@ -29,8 +29,15 @@ async def set_municipality_latin(
     if municipality is None:
         raise NotFound(f"no municipality with code {code!r}")
     municipality.sms_latin = on
-    await audit(session, actor, "municipality.sms_latin", f"municipality:{municipality.id}",
-                municipality_id=municipality.id, details={"on": on}, now=now)
+    await audit(
+        session,
+        actor,
+        "municipality.sms_latin",
+        f"municipality:{municipality.id}",
+        municipality_id=municipality.id,
+        details={"on": on},
+        now=now,
+    )
     following = await session.scalar(
         select(func.count(func.distinct(Contact.id)))
         .join(ChannelIdentity, ChannelIdentity.contact_id == Contact.id)
@@ -53,6 +60,13 @@ async def set_contact_latin(
         raise NotFound("no SMS contact with that number")
     contact = await session.get_one(Contact, identity.contact_id)
     contact.sms_latin = choice
-    await audit(session, actor, "contact.sms_latin", f"contact:{contact.id}",
-                municipality_id=contact.municipality_id, details={"choice": choice}, now=now)
+    await audit(
+        session,
+        actor,
+        "contact.sms_latin",
+        f"contact:{contact.id}",
+        municipality_id=contact.municipality_id,
+        details={"choice": choice},
+        now=now,
+    )
     return contact

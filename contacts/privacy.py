@@ -71,7 +71,8 @@ def short_notice(municipality: Municipality | None, policy: PrivacyPolicy) -> Te
         "Privacy notice version {version}.",
         controller=controller,
         contact=(municipality.privacy_contact if municipality else None)  # `municipality set`
-        or policy.controller_contact or Text("the municipality's data protection officer"),
+        or policy.controller_contact
+        or Text("the municipality's data protection officer"),
         version=policy.notice_version,
     )
 
@@ -102,8 +103,14 @@ async def stop(session: AsyncSession, contact: Contact, now: datetime | None = N
     if contact.status == ContactStatus.UNSUBSCRIBED:
         return False
     contact.status = ContactStatus.UNSUBSCRIBED
-    await audit(session, f"contact:{contact.id}", "contact.unsubscribed", f"contact:{contact.id}",
-                municipality_id=contact.municipality_id, now=now)
+    await audit(
+        session,
+        f"contact:{contact.id}",
+        "contact.unsubscribed",
+        f"contact:{contact.id}",
+        municipality_id=contact.municipality_id,
+        now=now,
+    )
     return True
 
 
@@ -111,8 +118,14 @@ async def resume(session: AsyncSession, contact: Contact, now: datetime | None =
     if contact.status != ContactStatus.UNSUBSCRIBED:
         return False
     contact.status = ContactStatus.ACTIVE if contact.has_consent else ContactStatus.PENDING
-    await audit(session, f"contact:{contact.id}", "contact.resubscribed", f"contact:{contact.id}",
-                municipality_id=contact.municipality_id, now=now)
+    await audit(
+        session,
+        f"contact:{contact.id}",
+        "contact.resubscribed",
+        f"contact:{contact.id}",
+        municipality_id=contact.municipality_id,
+        now=now,
+    )
     return True
 
 
@@ -136,8 +149,14 @@ async def erase(
     contact.age_band = contact.gender = None
     contact.sms_latin = None
     contact.dialog_state, contact.dialog_data = None, {}
-    await audit(session, actor, "contact.erased", f"contact:{contact.id}",
-                municipality_id=contact.municipality_id, now=now)
+    await audit(
+        session,
+        actor,
+        "contact.erased",
+        f"contact:{contact.id}",
+        municipality_id=contact.municipality_id,
+        now=now,
+    )
     await session.flush()
 
 
@@ -160,8 +179,12 @@ async def erase_on_request(
         return False
     text = ERASED_ON_REQUEST if target.channel == Channel.TELEGRAM else ERASED_ON_REQUEST_SMS
     farewell = OutboxItem(
-        dedupe_key=f"{FAREWELL_PREFIX}{contact.id}", contact_id=contact.id, channel=Channel(target.channel),
-        address=address, language=language, message=Outgoing.say(text),
+        dedupe_key=f"{FAREWELL_PREFIX}{contact.id}",
+        contact_id=contact.id,
+        channel=Channel(target.channel),
+        address=address,
+        language=language,
+        message=Outgoing.say(text),
     )
     await enqueue(session, [farewell], now=now)
     return True
@@ -172,14 +195,21 @@ ERASED_ON_REQUEST_SMS = N_("As you asked, we deleted your data. To come back, re
 
 
 async def save_special(
-    session: AsyncSession, vault: DataVault, contact: Contact, groups: dict[str, str],
-    policy: PrivacyPolicy, now: datetime,
+    session: AsyncSession,
+    vault: DataVault,
+    contact: Contact,
+    groups: dict[str, str],
+    policy: PrivacyPolicy,
+    now: datetime,
 ) -> None:
     row = await session.get(SpecialProfile, contact.id)
     sealed = vault.seal({"groups": groups})
     if row is None:
-        session.add(SpecialProfile(contact_id=contact.id, sealed=sealed, consent_at=now,
-                                   consent_version=policy.notice_version))
+        session.add(
+            SpecialProfile(
+                contact_id=contact.id, sealed=sealed, consent_at=now, consent_version=policy.notice_version
+            )
+        )
     else:
         row.sealed, row.consent_at, row.consent_version = sealed, now, policy.notice_version
 
@@ -200,8 +230,12 @@ async def withdraw_special(session: AsyncSession, contact: Contact, now: datetim
     await session.delete(row)
     await session.flush()
     await audit(
-        session, f"contact:{contact.id}", "contact.special_data_withdrawn", f"contact:{contact.id}",
-        municipality_id=contact.municipality_id, now=now,
+        session,
+        f"contact:{contact.id}",
+        "contact.special_data_withdrawn",
+        f"contact:{contact.id}",
+        municipality_id=contact.municipality_id,
+        now=now,
     )
     return True
 
@@ -225,8 +259,13 @@ class DataSummary:
 async def data_summary(session: AsyncSession, contact: Contact) -> DataSummary:
     """What SMS DATA tells: the number, language, topics, how much was answered. Audited as access."""
     phone = next((i.address for i in contact.identities if i.channel == Channel.SMS), None)
-    await audit(session, f"contact:{contact.id}", "contact.data_access", f"contact:{contact.id}",
-                municipality_id=contact.municipality_id)
+    await audit(
+        session,
+        f"contact:{contact.id}",
+        "contact.data_access",
+        f"contact:{contact.id}",
+        municipality_id=contact.municipality_id,
+    )
     return DataSummary(
         phone=phone,
         language=contact.language,
@@ -287,24 +326,43 @@ async def my_data_sections(
     dash = Literal("—")
     groups = await special_groups(session, vault, contact.id)
     topic_labels: Renderable = (
-        Joined([Text(options.TOPICS[t]) for t in contact.topics if t in options.TOPICS]) if contact.topics
+        Joined([Text(options.TOPICS[t]) for t in contact.topics if t in options.TOPICS])
+        if contact.topics
         else dash
     )
     group_lines: Renderable = (
-        Joined([Joined([Text(options.GROUPS[g]), Text(options.GROUP_ANSWERS.get(a, a))], sep=" ")
-                for g, a in groups.items() if g in options.GROUPS], sep="\n")
-        if groups else Text("not given")
+        Joined(
+            [
+                Joined([Text(options.GROUPS[g]), Text(options.GROUP_ANSWERS.get(a, a))], sep=" ")
+                for g, a in groups.items()
+                if g in options.GROUPS
+            ],
+            sep="\n",
+        )
+        if groups
+        else Text("not given")
     )
-    await audit(session, actor or f"contact:{contact.id}", "contact.data_access", f"contact:{contact.id}",
-                municipality_id=contact.municipality_id)
+    await audit(
+        session,
+        actor or f"contact:{contact.id}",
+        "contact.data_access",
+        f"contact:{contact.id}",
+        municipality_id=contact.municipality_id,
+    )
     consent: Renderable = (
-        Text.of("{date}, privacy notice version {version}", date=contact.consent_at,
-                version=contact.consent_version or "—")
-        if contact.consent_at else Text("not given")
+        Text.of(
+            "{date}, privacy notice version {version}",
+            date=contact.consent_at,
+            version=contact.consent_version or "—",
+        )
+        if contact.consent_at
+        else Text("not given")
     )
     sections: list[Renderable] = [
-        Text.of("Here is everything we store about you. Your reference code: {code}",
-                code=reference_code(vault, contact.id)),
+        Text.of(
+            "Here is everything we store about you. Your reference code: {code}",
+            code=reference_code(vault, contact.id),
+        ),
         Joined([_address_line(i) for i in contact.identities] or [dash], sep="\n"),
         Text.of(
             "Language: {language}\n"

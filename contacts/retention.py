@@ -89,5 +89,8 @@ async def purge(
     )
     await session.flush()
     return PurgeReport(
-        len(inactive), len(unfinished), pruned.rowcount or 0, scrubbed.rowcount or 0  # type: ignore[attr-defined]
+        len(inactive),
+        len(unfinished),
+        pruned.rowcount or 0,
+        scrubbed.rowcount or 0,  # type: ignore[attr-defined]
     )

@@ -31,10 +31,21 @@ FIELD_LABELS = {
     "accessibility": N_("accessibility note"),
     "feedback": N_("feedback"),
 }
-_FIELDS = frozenset({
-    "municipality", "title", "description", "place", "accessibility", "starts_at", "duration_minutes",
-    "interpretation", "names_required", "fallback_language", "capacity",
-})
+_FIELDS = frozenset(
+    {
+        "municipality",
+        "title",
+        "description",
+        "place",
+        "accessibility",
+        "starts_at",
+        "duration_minutes",
+        "interpretation",
+        "names_required",
+        "fallback_language",
+        "capacity",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -70,8 +81,11 @@ class HearingDraft:
         for name, values in (("title", title), ("place", place)):
             if fallback not in values:
                 raise InvalidDefinition(
-                    Text.of("The {field} must be written in the fallback language ({code}).",
-                            field=field_label(name), code=fallback)
+                    Text.of(
+                        "The {field} must be written in the fallback language ({code}).",
+                        field=field_label(name),
+                        code=fallback,
+                    )
                 )
         if data.get("starts_at") is None:
             raise InvalidDefinition(Text("A hearing needs a start time (starts_at)."))
@@ -110,8 +124,12 @@ def texts(name: str, value: Any, limit: int) -> dict[str, str]:
         cleaned = str(text or "").strip()
         if len(cleaned) > limit:
             raise InvalidDefinition(
-                Text.of("The {field} in {code} is longer than {limit} characters.",
-                        field=field_label(name), code=code, limit=limit)
+                Text.of(
+                    "The {field} in {code} is longer than {limit} characters.",
+                    field=field_label(name),
+                    code=code,
+                    limit=limit,
+                )
             )
         if cleaned:
             result[code] = cleaned

@@ -57,7 +57,7 @@ def language_name(code: str) -> Content:
 
 
 def local_time(moment: datetime) -> str:
-    """"15:00": digits and a colon read the same in all five languages."""
+    """ "15:00": digits and a colon read the same in all five languages."""
     return moment.astimezone(TIMEZONE).strftime("%H:%M")
 
 
@@ -68,8 +68,9 @@ def ends_at(hearing: Hearing) -> datetime:
 def details(hearing: Hearing) -> Joined:
     """When, where, interpretation, accessibility and whether names are needed: one line each."""
     lines: list[Renderable] = [
-        Text.of("When: {start}–{end} (Tbilisi time)",
-                start=hearing.starts_at, end=local_time(ends_at(hearing))),
+        Text.of(
+            "When: {start}–{end} (Tbilisi time)", start=hearing.starts_at, end=local_time(ends_at(hearing))
+        ),
         Text.of("Where: {place}", place=content(hearing.place, hearing.fallback_language)),
     ]
     if hearing.interpretation:
@@ -122,8 +123,12 @@ def moved(hearing: Hearing, was: datetime, calendar_url: str | None = None) -> O
     """To those going or maybe: the hearing has a new time (their answer stands)."""
     return Outgoing(
         parts=(
-            Text.of("The public hearing “{title}” has moved from {was} to {start}. Your answer still stands.",
-                    title=title(hearing), was=was, start=hearing.starts_at),
+            Text.of(
+                "The public hearing “{title}” has moved from {was} to {start}. Your answer still stands.",
+                title=title(hearing),
+                was=was,
+                start=hearing.starts_at,
+            ),
             details(hearing),
         ),
         choices=choices(hearing.id)[:3],
@@ -135,14 +140,21 @@ def reminder(hearing: Hearing, when: When) -> Outgoing:
     start = hearing.starts_at
     match when:
         case When.TODAY:
-            line = Text.of("Reminder: the public hearing “{title}” is today at {time}.",
-                           title=title(hearing), time=local_time(start))
+            line = Text.of(
+                "Reminder: the public hearing “{title}” is today at {time}.",
+                title=title(hearing),
+                time=local_time(start),
+            )
         case When.TOMORROW:
-            line = Text.of("Reminder: the public hearing “{title}” is tomorrow at {time}.",
-                           title=title(hearing), time=local_time(start))
+            line = Text.of(
+                "Reminder: the public hearing “{title}” is tomorrow at {time}.",
+                title=title(hearing),
+                time=local_time(start),
+            )
         case _:
-            line = Text.of("Reminder: the public hearing “{title}” starts on {start}.",
-                           title=title(hearing), start=start)
+            line = Text.of(
+                "Reminder: the public hearing “{title}” starts on {start}.", title=title(hearing), start=start
+            )
     return Outgoing(parts=(line, details(hearing)), choices=choices(hearing.id)[:3])
 
 
@@ -158,8 +170,10 @@ def cancellation(hearing: Hearing) -> Outgoing:
 def feedback(hearing: Hearing, published: HearingFeedback) -> Outgoing:
     return Outgoing(
         parts=(
-            Text.of("What the municipality did with the input from the public hearing “{title}”:",
-                    title=title(hearing)),
+            Text.of(
+                "What the municipality did with the input from the public hearing “{title}”:",
+                title=title(hearing),
+            ),
             content(published.texts, published.fallback_language),
         )
     )

@@ -55,7 +55,11 @@ def deliver_at(now: datetime, starts_at: datetime, quiet: QuietHours) -> datetim
 
 
 async def send_time(
-    session: AsyncSession, hearing: Hearing, now: datetime, *, quiet: QuietHours | None = None,
+    session: AsyncSession,
+    hearing: Hearing,
+    now: datetime,
+    *,
+    quiet: QuietHours | None = None,
     urgent: bool = False,
 ) -> datetime:
     """When a message about `hearing` queued at `now` goes out: after its municipality's quiet hours
@@ -74,20 +78,33 @@ async def get(session: AsyncSession, hearing_id: int) -> Hearing:
 
 
 async def ensure_scope(
-    session: AsyncSession, member: StaffMember, municipality_id: int, *, action: str, subject: str,
+    session: AsyncSession,
+    member: StaffMember,
+    municipality_id: int,
+    *,
+    action: str,
+    subject: str,
     now: datetime,
 ) -> None:
     """Refuse (and audit `hearing.scope_denied`) an officer acting outside their own municipality."""
     if member.role == Role.COORDINATOR or member.municipality_id == municipality_id:
         return
     home = await session.get(Municipality, member.municipality_id) if member.municipality_id else None
-    await audit(session, member.label, "hearing.scope_denied", subject,
-                municipality_id=member.municipality_id,
-                details={"action": action, "requested": municipality_id}, now=now)
+    await audit(
+        session,
+        member.label,
+        "hearing.scope_denied",
+        subject,
+        municipality_id=member.municipality_id,
+        details={"action": action, "requested": municipality_id},
+        now=now,
+    )
     await session.flush()
     raise ScopeDenied(
-        Text.of("Officers can only act on hearings of their own municipality ({municipality}).",
-                municipality=Content(home.names, fallback="en") if home else "-")
+        Text.of(
+            "Officers can only act on hearings of their own municipality ({municipality}).",
+            municipality=Content(home.names, fallback="en") if home else "-",
+        )
     )
 
 
@@ -103,19 +120,33 @@ async def create(
     if draft.starts_at <= now:
         raise InvalidDefinition(Text("The hearing would start in the past."))
     hearing = Hearing(
-        municipality_id=municipality.id, title=dict(draft.title), description=dict(draft.description),
-        place=dict(draft.place), accessibility=dict(draft.accessibility),
-        fallback_language=draft.fallback_language, starts_at=draft.starts_at,
-        duration_minutes=draft.duration_minutes, interpretation=list(draft.interpretation),
-        names_required=draft.names_required, capacity=draft.capacity, status=HearingStatus.DRAFT,
+        municipality_id=municipality.id,
+        title=dict(draft.title),
+        description=dict(draft.description),
+        place=dict(draft.place),
+        accessibility=dict(draft.accessibility),
+        fallback_language=draft.fallback_language,
+        starts_at=draft.starts_at,
+        duration_minutes=draft.duration_minutes,
+        interpretation=list(draft.interpretation),
+        names_required=draft.names_required,
+        capacity=draft.capacity,
+        status=HearingStatus.DRAFT,
         created_by=by.label,
-        created_at=now, updated_at=now,
+        created_at=now,
+        updated_at=now,
     )
     session.add(hearing)
     await session.flush()
-    await audit(session, by.label, "hearing.created", f"hearing:{hearing.id}",
-                municipality_id=municipality.id, details={"starts_at": hearing.starts_at.isoformat()},
-                now=now)
+    await audit(
+        session,
+        by.label,
+        "hearing.created",
+        f"hearing:{hearing.id}",
+        municipality_id=municipality.id,
+        details={"starts_at": hearing.starts_at.isoformat()},
+        now=now,
+    )
     return hearing
 
 
@@ -130,8 +161,14 @@ async def listing(
 
 
 async def announce(
-    session: AsyncSession, hearing_id: int, actor: StaffMember, now: datetime | None = None,
-    *, quiet: QuietHours | None = None, urgent: bool = False, public_base_url: str | None = None,
+    session: AsyncSession,
+    hearing_id: int,
+    actor: StaffMember,
+    now: datetime | None = None,
+    *,
+    quiet: QuietHours | None = None,
+    urgent: bool = False,
+    public_base_url: str | None = None,
 ) -> int:
     """Tell everyone of the municipality who follows hearings; returns how many notices were queued.
 
@@ -152,14 +189,26 @@ async def announce(
     spec = AudienceSpec(municipalities=(municipality.code,), topics=(TOPIC,))
     await refuse_long_sms(session, hearing, spec, municipality.code, public_base_url)
     queued = await participants.send_to(
-        session, recipients(session, spec),
+        session,
+        recipients(session, spec),
         lambda p: sms_notice.notice_for(hearing, p.channel, p.language, municipality.code, public_base_url),
         lambda p: f"h{hearing.id}:notice:p{p.contact_id}:{p.channel}",
-        not_before=await send_time(session, hearing, now, quiet=quiet, urgent=urgent), now=now,
+        not_before=await send_time(session, hearing, now, quiet=quiet, urgent=urgent),
+        now=now,
     )
-    await audit(session, actor.label, "hearing.announced", subject, municipality_id=hearing.municipality_id,
-                details={"queued": queued, "urgent": urgent,
-                         "notice_days": round(notice_period.notice_days(hearing, now), 2)}, now=now)
+    await audit(
+        session,
+        actor.label,
+        "hearing.announced",
+        subject,
+        municipality_id=hearing.municipality_id,
+        details={
+            "queued": queued,
+            "urgent": urgent,
+            "notice_days": round(notice_period.notice_days(hearing, now), 2),
+        },
+        now=now,
+    )
     return queued
 
 
@@ -171,15 +220,22 @@ async def refuse_long_sms(
     for channel, lang in sorted(counted.by_channel_language):
         if channel == Channel.SMS and sms_notice.too_long_for_sms(hearing, lang, code, public_base_url):
             raise InvalidDefinition(
-                Text.of("Even shortened, the SMS notice is over {limit} segments in {language}. Please "
-                        "shorten the title or the place.", limit=sms_notice.MAX_SEGMENTS,
-                        language=notices.language_name(lang))
+                Text.of(
+                    "Even shortened, the SMS notice is over {limit} segments in {language}. Please "
+                    "shorten the title or the place.",
+                    limit=sms_notice.MAX_SEGMENTS,
+                    language=notices.language_name(lang),
+                )
             )
 
 
 async def cancel(
-    session: AsyncSession, hearing_id: int, actor: StaffMember, now: datetime | None = None,
-    *, quiet: QuietHours | None = None,
+    session: AsyncSession,
+    hearing_id: int,
+    actor: StaffMember,
+    now: datetime | None = None,
+    *,
+    quiet: QuietHours | None = None,
 ) -> int:
     """Cancel, withdraw notices and reminders not sent yet, and tell those who meant to come or asked."""
     now = now or utcnow()
@@ -195,18 +251,34 @@ async def cancel(
     if was_announced:
         who = participants.rsvp_or_asked(hearing.id, (Rsvp.GOING, Rsvp.MAYBE))
         notified = await participants.send_to(
-            session, participants.reach(session, who), notices.cancellation(hearing),
+            session,
+            participants.reach(session, who),
+            notices.cancellation(hearing),
             lambda p: f"h{hearing.id}:cancel:p{p.contact_id}:{p.channel}",
-            not_before=await send_time(session, hearing, now, quiet=quiet), now=now,
+            not_before=await send_time(session, hearing, now, quiet=quiet),
+            now=now,
         )
-    await audit(session, actor.label, "hearing.cancelled", subject, municipality_id=hearing.municipality_id,
-                details={"notified": notified, "withdrawn": withdrawn}, now=now)
+    await audit(
+        session,
+        actor.label,
+        "hearing.cancelled",
+        subject,
+        municipality_id=hearing.municipality_id,
+        details={"notified": notified, "withdrawn": withdrawn},
+        now=now,
+    )
     return notified
 
 
 async def publish_feedback(
-    session: AsyncSession, hearing_id: int, feedback: Mapping[str, str], actor: StaffMember,
-    now: datetime | None = None, *, fallback: str | None = None, quiet: QuietHours | None = None,
+    session: AsyncSession,
+    hearing_id: int,
+    feedback: Mapping[str, str],
+    actor: StaffMember,
+    now: datetime | None = None,
+    *,
+    fallback: str | None = None,
+    quiet: QuietHours | None = None,
 ) -> int:
     """Publish what was done with the input and tell everyone who answered or asked; returns how many."""
     now = now or utcnow()
@@ -224,11 +296,19 @@ async def publish_feedback(
     language = fallback or (preferred or list(written))[0]
     if language not in written:
         raise InvalidDefinition(
-            Text.of("The {field} must be written in the fallback language ({code}).",
-                    field=field_label("feedback"), code=language)
+            Text.of(
+                "The {field} must be written in the fallback language ({code}).",
+                field=field_label("feedback"),
+                code=language,
+            )
         )
-    published = HearingFeedback(hearing_id=hearing.id, texts=written, fallback_language=language,
-                                published_by=actor.label, published_at=now)
+    published = HearingFeedback(
+        hearing_id=hearing.id,
+        texts=written,
+        fallback_language=language,
+        published_by=actor.label,
+        published_at=now,
+    )
     session.add(published)
     await session.flush()
     await session.execute(
@@ -239,16 +319,22 @@ async def publish_feedback(
     )
     who = participants.rsvp_or_asked(hearing.id, tuple(Rsvp))
     notified = await participants.send_to(
-        session, participants.reach(session, who), notices.feedback(hearing, published),
+        session,
+        participants.reach(session, who),
+        notices.feedback(hearing, published),
         lambda p: f"h{hearing.id}:fb{published.id}:p{p.contact_id}:{p.channel}",
-        not_before=next_allowed(
-            now, await session.get(Municipality, hearing.municipality_id), default=quiet
-        ),
+        not_before=next_allowed(now, await session.get(Municipality, hearing.municipality_id), default=quiet),
         now=now,
     )
-    await audit(session, actor.label, "hearing.feedback_published", subject,
-                municipality_id=hearing.municipality_id,
-                details={"feedback": published.id, "notified": notified}, now=now)
+    await audit(
+        session,
+        actor.label,
+        "hearing.feedback_published",
+        subject,
+        municipality_id=hearing.municipality_id,
+        details={"feedback": published.id, "notified": notified},
+        now=now,
+    )
     return notified
 
 
@@ -260,7 +346,8 @@ async def rsvp_summary(
     subject = f"hearing:{hearing.id}"
     await ensure_scope(session, actor, hearing.municipality_id, action="rsvps", subject=subject, now=now)
     rows = await session.execute(
-        select(HearingRsvp.answer, func.count()).where(HearingRsvp.hearing_id == hearing.id)
+        select(HearingRsvp.answer, func.count())
+        .where(HearingRsvp.hearing_id == hearing.id)
         .group_by(HearingRsvp.answer)
     )
     found = {Rsvp(answer): int(n) for answer, n in rows}
@@ -273,8 +360,15 @@ async def rsvp_summary(
             .order_by(HearingRsvp.answer, HearingRsvp.name, HearingRsvp.id)
         )
         names = [(Rsvp(answer), name) for answer, name in named]
-        await audit(session, actor.label, "hearing.names_viewed", subject,
-                    municipality_id=hearing.municipality_id, details={"names": len(names)}, now=now)
+        await audit(
+            session,
+            actor.label,
+            "hearing.names_viewed",
+            subject,
+            municipality_id=hearing.municipality_id,
+            details={"names": len(names)},
+            now=now,
+        )
     return RsvpSummary(counts, names)
 
 
@@ -290,12 +384,20 @@ async def questions(
         (
             await session.scalars(
                 select(HearingQuestion)
-                .where(HearingQuestion.hearing_id == hearing.id,
-                       HearingQuestion.status != QuestionStatus.ERASED)
+                .where(
+                    HearingQuestion.hearing_id == hearing.id, HearingQuestion.status != QuestionStatus.ERASED
+                )
                 .order_by(HearingQuestion.received_at, HearingQuestion.id)
             )
         ).all()
     )
-    await audit(session, actor.label, "hearing.questions_viewed", subject,
-                municipality_id=hearing.municipality_id, details={"questions": len(found)}, now=now)
+    await audit(
+        session,
+        actor.label,
+        "hearing.questions_viewed",
+        subject,
+        municipality_id=hearing.municipality_id,
+        details={"questions": len(found)},
+        now=now,
+    )
     return found

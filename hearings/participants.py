@@ -42,9 +42,7 @@ def rsvp_or_asked(hearing_id: int, answers: Iterable[Rsvp]) -> Select[int]:
     return select(both.c[0])
 
 
-async def reach(
-    session: AsyncSession, who: Select[int], batch: int = 1000
-) -> AsyncIterator[Recipient]:
+async def reach(session: AsyncSession, who: Select[int], batch: int = 1000) -> AsyncIterator[Recipient]:
     """Each active person among `who` once, on their preferred reachable channel, in id order."""
     last_id = 0
     ids = who.subquery()
@@ -53,8 +51,10 @@ async def reach(
             await session.scalars(
                 select(Contact.id)
                 .where(
-                    Contact.id.in_(select(ids.c[0])), Contact.id > last_id,
-                    Contact.status == ContactStatus.ACTIVE, Contact.consent_at.is_not(None),
+                    Contact.id.in_(select(ids.c[0])),
+                    Contact.id > last_id,
+                    Contact.status == ContactStatus.ACTIVE,
+                    Contact.consent_at.is_not(None),
                     Contact.simulated.is_(False),  # the chat simulator's people get no notices
                 )
                 .order_by(Contact.id)
@@ -64,8 +64,13 @@ async def reach(
         if not contacts:
             return
         rows = await session.execute(
-            select(ChannelIdentity.contact_id, ChannelIdentity.channel, ChannelIdentity.address,
-                   ChannelIdentity.chat_id, Contact.language)
+            select(
+                ChannelIdentity.contact_id,
+                ChannelIdentity.channel,
+                ChannelIdentity.address,
+                ChannelIdentity.chat_id,
+                Contact.language,
+            )
             .join(Contact, Contact.id == ChannelIdentity.contact_id)
             .where(ChannelIdentity.contact_id.in_(contacts), ChannelIdentity.status == IdentityStatus.ACTIVE)
         )
@@ -102,9 +107,13 @@ async def send_to(
     async for person in people:
         chunk.append(
             OutboxItem(
-                dedupe_key=key(person), contact_id=person.contact_id, channel=person.channel,
-                address=person.address, language=person.language,
-                message=message if isinstance(message, Outgoing) else message(person), not_before=not_before,
+                dedupe_key=key(person),
+                contact_id=person.contact_id,
+                channel=person.channel,
+                address=person.address,
+                language=person.language,
+                message=message if isinstance(message, Outgoing) else message(person),
+                not_before=not_before,
             )
         )
         if len(chunk) >= batch:
@@ -124,7 +133,11 @@ async def _enqueue_new(session: AsyncSession, items: list[OutboxItem], now: date
 
 
 async def withdraw(
-    session: AsyncSession, hearing_id: int, kinds: Iterable[str], now: datetime, *,
+    session: AsyncSession,
+    hearing_id: int,
+    kinds: Iterable[str],
+    now: datetime,
+    *,
     reason: str = "hearing cancelled",
 ) -> int:
     """Withdraw this hearing's messages of the given kinds ("notice", "rem") that have not gone yet
@@ -133,10 +146,11 @@ async def withdraw(
     for kind in kinds:
         result = await session.execute(
             update(Delivery)
-            .where(Delivery.dedupe_key.startswith(f"h{hearing_id}:{kind}", autoescape=True),
-                   Delivery.status.in_(OPEN_STATUSES))
-            .values(status=DeliveryStatus.CANCELLED, last_error=reason, lease_until=None,
-                    updated_at=now),
+            .where(
+                Delivery.dedupe_key.startswith(f"h{hearing_id}:{kind}", autoescape=True),
+                Delivery.status.in_(OPEN_STATUSES),
+            )
+            .values(status=DeliveryStatus.CANCELLED, last_error=reason, lease_until=None, updated_at=now),
             execution_options={"synchronize_session": False},
         )
         total += int(getattr(result, "rowcount", 0) or 0)

@@ -79,7 +79,7 @@ def reminder_key(hearing_id: int, offset: Offset, starts_at: datetime) -> partic
 
 
 def when(send_at: datetime, starts_at: datetime) -> notices.When:
-    """"today"/"tomorrow" by Tbilisi calendar days between sending and the start."""
+    """ "today"/"tomorrow" by Tbilisi calendar days between sending and the start."""
     days = (starts_at.astimezone(TIMEZONE).date() - send_at.astimezone(TIMEZONE).date()).days
     return {0: notices.When.TODAY, 1: notices.When.TOMORROW}.get(days, notices.When.LATER)
 
@@ -93,10 +93,13 @@ async def enqueue_due_reminders(
     longest = max(offset.before for offset in OFFSETS)
     hearings = (
         await session.scalars(
-            select(Hearing).where(
-                Hearing.status == HearingStatus.ANNOUNCED, Hearing.starts_at > now,
+            select(Hearing)
+            .where(
+                Hearing.status == HearingStatus.ANNOUNCED,
+                Hearing.starts_at > now,
                 Hearing.starts_at <= now + longest,
-            ).order_by(Hearing.starts_at, Hearing.id)
+            )
+            .order_by(Hearing.starts_at, Hearing.id)
         )
     ).all()
     queued = 0
@@ -113,10 +116,12 @@ async def enqueue_due_reminders(
             HearingRsvp.contact_id.not_in(notice_not_yet_seen(hearing.id, now)),
         )
         queued += await participants.send_to(
-            session, participants.reach(session, who),
+            session,
+            participants.reach(session, who),
             notices.reminder(hearing, when(send_at, hearing.starts_at)),
             reminder_key(hearing.id, offset, hearing.starts_at),
-            not_before=send_at, now=now,
+            not_before=send_at,
+            now=now,
         )
     return queued
 
@@ -132,8 +137,14 @@ async def mark_held(session: AsyncSession, now: datetime | None = None) -> int:
     over = [hearing for hearing in started if notices.ends_at(hearing) <= now]
     for hearing in over:
         hearing.status, hearing.updated_at = HearingStatus.HELD, now
-        await audit(session, SCHEDULER, "hearing.held", f"hearing:{hearing.id}",
-                    municipality_id=hearing.municipality_id, now=now)
+        await audit(
+            session,
+            SCHEDULER,
+            "hearing.held",
+            f"hearing:{hearing.id}",
+            municipality_id=hearing.municipality_id,
+            now=now,
+        )
     await session.flush()
     return len(over)
 

@@ -24,8 +24,17 @@ from storage.models import Channel, Contact, Municipality
 from storage.models.hearings import Hearing, HearingQuestion, HearingRsvp, HearingStatus, Rsvp
 
 __all__ = [
-    "CalendarFile", "HearingConversation", "announce", "cancel", "create", "enqueue_due_reminders",
-    "mark_held", "publish_feedback", "questions", "rsvp_summary", "run_hearing_reminders",
+    "CalendarFile",
+    "HearingConversation",
+    "announce",
+    "cancel",
+    "create",
+    "enqueue_due_reminders",
+    "mark_held",
+    "publish_feedback",
+    "questions",
+    "rsvp_summary",
+    "run_hearing_reminders",
 ]
 
 QUESTION_STATE = "hearing.question."
@@ -70,8 +79,9 @@ class HearingConversation:
         hearings = await self._upcoming(municipality)
         self._clear_state()
         if not hearings:
-            none = Outgoing.say("There are no upcoming public hearings right now ({municipality}).",
-                                municipality=place)
+            none = Outgoing.say(
+                "There are no upcoming public hearings right now ({municipality}).", municipality=place
+            )
             return self._offer([none])
         answers = dict(
             (
@@ -116,8 +126,11 @@ class HearingConversation:
         hearing = await self.session.get(Hearing, int(hearing_ref)) if hearing_ref.isdigit() else None
         if prefix is None or hearing is None:
             self._clear_state()
-            return [Outgoing.say("Sorry, I did not understand that. Send /hearings to see upcoming "
-                                 "public hearings.")]
+            return [
+                Outgoing.say(
+                    "Sorry, I did not understand that. Send /hearings to see upcoming public hearings."
+                )
+            ]
         if closed := self._closed(hearing):
             self._clear_state()
             return closed
@@ -134,10 +147,15 @@ class HearingConversation:
         return [
             CalendarFile(
                 calendar.file_name(hearing),
-                calendar.calendar([hearing], municipality, self.contact.language,
-                                  name=calendar.in_language(hearing.title, self.contact.language,
-                                                            hearing.fallback_language),
-                                  base_url=public_base_url or ""),
+                calendar.calendar(
+                    [hearing],
+                    municipality,
+                    self.contact.language,
+                    name=calendar.in_language(
+                        hearing.title, self.contact.language, hearing.fallback_language
+                    ),
+                    base_url=public_base_url or "",
+                ),
                 notices.title(hearing),
             )
             for hearing in await self._upcoming(municipality)
@@ -146,8 +164,11 @@ class HearingConversation:
     async def _upcoming(self, municipality: Municipality) -> list[Hearing]:
         found = await self.session.scalars(
             select(Hearing)
-            .where(Hearing.municipality_id == municipality.id, Hearing.status == HearingStatus.ANNOUNCED,
-                   Hearing.starts_at > self.now)
+            .where(
+                Hearing.municipality_id == municipality.id,
+                Hearing.status == HearingStatus.ANNOUNCED,
+                Hearing.starts_at > self.now,
+            )
             .order_by(Hearing.starts_at, Hearing.id)
             .limit(LISTED)
         )
@@ -163,8 +184,14 @@ class HearingConversation:
         rsvp = await self._find_rsvp(hearing.id)
         had_place = rsvp is not None and rsvp.answer == Rsvp.GOING and rsvp.waiting_since is None
         if rsvp is None:
-            rsvp = HearingRsvp(hearing_id=hearing.id, contact_id=self.contact.id, answer=answer,
-                               channel=self.channel, created_at=self.now, updated_at=self.now)
+            rsvp = HearingRsvp(
+                hearing_id=hearing.id,
+                contact_id=self.contact.id,
+                answer=answer,
+                channel=self.channel,
+                created_at=self.now,
+                updated_at=self.now,
+            )
             try:
                 async with self.session.begin_nested():
                     self.session.add(rsvp)
@@ -180,24 +207,42 @@ class HearingConversation:
         waiting = await capacity.place_or_wait(self.session, hearing, rsvp, had_place, self.now)
         match answer:
             case Rsvp.GOING:
-                confirm = Outgoing.say("Thank you! You said you will come to “{title}”. We will remind you "
-                                       "a day before and 2 hours before.", title=title)
+                confirm = Outgoing.say(
+                    "Thank you! You said you will come to “{title}”. We will remind you "
+                    "a day before and 2 hours before.",
+                    title=title,
+                )
             case Rsvp.MAYBE:
-                confirm = Outgoing.say("Noted: you may come to “{title}”. We will remind you a day before "
-                                       "and 2 hours before.", title=title)
+                confirm = Outgoing.say(
+                    "Noted: you may come to “{title}”. We will remind you a day before and 2 hours before.",
+                    title=title,
+                )
             case _:
                 confirm = Outgoing(
-                    parts=(Text.of("Noted: you will not come to “{title}”. You can still send a question "
-                                   "in advance.", title=title),),
+                    parts=(
+                        Text.of(
+                            "Noted: you will not come to “{title}”. You can still send a question "
+                            "in advance.",
+                            title=title,
+                        ),
+                    ),
                     choices=(Choice(f"hq:{hearing.id}", Text(notices.ASK_LABEL)),),
                 )
         if waiting is not None:
-            confirm = Outgoing.say("“{title}” is full: you are number {n} on the waiting list. We will tell "
-                                   "you if a place frees up.", title=title, n=waiting)
+            confirm = Outgoing.say(
+                "“{title}” is full: you are number {n} on the waiting list. We will tell "
+                "you if a place frees up.",
+                title=title,
+                n=waiting,
+            )
         if hearing.names_required and answer != Rsvp.NOT_GOING and not rsvp.name:
             self._set_state(f"{NAME_STATE}{hearing.id}")
-            return [confirm, Outgoing.say("This hearing needs the names of participants. Please type your "
-                                          "first and last name.")]
+            return [
+                confirm,
+                Outgoing.say(
+                    "This hearing needs the names of participants. Please type your first and last name."
+                ),
+            ]
         return self._offer([confirm])
 
     async def _ask_question(self, hearing: Hearing) -> Reply:
@@ -205,8 +250,13 @@ class HearingConversation:
             self._clear_state()
             return _enough_questions()
         self._set_state(f"{QUESTION_STATE}{hearing.id}")
-        return [Outgoing.say("Please type your question for “{title}” in one message (at most {limit} "
-                             "characters).", title=notices.title(hearing), limit=QUESTION_MAX)]
+        return [
+            Outgoing.say(
+                "Please type your question for “{title}” in one message (at most {limit} characters).",
+                title=notices.title(hearing),
+                limit=QUESTION_MAX,
+            )
+        ]
 
     async def _save_question(self, hearing: Hearing, raw: str) -> Reply:
         question = raw.strip()
@@ -218,21 +268,31 @@ class HearingConversation:
                 "and send it again.",
                 "Your question is {n} characters long. Please shorten it to at most {limit} characters "
                 "and send it again.",
-                len(question), limit=QUESTION_MAX,
+                len(question),
+                limit=QUESTION_MAX,
             )
             return [Outgoing(parts=(too_long,))]
         if await self._questions_sent(hearing.id) >= QUESTIONS_PER_PERSON:
             self._clear_state()
             return _enough_questions()
-        self.session.add(HearingQuestion(hearing_id=hearing.id, contact_id=self.contact.id, text=question,
-                                         received_at=self.now))
+        self.session.add(
+            HearingQuestion(
+                hearing_id=hearing.id, contact_id=self.contact.id, text=question, received_at=self.now
+            )
+        )
         await self.session.flush()
         self._clear_state()
-        return [Outgoing(parts=(
-            Text.of("Thank you! The municipality has received your question for “{title}”:",
-                    title=notices.title(hearing)),
-            Literal(question),
-        ))]
+        return [
+            Outgoing(
+                parts=(
+                    Text.of(
+                        "Thank you! The municipality has received your question for “{title}”:",
+                        title=notices.title(hearing),
+                    ),
+                    Literal(question),
+                )
+            )
+        ]
 
     async def _save_name(self, hearing: Hearing, raw: str) -> Reply:
         name = " ".join(raw.split())
@@ -241,12 +301,20 @@ class HearingConversation:
             self._clear_state()
             return _stale()
         if not 2 <= len(name) <= NAME_MAX:
-            return [Outgoing.say("Please type your first and last name (at most {limit} characters).",
-                                 limit=NAME_MAX)]
+            return [
+                Outgoing.say(
+                    "Please type your first and last name (at most {limit} characters).", limit=NAME_MAX
+                )
+            ]
         rsvp.name = name
         self._clear_state()
-        return [Outgoing.say("Thank you, {name}. Your name is noted for “{title}”.",
-                             name=Literal(name), title=notices.title(hearing))]
+        return [
+            Outgoing.say(
+                "Thank you, {name}. Your name is noted for “{title}”.",
+                name=Literal(name),
+                title=notices.title(hearing),
+            )
+        ]
 
     # -- small pieces --------------------------------------------------------------------------------
 
@@ -259,14 +327,16 @@ class HearingConversation:
 
     async def _find_rsvp(self, hearing_id: int) -> HearingRsvp | None:
         return await self.session.scalar(
-            select(HearingRsvp).where(HearingRsvp.hearing_id == hearing_id,
-                                      HearingRsvp.contact_id == self.contact.id)
+            select(HearingRsvp).where(
+                HearingRsvp.hearing_id == hearing_id, HearingRsvp.contact_id == self.contact.id
+            )
         )
 
     async def _questions_sent(self, hearing_id: int) -> int:
         found = await self.session.scalar(
-            select(func.count()).select_from(HearingQuestion).where(
-                HearingQuestion.hearing_id == hearing_id, HearingQuestion.contact_id == self.contact.id)
+            select(func.count())
+            .select_from(HearingQuestion)
+            .where(HearingQuestion.hearing_id == hearing_id, HearingQuestion.contact_id == self.contact.id)
         )
         return int(found or 0)
 
@@ -290,11 +360,17 @@ def _rsvp(value: str | None) -> Rsvp | None:
 
 
 def _enough_questions() -> Reply:
-    return [Outgoing(parts=(Text.plural_of(
-        "You have already sent {n} question for this hearing. Thank you!",
-        "You have already sent {n} questions for this hearing. Thank you!",
-        QUESTIONS_PER_PERSON,
-    ),))]
+    return [
+        Outgoing(
+            parts=(
+                Text.plural_of(
+                    "You have already sent {n} question for this hearing. Thank you!",
+                    "You have already sent {n} questions for this hearing. Thank you!",
+                    QUESTIONS_PER_PERSON,
+                ),
+            )
+        )
+    ]
 
 
 def _stale() -> Reply:

@@ -22,10 +22,27 @@ LOCALES = ROOT / "bot" / "locales"
 POT = LOCALES / "messages.pot"
 LANGUAGES = ("ka", "az", "hy", "ru", "en")
 SOURCES = [
-    "bot", "handlers", "web", "channels", "campaigns", "surveys", "hearings", "benchmarking", "contacts",
+    "bot",
+    "handlers",
+    "web",
+    "channels",
+    "campaigns",
+    "surveys",
+    "hearings",
+    "benchmarking",
+    "contacts",
 ]
-KEYWORDS = ["N_", "Text", "Text.of", "of", "say", "Outgoing.say", "t:2", "plural_of:1,2",
-            "Text.plural_of:1,2"]
+KEYWORDS = [
+    "N_",
+    "Text",
+    "Text.of",
+    "of",
+    "say",
+    "Outgoing.say",
+    "t:2",
+    "plural_of:1,2",
+    "Text.plural_of:1,2",
+]
 
 
 def cldr_plural_forms(lang: str) -> str:
@@ -39,17 +56,39 @@ def cldr_plural_count(lang: str) -> int:
 
 def main() -> int:
     pybabel = [sys.executable, "-m", "babel.messages.frontend"]
-    extract = [*pybabel, "extract", "--no-location", "--sort-output", "-F", str(ROOT / "babel.cfg"),
-               "--project=civicbot", "--copyright-holder=civicbot", "-o", str(POT)]
+    extract = [
+        *pybabel,
+        "extract",
+        "--no-location",
+        "--sort-output",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "--project=civicbot",
+        "--copyright-holder=civicbot",
+        "-o",
+        str(POT),
+    ]
     for keyword in KEYWORDS:
         extract += ["-k", keyword]
     subprocess.run([*extract, *[str(ROOT / s) for s in SOURCES]], check=True, cwd=ROOT)
     for lang in LANGUAGES:
         po = LOCALES / lang / "LC_MESSAGES" / "messages.po"
         action = "update" if po.exists() else "init"
-        subprocess.run([*pybabel, action, "-i", str(POT), "-d", str(LOCALES), "-l", lang,
-                        *(["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else [])],
-                       check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                *pybabel,
+                action,
+                "-i",
+                str(POT),
+                "-d",
+                str(LOCALES),
+                "-l",
+                lang,
+                *(["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else []),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         fix_catalog(po, lang)
     return 0
 

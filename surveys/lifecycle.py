@@ -280,8 +280,11 @@ async def targeted_people(session: AsyncSession, record: SurveyRecord) -> int:
     query = (
         select(Contact.language, Contact.topics, Municipality.code)
         .outerjoin(Municipality, Municipality.id == Contact.municipality_id)
-        .where(Contact.consent_at.is_not(None), Contact.status != ContactStatus.ERASED,
-               Contact.simulated.is_(False))
+        .where(
+            Contact.consent_at.is_not(None),
+            Contact.status != ContactStatus.ERASED,
+            Contact.simulated.is_(False),
+        )
     )
     if record.target_languages:
         query = query.where(Contact.language.in_(record.target_languages))

@@ -78,12 +78,16 @@ async def _terminate_lock_holders(pg_url: str) -> int:
     """Cut the sessions holding the scheduler lock in this test's database (a crash, a network cut)."""
     admin = await asyncpg.connect(PG_ADMIN_DSN)
     try:
-        return int(await admin.fetchval(  # advisory locks are per database: touch only this test's
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-            "WHERE locktype = 'advisory' AND granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = $2) "
-            "AND ((classid::bigint << 32) | objid::bigint) = $1",
-            LEADER_LOCK_KEY, make_url(pg_url).database))
+        return int(
+            await admin.fetchval(  # advisory locks are per database: touch only this test's
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = $2) "
+                "AND ((classid::bigint << 32) | objid::bigint) = $1",
+                LEADER_LOCK_KEY,
+                make_url(pg_url).database,
+            )
+        )
     finally:
         await admin.close()
 
@@ -153,8 +157,9 @@ async def test_double_fire_sends_once(sessions: async_sessionmaker[AsyncSession]
         campaign_id = await scheduled(session, draft(), NOW)
         step_id = (await service.get(session, campaign_id)).steps[0].id
     first, second = (CampaignScheduler(sessions, FAST, lambda: NOW) for _ in range(2))
-    results = await asyncio.gather(first.fire(step_id, ONCE), second.fire(step_id, ONCE),
-                                   first.sync(), second.sync())
+    results = await asyncio.gather(
+        first.fire(step_id, ONCE), second.fire(step_id, ONCE), first.sync(), second.sync()
+    )
     async with sessions() as session:
         queued = await session.scalar(select(func.count()).select_from(Delivery))
         firings = await session.scalar(select(func.count()).select_from(StepFiring))
@@ -173,7 +178,8 @@ async def test_start_catches_up_and_points_jobs_at_next_occurrences(
     async with unit_of_work(sessions) as session:
         await add_person(session)
         campaign_id = await scheduled(
-            session, draft(schedule={"at": (NOW + timedelta(hours=1)).isoformat()}, extra_steps=steps), NOW)
+            session, draft(schedule={"at": (NOW + timedelta(hours=1)).isoformat()}, extra_steps=steps), NOW
+        )
         first, second = (s.id for s in (await service.get(session, campaign_id)).steps)
     restarted = NOW + timedelta(hours=3)
     scheduler = CampaignScheduler(sessions, FAST, lambda: restarted)
@@ -194,7 +200,8 @@ async def test_start_catches_up_and_points_jobs_at_next_occurrences(
 async def test_a_cancelled_campaign_loses_its_jobs(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with unit_of_work(sessions) as session:
         campaign_id = await scheduled(
-            session, draft(schedule={"at": (NOW + timedelta(days=1)).isoformat()}), NOW)
+            session, draft(schedule={"at": (NOW + timedelta(days=1)).isoformat()}), NOW
+        )
     scheduler = CampaignScheduler(sessions, FAST, lambda: NOW)
     await scheduler.start()
     try:

@@ -40,9 +40,7 @@ class SmsCost:
 
 def text_cost(text: str, language: str, price_per_segment: Decimal = Decimal(0)) -> SmsCost:
     latin_text = to_latin(text, language)
-    return SmsCost(
-        text, latin_text, count_segments(text), count_segments(latin_text), price_per_segment
-    )
+    return SmsCost(text, latin_text, count_segments(text), count_segments(latin_text), price_per_segment)
 
 
 def message_cost(message: Outgoing, language: str, price_per_segment: Decimal = Decimal(0)) -> SmsCost:

@@ -50,7 +50,7 @@ def render_sms(message: Outgoing, lang: str, *, latin: bool = False) -> str:
 
 
 def choice_lines(choices: Sequence[Choice], lang: str) -> list[str]:
-    """"1 Batumi", "2 Chokhatauri"...: the one numbering every SMS uses (`pick_choice` reads it back)."""
+    """ "1 Batumi", "2 Chokhatauri"...: the one numbering every SMS uses (`pick_choice` reads it back)."""
     return [
         f"{number} {render(choice.label, lang)}{SELECTED if choice.selected else ''}"
         for number, choice in enumerate(choices, 1)

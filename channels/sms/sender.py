@@ -100,7 +100,12 @@ class TwilioSender:
         self.status_callback = status_callback
 
     async def send(
-        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False,
+        self,
+        address: str,
+        message: Outgoing,
+        language: str,
+        *,
+        sms_latin: bool = False,
         sms_sender: str | None = None,
     ) -> SendOutcome:
         try:

@@ -50,7 +50,12 @@ class TelegramSender:
         self.paid_broadcast = paid_broadcast
 
     async def send(
-        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False,
+        self,
+        address: str,
+        message: Outgoing,
+        language: str,
+        *,
+        sms_latin: bool = False,
         sms_sender: str | None = None,
     ) -> SendOutcome:
         try:

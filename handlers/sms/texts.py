@@ -63,8 +63,10 @@ def _controller(municipality: Municipality | None) -> Renderable:
 def _contact(policy: PrivacyPolicy, municipality: Municipality | None = None) -> Renderable:
     """The municipality's own privacy contact (`civicbot municipality set`), else the service's."""
     own = municipality.privacy_contact if municipality else None
-    return Literal(own or policy.controller_contact) if own or policy.controller_contact else Text(
-        "the municipality's data protection officer"
+    return (
+        Literal(own or policy.controller_contact)
+        if own or policy.controller_contact
+        else Text("the municipality's data protection officer")
     )
 
 
@@ -113,7 +115,8 @@ def my_data(
     what the person can do about it and where the full notice is."""
     topics: Renderable = (
         Joined([Text(options.TOPICS[t]) for t in summary.topics if t in options.TOPICS])
-        if summary.topics else Literal("—")
+        if summary.topics
+        else Literal("—")
     )
     data = Text.of(
         MY_DATA,
@@ -167,7 +170,9 @@ def combine(replies: list[Outgoing]) -> list[Outgoing]:
         previous = combined[-1] if combined else None
         if previous is not None and not previous.choices and not previous.links and message.progress is None:
             combined[-1] = Outgoing(
-                parts=(*previous.parts, *message.parts), choices=message.choices, links=message.links,
+                parts=(*previous.parts, *message.parts),
+                choices=message.choices,
+                links=message.links,
                 urgency=message.urgency,
             )
         else:

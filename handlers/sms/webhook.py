@@ -184,9 +184,15 @@ async def _handle(context: AppContext, sms: Inbound) -> SmsAnswer | None:
         if answer.contact_id is None:
             return answer
         await enqueue_replies(
-            session, contact_id=answer.contact_id, channel=Channel.SMS, address=sms.phone,
-            language=answer.language, event_id=sms.message_sid, replies=answer.replies,
-            understood=answer.understood, now=now,
+            session,
+            contact_id=answer.contact_id,
+            channel=Channel.SMS,
+            address=sms.phone,
+            language=answer.language,
+            event_id=sms.message_sid,
+            replies=answer.replies,
+            understood=answer.understood,
+            now=now,
         )
         return answer
 

@@ -40,8 +40,11 @@ class _SmsFigures(BaseSettings):
 @cache
 def _rates() -> Rates:
     sms = _SmsFigures()
-    return Rates(DeliverySettings().telegram_limit().rate, sms.sms_messages_per_second,
-                 Decimal(str(sms.sms_price_per_segment)))
+    return Rates(
+        DeliverySettings().telegram_limit().rate,
+        sms.sms_messages_per_second,
+        Decimal(str(sms.sms_price_per_segment)),
+    )
 
 
 class WritingBroadcast(Filter):
@@ -105,7 +108,8 @@ async def on_button(
 
 
 @router.message(WritingBroadcast(), F.text, ~F.text.startswith("/"))
-async def on_text(message: Message, session: AsyncSession, member: StaffMember, lang: str,
-                  replies: Replies) -> None:
+async def on_text(
+    message: Message, session: AsyncSession, member: StaffMember, lang: str, replies: Replies
+) -> None:
     """The broadcast text in the language asked for."""
     _add(replies, message.chat.id, await Console(session, member, _rates()).text(message.text or ""), lang)

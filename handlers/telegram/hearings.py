@@ -49,8 +49,9 @@ async def send_calendar_files(bot: Bot, chat_id: int, conversation: HearingConve
     sent = 0
     for file in await conversation.calendar_files(_public_base_url()):
         try:
-            await bot.send_document(chat_id, BufferedInputFile(file.body, filename=file.name),
-                                    caption=render(file.title, lang))
+            await bot.send_document(
+                chat_id, BufferedInputFile(file.body, filename=file.name), caption=render(file.title, lang)
+            )
         except TelegramAPIError as exc:
             log.warning("hearing calendar file not sent: %s", exc)
             continue

@@ -101,7 +101,9 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     steps: Mapped[list[CampaignStep]] = relationship(
-        back_populates="campaign", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="campaign",
+        cascade="all, delete-orphan",
+        lazy="selectin",
         order_by="CampaignStep.position",
     )
 

@@ -92,9 +92,7 @@ class SpecialProfile(Base):
 
     __tablename__ = "special_profiles"
 
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
-    )
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     consent_at: Mapped[datetime]
     consent_version: Mapped[str] = mapped_column(String(32))

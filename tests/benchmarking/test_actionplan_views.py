@@ -91,7 +91,9 @@ async def test_a_link_that_would_cost_a_third_segment_is_left_out(
     long_page = "https://participation.chokhatauri-municipality.example.gov.ge/m/chokhatauri/plan"
     async with sessions() as session, session.begin():
         await _plan(session, items=12)
-        reader = await add_person(session, municipality="chokhatauri", language="hy", telegram=False, sms=True)
+        reader = await add_person(
+            session, municipality="chokhatauri", language="hy", telegram=False, sms=True
+        )
         reply = await actionplan_views.sms_summary(session, reader, TODAY, long_page)
     body = render_sms(reply[0], "hy")
     assert long_page not in body and "12" in body

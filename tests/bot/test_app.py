@@ -13,8 +13,9 @@ from campaigns import staff
 from storage.models.campaigns import Role, StaffMember
 
 
-async def test_admin_ids_become_coordinators_once(migrated_url: str, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_admin_ids_become_coordinators_once(
+    migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated_url)
     monkeypatch.setenv("ADMIN_TELEGRAM_IDS", "501,502")
     monkeypatch.setenv("STATE_DIR", str(tmp_path))
@@ -24,7 +25,9 @@ async def test_admin_ids_become_coordinators_once(migrated_url: str, tmp_path: P
         async with service.sessions() as session, session.begin():
             members = (await session.scalars(select(StaffMember).order_by(StaffMember.telegram_id))).all()
             assert [(m.telegram_id, m.role, m.active) for m in members] == [
-                (501, Role.COORDINATOR, True), (502, Role.COORDINATOR, True)]
+                (501, Role.COORDINATOR, True),
+                (502, Role.COORDINATOR, True),
+            ]
             await staff.revoke(session, "501")
         await service._bootstrap_admins()
         async with service.sessions() as session:

@@ -134,11 +134,27 @@ def _button_msgids() -> set[str]:
     from surveys.answers import PREFER_NOT_TO_ANSWER
     from surveys.prompts import DONE, SKIP
 
-    found = {SURVEY_BUTTON, ASK_LABEL, PREFER_NOT_TO_ANSWER.msgid, DONE.msgid, SKIP.msgid, *RSVP_LABELS.values()}
+    found = {
+        SURVEY_BUTTON,
+        ASK_LABEL,
+        PREFER_NOT_TO_ANSWER.msgid,
+        DONE.msgid,
+        SKIP.msgid,
+        *RSVP_LABELS.values(),
+    }
     for table in (options.TOPICS, options.AGE_BANDS, options.GENDERS, options.GROUP_ANSWERS):
         found |= set(table.values())
     root = Path(__file__).resolve().parents[2]
-    for package in ("bot", "handlers", "channels", "campaigns", "surveys", "hearings", "benchmarking", "contacts"):
+    for package in (
+        "bot",
+        "handlers",
+        "channels",
+        "campaigns",
+        "surveys",
+        "hearings",
+        "benchmarking",
+        "contacts",
+    ):
         for path in (root / package).rglob("*.py"):
             found |= _literal_labels(ast.parse(path.read_text(encoding="utf-8")))
     return found
@@ -174,7 +190,13 @@ def _literal_labels(tree: ast.AST) -> set[str]:
 
 
 def test_buttons_are_found() -> None:
-    assert {"Delete my data", "I agree", "Take the survey", "Public hearings", "I will come"} <= _button_msgids()
+    assert {
+        "Delete my data",
+        "I agree",
+        "Take the survey",
+        "Public hearings",
+        "I will come",
+    } <= _button_msgids()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -182,7 +204,9 @@ def test_buttons_fit_a_phone(lang: str) -> None:
     too_long = []
     for msgid in sorted(_button_msgids()):
         label = gettext_for(lang, msgid)
-        if len(label) > BUTTON_HARD_LIMIT or (len(label) > BUTTON_TARGET and (lang, msgid) not in LONG_BUTTONS):
+        if len(label) > BUTTON_HARD_LIMIT or (
+            len(label) > BUTTON_TARGET and (lang, msgid) not in LONG_BUTTONS
+        ):
             too_long.append(f"{label} ({len(label)})")
     assert too_long == []
 

@@ -50,7 +50,9 @@ async def test_show_takes_the_code_in_any_case(migrated_url: str) -> None:
     assert "(service default)" in output
 
 
-@pytest.mark.parametrize("command", [["show", "tbilisi"], ["set", "tbilisi", "latin-sms", "yes", "--as", "ana"]])
+@pytest.mark.parametrize(
+    "command", [["show", "tbilisi"], ["set", "tbilisi", "latin-sms", "yes", "--as", "ana"]]
+)
 async def test_an_unknown_code_is_refused_with_the_valid_ones(
     sessions: Sessions, migrated_url: str, command: list[str]
 ) -> None:
@@ -81,11 +83,18 @@ async def test_a_coordinator_sets_a_setting_and_it_is_audited(
     async with sessions() as session, session.begin():
         await add_staff(session, "ana", Role.COORDINATOR)
 
-    code, output = await invoke(["municipality", "set", "MARNEULI", setting, typed, "--as", "ana"], migrated_url)
+    code, output = await invoke(
+        ["municipality", "set", "MARNEULI", setting, typed, "--as", "ana"], migrated_url
+    )
 
     assert code == 0, output
-    column = {"quiet-hours": "quiet_hours", "latin-sms": "sms_latin", "default-language": "default_language",
-              "sms-sender": "sms_sender", "privacy-contact": "privacy_contact"}[setting]
+    column = {
+        "quiet-hours": "quiet_hours",
+        "latin-sms": "sms_latin",
+        "default-language": "default_language",
+        "sms-sender": "sms_sender",
+        "privacy-contact": "privacy_contact",
+    }[setting]
     assert getattr(await place(sessions, "marneuli"), column) == stored
     async with sessions() as session:
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "municipality.changed"))
@@ -95,8 +104,13 @@ async def test_a_coordinator_sets_a_setting_and_it_is_audited(
 
 @pytest.mark.parametrize(
     ("setting", "typed"),
-    [("quiet-hours", "late"), ("latin-sms", "maybe"), ("default-language", "de"), ("sms-sender", "12345"),
-     ("colour", "red")],
+    [
+        ("quiet-hours", "late"),
+        ("latin-sms", "maybe"),
+        ("default-language", "de"),
+        ("sms-sender", "12345"),
+        ("colour", "red"),
+    ],
 )
 async def test_a_value_that_makes_no_sense_is_refused(
     sessions: Sessions, migrated_url: str, setting: str, typed: str
@@ -104,7 +118,9 @@ async def test_a_value_that_makes_no_sense_is_refused(
     async with sessions() as session, session.begin():
         await add_staff(session, "ana", Role.COORDINATOR)
 
-    code, output = await invoke(["municipality", "set", "marneuli", setting, typed, "--as", "ana"], migrated_url)
+    code, output = await invoke(
+        ["municipality", "set", "marneuli", setting, typed, "--as", "ana"], migrated_url
+    )
 
     assert code == 1
     assert output.startswith("refused: ")
@@ -115,15 +131,20 @@ async def test_an_officer_changes_only_their_own_municipality(sessions: Sessions
     async with sessions() as session, session.begin():
         await add_staff(session, "nino", Role.OFFICER, "marneuli")
 
-    own, _ = await invoke(["municipality", "set", "marneuli", "latin-sms", "yes", "--as", "nino"], migrated_url)
-    other, output = await invoke(["municipality", "set", "dmanisi", "latin-sms", "yes", "--as", "nino"],
-                                 migrated_url)
+    own, _ = await invoke(
+        ["municipality", "set", "marneuli", "latin-sms", "yes", "--as", "nino"], migrated_url
+    )
+    other, output = await invoke(
+        ["municipality", "set", "dmanisi", "latin-sms", "yes", "--as", "nino"], migrated_url
+    )
 
     assert (own, other) == (0, 1)
     assert "only their own municipality" in output
     assert (await place(sessions, "dmanisi")).sms_latin is False
     async with sessions() as session:
-        denied = await session.scalar(select(AuditEntry).where(AuditEntry.action == "municipality.scope_denied"))
+        denied = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "municipality.scope_denied")
+        )
     assert denied is not None
 
 
@@ -137,15 +158,19 @@ async def test_announce_says_when_notices_held_by_the_municipalitys_quiet_hours_
         by = await coordinator(session)
         await add_person(session, topics=("hearings",), language="az")
         hearing = await officers.create(session, draft(starts_at=datetime.now(UTC) + timedelta(days=10)), by)
-    code, _ = await invoke(["municipality", "set", "marneuli", "quiet-hours", quiet, "--as", by.label],
-                           migrated_url)
+    code, _ = await invoke(
+        ["municipality", "set", "marneuli", "quiet-hours", quiet, "--as", by.label], migrated_url
+    )
     assert code == 0
 
-    code, output = await invoke(["hearing", "announce", str(hearing.id), "--as", by.label], migrated_url,
-                                QUIET_HOURS="00:00-00:00")
+    code, output = await invoke(
+        ["hearing", "announce", str(hearing.id), "--as", by.label], migrated_url, QUIET_HOURS="00:00-00:00"
+    )
 
     assert code == 0, output
-    assert f"1 notice queued; quiet hours in Marneuli until {end:%H:%M}, it goes out from {end:%H:%M}" in output
+    assert (
+        f"1 notice queued; quiet hours in Marneuli until {end:%H:%M}, it goes out from {end:%H:%M}" in output
+    )
 
 
 async def test_urgent_announce_goes_now_and_is_audited(sessions: Sessions, migrated_url: str) -> None:
@@ -154,8 +179,11 @@ async def test_urgent_announce_goes_now_and_is_audited(sessions: Sessions, migra
         await add_person(session, topics=("hearings",), language="az")
         hearing = await officers.create(session, draft(starts_at=datetime.now(UTC) + timedelta(days=1)), by)
 
-    code, output = await invoke(["hearing", "announce", str(hearing.id), "--as", by.label, "--urgent"],
-                                migrated_url, QUIET_HOURS="00:00-23:59")
+    code, output = await invoke(
+        ["hearing", "announce", str(hearing.id), "--as", by.label, "--urgent"],
+        migrated_url,
+        QUIET_HOURS="00:00-23:59",
+    )
 
     assert code == 0, output
     assert "1 notice queued; it goes out now" in output
@@ -164,15 +192,27 @@ async def test_urgent_announce_goes_now_and_is_audited(sessions: Sessions, migra
     assert entry is not None and entry.details["urgent"] is True
 
 
-async def test_hearing_status_shows_the_notices_held_by_quiet_hours(sessions: Sessions, migrated_url: str) -> None:
+async def test_hearing_status_shows_the_notices_held_by_quiet_hours(
+    sessions: Sessions, migrated_url: str
+) -> None:
     local = datetime.now(TBILISI)
     end = time((local.hour + 2) % 24)
     async with sessions() as session, session.begin():
         by = await coordinator(session)
         await add_person(session, topics=("hearings",), language="az")
         hearing = await officers.create(session, draft(starts_at=datetime.now(UTC) + timedelta(days=10)), by)
-    await invoke(["municipality", "set", "marneuli", "quiet-hours",
-                  f"{time((local.hour - 1) % 24):%H:%M}-{end:%H:%M}", "--as", by.label], migrated_url)
+    await invoke(
+        [
+            "municipality",
+            "set",
+            "marneuli",
+            "quiet-hours",
+            f"{time((local.hour - 1) % 24):%H:%M}-{end:%H:%M}",
+            "--as",
+            by.label,
+        ],
+        migrated_url,
+    )
     await invoke(["hearing", "announce", str(hearing.id), "--as", by.label], migrated_url)
 
     code, output = await invoke(["hearing", "status", str(hearing.id)], migrated_url)
@@ -187,12 +227,15 @@ async def test_hearing_status_shows_the_notices_held_by_quiet_hours(sessions: Se
     assert f"held by quiet hours in Marneuli until {until:%Y-%m-%d %H:%M} (Tbilisi time)" in output
 
 
-async def test_without_municipalities_the_advice_is_to_seed_them(sessions: Sessions, migrated_url: str) -> None:
+async def test_without_municipalities_the_advice_is_to_seed_them(
+    sessions: Sessions, migrated_url: str
+) -> None:
     async with sessions() as session, session.begin():
         await session.execute(delete(Municipality))
 
-    listed, shown = await invoke(["municipality", "list"], migrated_url), await invoke(
-        ["municipality", "show", "marneuli"], migrated_url
+    listed, shown = (
+        await invoke(["municipality", "list"], migrated_url),
+        await invoke(["municipality", "show", "marneuli"], migrated_url),
     )
 
     assert listed == (0, "no municipalities yet; add the four pilot municipalities with: civicbot seed\n")

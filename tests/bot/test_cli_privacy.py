@@ -73,17 +73,23 @@ async def test_a_telegram_only_person_is_found_by_reference_code_or_username(
     contact_id = await _telegram_person(sessions)
     code = reference_code(_state_vault(tmp_path), contact_id)
     exit_code, output = await _invoke(
-        ["privacy", "show", "--ref", code.lower().replace("-", " "), "--language", "hy"], migrated_url, tmp_path
+        ["privacy", "show", "--ref", code.lower().replace("-", " "), "--language", "hy"],
+        migrated_url,
+        tmp_path,
     )
     assert exit_code == 0, output
     assert code in output and "7003" in output and "@ani_marneuli" in output
-    exit_code, output = await _invoke(["privacy", "show", "--username", "ANI_marneuli"], migrated_url, tmp_path)
+    exit_code, output = await _invoke(
+        ["privacy", "show", "--username", "ANI_marneuli"], migrated_url, tmp_path
+    )
     assert exit_code == 0 and code in output
     exit_code, output = await _invoke(["privacy", "show", "--ref", "ZZZZ-ZZZZ"], migrated_url, tmp_path)
     assert exit_code == 1 and "nobody" in output
 
 
-async def test_erase_shows_what_goes_asks_and_confirms_to_the_person(sessions, migrated_url, tmp_path) -> None:
+async def test_erase_shows_what_goes_asks_and_confirms_to_the_person(
+    sessions, migrated_url, tmp_path
+) -> None:
     contact_id = await _telegram_person(sessions)
     code = reference_code(_state_vault(tmp_path), contact_id)
     env = {"DATABASE_URL": migrated_url, "STATE_DIR": str(tmp_path / "state")}
@@ -98,14 +104,18 @@ async def test_erase_shows_what_goes_asks_and_confirms_to_the_person(sessions, m
     assert "one confirmation" in output
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ChannelIdentity)) == 0
-        farewell = await session.scalar(select(Delivery).where(Delivery.dedupe_key.startswith(FAREWELL_PREFIX)))
+        farewell = await session.scalar(
+            select(Delivery).where(Delivery.dedupe_key.startswith(FAREWELL_PREFIX))
+        )
         audit = (await session.execute(select(AuditEntry.actor, AuditEntry.action))).all()
     assert farewell is not None and farewell.address == "7003" and farewell.language == "hy"
     assert ("cli:dpo@marneuli", "contact.erased") in audit
     async with sessions() as session, session.begin():  # the outbox lets exactly this message through
         claimed = Claimed(farewell.id, None, "telegram", "7003", "hy", farewell.payload, 1, 0.0)
         await session.execute(
-            update(Delivery).where(Delivery.id == farewell.id).values(status=DeliveryStatus.SENDING, attempts=1)
+            update(Delivery)
+            .where(Delivery.id == farewell.id)
+            .values(status=DeliveryStatus.SENDING, attempts=1)
         )
         verdicts = await recheck(session, [claimed])
     assert verdicts[farewell.id][0] is Verdict.SEND

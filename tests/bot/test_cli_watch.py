@@ -21,16 +21,25 @@ def _tally(**counts: int) -> Tally:
 
 @pytest.mark.parametrize(
     ("done", "total", "expected"),
-    [(0, 10, "[" + "." * 30 + "]"), (5, 10, "[" + "#" * 15 + "." * 15 + "]"), (10, 10, "[" + "#" * 30 + "]"),
-     (0, 0, "[" + "#" * 30 + "]")],
+    [
+        (0, 10, "[" + "." * 30 + "]"),
+        (5, 10, "[" + "#" * 15 + "." * 15 + "]"),
+        (10, 10, "[" + "#" * 30 + "]"),
+        (0, 0, "[" + "#" * 30 + "]"),
+    ],
 )
 def test_bar(done: int, total: int, expected: str) -> None:
     assert bar(done, total) == expected
 
 
 def test_watch_until_nothing_waits() -> None:
-    readings = iter([_tally(queued=3, held_by_quiet_hours=1), _tally(queued=1, sent=2, failed=1),
-                     _tally(sent=3, failed=1, cancelled=2)])
+    readings = iter(
+        [
+            _tally(queued=3, held_by_quiet_hours=1),
+            _tally(queued=1, sent=2, failed=1),
+            _tally(sent=3, failed=1, cancelled=2),
+        ]
+    )
     lines: list[str] = []
     slept: list[float] = []
     final = watch(lambda: next(readings), lines.append, slept.append)

@@ -19,8 +19,13 @@ def _civicbot(cwd: Path, database_url: str | None, *args: str) -> subprocess.Com
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -61,14 +61,17 @@ async def add_person(
     if telegram:
         contact.identities.append(
             ChannelIdentity(
-                channel=Channel.TELEGRAM, address=str(700000 + number), chat_id=str(700000 + number),
+                channel=Channel.TELEGRAM,
+                address=str(700000 + number),
+                chat_id=str(700000 + number),
                 status=IdentityStatus.ACTIVE if telegram_reachable else IdentityStatus.UNREACHABLE,
             )
         )
     if sms:
         contact.identities.append(
             ChannelIdentity(
-                channel=Channel.SMS, address=f"+99555{number:07d}",
+                channel=Channel.SMS,
+                address=f"+99555{number:07d}",
                 status=IdentityStatus.ACTIVE if sms_reachable else IdentityStatus.UNREACHABLE,
             )
         )
@@ -78,11 +81,15 @@ async def add_person(
 
 
 async def add_staff(
-    session: AsyncSession, name: str, role: Role = Role.COORDINATOR, municipality: str | None = None,
+    session: AsyncSession,
+    name: str,
+    role: Role = Role.COORDINATOR,
+    municipality: str | None = None,
     telegram_id: int | None = None,
 ) -> StaffMember:
-    return await staff.grant(session, role, name=name, telegram_id=telegram_id,
-                             municipality_code=municipality)
+    return await staff.grant(
+        session, role, name=name, telegram_id=telegram_id, municipality_code=municipality
+    )
 
 
 def draft(
@@ -99,12 +106,17 @@ def draft(
     audience: dict[str, object] = {"municipalities": list(municipalities)}
     if languages:
         audience["languages"] = list(languages)
-    step: dict[str, object] = {"texts": texts or {"ka": "საჯარო განხილვა ხვალ."}, "schedule": schedule,
-                               "urgent": urgent}
+    step: dict[str, object] = {
+        "texts": texts or {"ka": "საჯარო განხილვა ხვალ."},
+        "schedule": schedule,
+        "urgent": urgent,
+    }
     if survey_id is not None:
         step["survey_id"] = survey_id
     data: dict[str, object] = {
-        "name": "Budget hearing notice", "audience": audience, "steps": [step, *extra_steps],
+        "name": "Budget hearing notice",
+        "audience": audience,
+        "steps": [step, *extra_steps],
         "base_language": next(iter(texts)) if texts else "ka",
     }
     if fallback:

@@ -51,8 +51,13 @@ async def setting(
     async with FakeTelegram(TOKEN) as fake:
         for user_id in (OFFICER, COORDINATOR, OTHER_COORDINATOR, CITIZEN, *citizens):
             fake.register_user(user_id, "Test", language_code="en")
-        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": fake.base_url, "DATABASE_URL": migrated_url,
-               "QUIET_HOURS": "00:00-00:00", "SCHEDULER_RESYNC_SECONDS": "0.5"}
+        env = {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE": fake.base_url,
+            "DATABASE_URL": migrated_url,
+            "QUIET_HOURS": "00:00-00:00",
+            "SCHEDULER_RESYNC_SECONDS": "0.5",
+        }
         async with civicbot_serve(env, tmp_path):
             yield Setting(fake, sessions, citizens, waiting.id)
 
@@ -84,8 +89,10 @@ async def test_officer_broadcast_reaches_citizens_after_approval(setting: Settin
     preview = await _say(fake, OFFICER, "Sabah su <olmayacaq>", expect=6)
     assert [m.text for m in preview] == [
         "This is how people will see it:",
-        "In ქართული:", "<b>ხვალ</b> წყალი არ იქნება & ბოდიში",
-        "In Azərbaycanca:", "Sabah su <olmayacaq>",
+        "In ქართული:",
+        "<b>ხვალ</b> წყალი არ იქნება & ბოდიში",
+        "In Azərbaycanca:",
+        "Sabah su <olmayacaq>",
         "Submit it for approval by a coordinator?",
     ]
     assert preview[2].source == html.escape("<b>ხვალ</b> წყალი არ იქნება & ბოდიში", quote=False)
@@ -127,9 +134,17 @@ async def test_refusals_are_polite_and_audited(setting: Setting) -> None:
     assert listing.text == "Only coordinators can approve campaigns."
     user = fake.user(OFFICER)
     before = len(fake.messages(OFFICER))
-    fake.inject_raw({"callback_query": {  # a hand-made button press: the service decides, not the keyboard
-        "id": "77", "from": user.to_api(), "chat_instance": "1", "data": f"adm:ap:{setting.waiting}",
-        "message": listing.to_api(fake.state.bot, user.chat_api())}})
+    fake.inject_raw(
+        {
+            "callback_query": {  # a hand-made button press: the service decides, not the keyboard
+                "id": "77",
+                "from": user.to_api(),
+                "chat_instance": "1",
+                "data": f"adm:ap:{setting.waiting}",
+                "message": listing.to_api(fake.state.bot, user.chat_api()),
+            }
+        }
+    )
     [refused] = (await fake.wait_for_messages(OFFICER, before + 1, timeout=15))[before:]
     assert refused.text == "Only coordinators can approve campaigns."
     [entry] = await _audit(setting.sessions, "campaign.approval_denied")
@@ -139,8 +154,14 @@ async def test_refusals_are_polite_and_audited(setting: Setting) -> None:
 async def test_coordinator_menu_and_no_self_approval(setting: Setting) -> None:
     fake = setting.telegram
     [menu] = await _say(fake, OTHER_COORDINATOR, "/broadcast")
-    assert menu.buttons_data() == {"adm:m:batumi", "adm:m:chokhatauri", "adm:m:dmanisi", "adm:m:marneuli",
-                                   "adm:m:*", "adm:x"}
+    assert menu.buttons_data() == {
+        "adm:m:batumi",
+        "adm:m:chokhatauri",
+        "adm:m:dmanisi",
+        "adm:m:marneuli",
+        "adm:m:*",
+        "adm:x",
+    }
     size, ask = await _press(fake, OTHER_COORDINATOR, "adm:m:batumi", expect=2)
     assert (size.text, ask.text) == ("This audience has 1 person.", "Type the message in Русский.")
     [cancelled] = await _press(fake, OTHER_COORDINATOR, "adm:x")

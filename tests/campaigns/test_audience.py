@@ -39,13 +39,21 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str | None]] = [
     ("both channels: telegram preferred", {"sms": True}, {}, "telegram"),
     ("sms asked for explicitly", {"sms": True}, {"channels": ["sms"]}, "sms"),
     ("sms only, number dead", {"telegram": False, "sms": True, "sms_reachable": False}, {}, None),
-    ("sms only person, telegram audience", {"telegram": False, "sms": True}, {"channels": ["telegram"]}, None),
+    (
+        "sms only person, telegram audience",
+        {"telegram": False, "sms": True},
+        {"channels": ["telegram"]},
+        None,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("label", "person", "spec", "expected"), CASES, ids=[c[0] for c in CASES])
 async def test_who_is_in_the_audience(
-    sessions: async_sessionmaker[AsyncSession], label: str, person: dict[str, Any], spec: dict[str, Any],
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    person: dict[str, Any],
+    spec: dict[str, Any],
     expected: str | None,
 ) -> None:
     async with sessions() as session, session.begin():
@@ -70,8 +78,12 @@ async def test_counts_per_channel_and_language(sessions: async_sessionmaker[Asyn
     assert counted.total == 5
     assert counted.by_channel == {"sms": 3, "telegram": 2}
     assert counted.by_language == {"az": 2, "hy": 1, "ka": 2}
-    assert counted.by_channel_language == {("sms", "az"): 2, ("sms", "ka"): 1, ("telegram", "hy"): 1,
-                                           ("telegram", "ka"): 1}
+    assert counted.by_channel_language == {
+        ("sms", "az"): 2,
+        ("sms", "ka"): 1,
+        ("telegram", "hy"): 1,
+        ("telegram", "ka"): 1,
+    }
 
 
 async def test_recipients_come_in_batches_and_each_once(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -40,9 +40,13 @@ async def test_a_campaign_from_the_example_file_through_approval(
 ) -> None:
     async with unit_of_work(sessions) as session:
         for lang in ("ka", "az", "hy"):
-            await add_person(session, language=lang, topics=("hearings",), sms=lang != "ka", telegram=lang == "ka")
-    for args in (["--telegram-id", "111", "--name", "nino", "--role", "officer", "--municipality", "marneuli"],
-                 ["--name", "giorgi", "--role", "coordinator"]):
+            await add_person(
+                session, language=lang, topics=("hearings",), sms=lang != "ka", telegram=lang == "ka"
+            )
+    for args in (
+        ["--telegram-id", "111", "--name", "nino", "--role", "officer", "--municipality", "marneuli"],
+        ["--name", "giorgi", "--role", "coordinator"],
+    ):
         assert (await _cli(migrated_url, "staff", "grant", *args)).exit_code == 0
     listing = await _cli(migrated_url, "staff", "list")
     assert "nino" in listing.output and "marneuli" in listing.output and "giorgi" in listing.output
@@ -66,36 +70,74 @@ async def test_a_campaign_from_the_example_file_through_approval(
     assert "[approved]" in status.output and "time left: nothing left" in status.output
     assert "approved" in (await _cli(migrated_url, "campaign", "list", "--status", "approved")).output
     assert await _actions(sessions) == [
-        ("staff.granted", "cli"), ("staff.granted", "cli"), ("campaign.created", "nino"),
-        ("campaign.submitted", "nino"), ("campaign.approval_denied", "nino"), ("campaign.approved", "giorgi"),
+        ("staff.granted", "cli"),
+        ("staff.granted", "cli"),
+        ("campaign.created", "nino"),
+        ("campaign.submitted", "nino"),
+        ("campaign.approval_denied", "nino"),
+        ("campaign.approved", "giorgi"),
     ]
 
 
 async def test_officer_outside_their_municipality_is_refused_and_audited(
     migrated_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _cli(migrated_url, "staff", "grant", "--name", "nino", "--role", "officer", "--municipality", "dmanisi")
-    result = await _cli(migrated_url, "campaign", "create", "--as", "nino", "--name", "Water",
-                        "--municipality", "batumi", "--text", "ka=ხვალ წყალი არ იქნება.")
+    await _cli(
+        migrated_url, "staff", "grant", "--name", "nino", "--role", "officer", "--municipality", "dmanisi"
+    )
+    result = await _cli(
+        migrated_url,
+        "campaign",
+        "create",
+        "--as",
+        "nino",
+        "--name",
+        "Water",
+        "--municipality",
+        "batumi",
+        "--text",
+        "ka=ხვალ წყალი არ იქნება.",
+    )
     assert result.exit_code == 1
     assert "Officers can only reach people in their own municipality (Dmanisi)." in result.output
     file_result = await _cli(migrated_url, "campaign", "create", EXAMPLE, "--as", "nino")
     assert file_result.exit_code == 1
     assert await _actions(sessions) == [
-        ("staff.granted", "cli"), ("campaign.scope_denied", "nino"), ("campaign.scope_denied", "nino")]
+        ("staff.granted", "cli"),
+        ("campaign.scope_denied", "nino"),
+        ("campaign.scope_denied", "nino"),
+    ]
 
 
 async def test_options_campaign_is_scheduled_and_cancelled(migrated_url: str) -> None:
     for name in ("a", "b"):
         await _cli(migrated_url, "staff", "grant", "--name", name, "--role", "coordinator")
     tomorrow = (datetime.now(TBILISI) + timedelta(days=1)).strftime("%Y-%m-%d 10:00")
-    created = await _cli(migrated_url, "campaign", "create", "--as", "a", "--name", "Water cut",
-                         "--municipality", "dmanisi", "--text", "ka=ხვალ წყალი არ იქნება.", "--urgent",
-                         "--at", tomorrow)
+    created = await _cli(
+        migrated_url,
+        "campaign",
+        "create",
+        "--as",
+        "a",
+        "--name",
+        "Water cut",
+        "--municipality",
+        "dmanisi",
+        "--text",
+        "ka=ხვალ წყალი არ იქნება.",
+        "--urgent",
+        "--at",
+        tomorrow,
+    )
     assert created.exit_code == 0, created.output
-    for verb, who, state in (("submit", "a", "submitted"), ("approve", "b", "approved"),
-                             ("schedule", "b", "scheduled"), ("pause", "a", "paused"),
-                             ("resume", "a", "scheduled"), ("cancel", "b", "cancelled")):
+    for verb, who, state in (
+        ("submit", "a", "submitted"),
+        ("approve", "b", "approved"),
+        ("schedule", "b", "scheduled"),
+        ("pause", "a", "paused"),
+        ("resume", "a", "scheduled"),
+        ("cancel", "b", "cancelled"),
+    ):
         result = await _cli(migrated_url, "campaign", verb, "1", "--as", who)
         assert result.output.splitlines()[0].startswith(f"campaign 1 is {state}"), result.output
         if verb == "schedule":
@@ -113,8 +155,20 @@ async def test_a_campaign_scheduled_now_is_queued_at_once_and_says_when_it_goes(
     for name in ("a", "b"):
         await _cli(migrated_url, "staff", "grant", "--name", name, "--role", "coordinator")
     flags = ["--urgent"] if urgent else []
-    await _cli(migrated_url, "campaign", "create", "--as", "a", "--name", "Water cut", "--municipality", "dmanisi",
-               "--text", "ka=ხვალ წყალი არ იქნება.", *flags)
+    await _cli(
+        migrated_url,
+        "campaign",
+        "create",
+        "--as",
+        "a",
+        "--name",
+        "Water cut",
+        "--municipality",
+        "dmanisi",
+        "--text",
+        "ka=ხვალ წყალი არ იქნება.",
+        *flags,
+    )
     await _cli(migrated_url, "campaign", "submit", "1", "--as", "a")
     await _cli(migrated_url, "campaign", "approve", "1", "--as", "b")
     end = (datetime.now(TBILISI) + timedelta(hours=2)).strftime("%H:00")
@@ -127,18 +181,26 @@ async def test_a_campaign_scheduled_now_is_queued_at_once_and_says_when_it_goes(
     if urgent:
         assert "campaign 1 is " in result.output and "1 message queued; it goes out now" in result.output
     else:
-        assert f"1 message queued; quiet hours in Dmanisi until {end}, it goes out from {end}" in result.output
+        assert (
+            f"1 message queued; quiet hours in Dmanisi until {end}, it goes out from {end}" in result.output
+        )
     async with sessions() as session:
         assert len((await session.scalars(select(Delivery))).all()) == 1
 
 
-async def test_audience_count_and_bad_values(migrated_url: str, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_audience_count_and_bad_values(
+    migrated_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     async with unit_of_work(sessions) as session:
         await add_person(session, language="az", sms=True, telegram=False)
         await add_person(session, language="ka")
         await add_person(session, municipality="batumi")
     counted = await _cli(migrated_url, "audience", "count", "--municipality", "marneuli")
-    assert counted.output.splitlines() == ["people: 2", "by channel: sms 1, telegram 1", "by language: az 1, ka 1"]
+    assert counted.output.splitlines() == [
+        "people: 2",
+        "by channel: sms 1, telegram 1",
+        "by language: az 1, ka 1",
+    ]
     bad = await _cli(migrated_url, "audience", "count", "--channel", "fax")
     assert bad.exit_code == 1 and "fax is not a valid value for channels" in bad.output
 
@@ -155,13 +217,27 @@ def test_every_command_help_has_an_example(group: str) -> None:
 async def test_every_printed_next_hint_works_as_printed(migrated_url: str) -> None:
     for name in ("a", "b"):
         await _cli(migrated_url, "staff", "grant", "--name", name, "--role", "coordinator")
-    created = await _cli(migrated_url, "campaign", "create", "--as", "a", "--name", "Water cut",
-                         "--municipality", "dmanisi", "--text", "ka=ხვალ წყალი არ იქნება.", "--urgent")
+    created = await _cli(
+        migrated_url,
+        "campaign",
+        "create",
+        "--as",
+        "a",
+        "--name",
+        "Water cut",
+        "--municipality",
+        "dmanisi",
+        "--text",
+        "ka=ხვალ წყალი არ იქნება.",
+        "--urgent",
+    )
     approve = ["campaign", "approve", "1", "--as", "b"]
     followed = []
     output = created.output
     for _ in range(4):
-        hints = [line.split("next: civicbot ", 1)[1] for line in output.splitlines() if "next: civicbot " in line]
+        hints = [
+            line.split("next: civicbot ", 1)[1] for line in output.splitlines() if "next: civicbot " in line
+        ]
         if not hints:
             if "is submitted" not in output:
                 break

@@ -18,10 +18,16 @@ def _campaign(base: str, *steps: dict[str, str]) -> Campaign:
     ("label", "campaign", "expected"),
     [
         ("one step, one language: the text alone", _campaign("ka", {"ka": "წყალი"}), "წყალი"),
-        ("one step, two languages, base first", _campaign("az", {"ka": "წყალი", "az": "Su"}),
-         "1 · Azərbaycanca: Su\n\n1 · ქართული: წყალი"),
-        ("two steps", _campaign("ka", {"ka": "ა", "ru": "а"}, {"ka": "ბ", "ru": "б"}),
-         "1 · ქართული: ა\n\n1 · Русский: а\n\n2 · ქართული: ბ\n\n2 · Русский: б"),
+        (
+            "one step, two languages, base first",
+            _campaign("az", {"ka": "წყალი", "az": "Su"}),
+            "1 · Azərbaycanca: Su\n\n1 · ქართული: წყალი",
+        ),
+        (
+            "two steps",
+            _campaign("ka", {"ka": "ა", "ru": "а"}, {"ka": "ბ", "ru": "б"}),
+            "1 · ქართული: ა\n\n1 · Русский: а\n\n2 · ქართული: ბ\n\n2 · Русский: б",
+        ),
     ],
 )
 def test_every_text(label: str, campaign: Campaign, expected: str) -> None:

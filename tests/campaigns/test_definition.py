@@ -41,7 +41,8 @@ def test_example_follows_the_typography_rules() -> None:
 
 def _base(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "name": "Notice", "audience": {"municipalities": ["dmanisi"]},
+        "name": "Notice",
+        "audience": {"municipalities": ["dmanisi"]},
         "steps": [{"texts": {"ka": "ტექსტი"}}],
     }
     data.update(changes)
@@ -54,21 +55,38 @@ def _base(**changes: Any) -> dict[str, Any]:
         ("no name", _base(name=""), "needs a name"),
         ("no steps", _base(steps=[]), "at least one step"),
         ("unknown top key", _base(budget=1), "Unknown campaign setting: budget"),
-        ("unknown step key", _base(steps=[{"texts": {"ka": "ა"}, "photo": "x"}]), "Unknown setting in step 1"),
+        (
+            "unknown step key",
+            _base(steps=[{"texts": {"ka": "ა"}, "photo": "x"}]),
+            "Unknown setting in step 1",
+        ),
         ("unknown language", _base(steps=[{"texts": {"de": "Hallo"}}]), "de is not one of the languages"),
         ("empty text", _base(steps=[{"texts": {"ka": " "}}]), "the ka text is empty"),
         ("too long", _base(steps=[{"texts": {"ka": "ა" * 4001}}]), "longer than 4000"),
         ("base language without text", _base(base_language="az"), "no text in az"),
         ("fallback without text", _base(fallback_language="ru"), "no text in ru"),
-        ("bad link", _base(steps=[{"texts": {"ka": "ა"}, "links": [{"url": "ftp://x", "label": "x"}]}]),
-         "is not a web address"),
+        (
+            "bad link",
+            _base(steps=[{"texts": {"ka": "ა"}, "links": [{"url": "ftp://x", "label": "x"}]}]),
+            "is not a web address",
+        ),
         ("survey not a number", _base(steps=[{"texts": {"ka": "ა"}, "survey_id": "twelve"}]), "survey_id"),
         ("survey true", _base(steps=[{"texts": {"ka": "ა"}, "survey_id": True}]), "survey_id"),
-        ("unknown schedule", _base(steps=[{"texts": {"ka": "ა"}, "schedule": "tomorrow"}]), "unknown schedule"),
-        ("bad date", _base(steps=[{"texts": {"ka": "ა"}, "schedule": {"at": "next friday"}}]),
-         "is not a date and time"),
-        ("every minute", _base(steps=[{"texts": {"ka": "ა"}, "schedule": {"cron": "* * * * *"}}]),
-         "must name the minute"),
+        (
+            "unknown schedule",
+            _base(steps=[{"texts": {"ka": "ა"}, "schedule": "tomorrow"}]),
+            "unknown schedule",
+        ),
+        (
+            "bad date",
+            _base(steps=[{"texts": {"ka": "ა"}, "schedule": {"at": "next friday"}}]),
+            "is not a date and time",
+        ),
+        (
+            "every minute",
+            _base(steps=[{"texts": {"ka": "ა"}, "schedule": {"cron": "* * * * *"}}]),
+            "must name the minute",
+        ),
         ("special groups", _base(audience={"disability": ["yes"]}), "Self-identified groups"),
     ],
 )
@@ -97,5 +115,6 @@ def test_times_without_a_zone_are_tbilisi_time(value: str, hours_from_utc: int) 
 
 def test_one_label_for_every_language() -> None:
     draft = CampaignDraft.from_dict(
-        _base(steps=[{"texts": {"ka": "ა"}, "links": [{"url": "https://x.ge", "label": "x.ge"}]}]))
+        _base(steps=[{"texts": {"ka": "ა"}, "links": [{"url": "https://x.ge", "label": "x.ge"}]}])
+    )
     assert set(draft.steps[0].links[0].label) == set(LANGUAGES)

@@ -33,8 +33,11 @@ async def test_segments_and_cost_per_language(sessions: async_sessionmaker[Async
             await add_person(session, language="ka")
         author = await add_staff(session, "a")
         campaign = await service.create(session, draft(texts=texts), author, NOW)
-        result = await dry_run(session, campaign, Rates(telegram_per_second=30, sms_per_second=2,
-                                                        sms_price_per_segment=Decimal("0.05")))
+        result = await dry_run(
+            session,
+            campaign,
+            Rates(telegram_per_second=30, sms_per_second=2, sms_price_per_segment=Decimal("0.05")),
+        )
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
     by_lang = {e.language: e for e in result.languages}
     # 71 Georgian letters: UCS-2, two parts of 67; 160 Latin letters: one GSM-7 segment; ə forces UCS-2.
@@ -73,10 +76,15 @@ TEXTS = {
 SHAPES = {
     "plain": {},
     "survey-button": {"survey_id": 7},
-    "links": {"links": [{"url": "https://marneuli.gov.ge/budget", "label": {"ka": "ბიუჯეტი", "en": "Budget"}}]},
+    "links": {
+        "links": [{"url": "https://marneuli.gov.ge/budget", "label": {"ka": "ბიუჯეტი", "en": "Budget"}}]
+    },
     "attachment": {"media_url": "https://marneuli.gov.ge/budget.pdf"},
-    "everything": {"survey_id": 7, "media_url": "https://marneuli.gov.ge/b.pdf",
-                   "links": [{"url": "https://marneuli.gov.ge/b", "label": "Budget"}]},
+    "everything": {
+        "survey_id": 7,
+        "media_url": "https://marneuli.gov.ge/b.pdf",
+        "links": [{"url": "https://marneuli.gov.ge/b", "label": "Budget"}],
+    },
 }
 
 
@@ -88,8 +96,13 @@ async def test_the_dry_run_prices_exactly_the_sms_that_is_sent(
     """For every language, the text priced is the body the SMS sender renders from the queued row."""
     texts = {"ka": TEXTS["ka"], "az": TEXTS["az"]} if fallback else TEXTS
     step = {"texts": texts, "schedule": "now", "urgent": True, **SHAPES[shape]}
-    data = {"name": "Hearing", "audience": {"municipalities": ["marneuli"]}, "steps": [step],
-            "base_language": "ka", **({"fallback_language": "az"} if fallback else {})}
+    data = {
+        "name": "Hearing",
+        "audience": {"municipalities": ["marneuli"]},
+        "steps": [step],
+        "base_language": "ka",
+        **({"fallback_language": "az"} if fallback else {}),
+    }
     async with sessions() as session, session.begin():
         for lang in TEXTS:
             await add_person(session, language=lang, telegram=False, sms=True)

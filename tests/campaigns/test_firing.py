@@ -70,7 +70,11 @@ async def test_recurring_occurrences_are_distinct(sessions: async_sessionmaker[A
     ],
 )
 async def test_quiet_hours_set_not_before(
-    sessions: async_sessionmaker[AsyncSession], label: str, fired_at: datetime, urgent: bool, expected: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    fired_at: datetime,
+    urgent: bool,
+    expected: datetime,
 ) -> None:
     async with sessions() as session, session.begin():
         await add_person(session)
@@ -89,7 +93,8 @@ async def test_message_is_the_step_text_with_fallback_and_survey_button(
         await add_person(session, language="hy")
         await add_person(session, language="ka")
         campaign_id = await scheduled(
-            session, draft(texts={"ka": "გამოკითხვა <ბიუჯეტი>"}, fallback="ka", survey_id=7), DAY)
+            session, draft(texts={"ka": "გამოკითხვა <ბიუჯეტი>"}, fallback="ka", survey_id=7), DAY
+        )
         step_id = (await service.get(session, campaign_id)).steps[0].id
         await fire_step(session, step_id, ONCE, DAY)
         rows = await _rows(session)

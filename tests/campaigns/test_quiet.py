@@ -24,16 +24,36 @@ def place(quiet: str | None) -> Municipality:
 @pytest.mark.parametrize(
     ("own", "utc", "expected"),
     [
-        pytest.param(None, datetime(2026, 12, 4, 3, 0, tzinfo=UTC), datetime(2026, 12, 4, 5, 0, tzinfo=UTC),
-                     id="service-default-07:00-waits-to-09:00"),
-        pytest.param(None, datetime(2026, 12, 4, 6, 0, tzinfo=UTC), datetime(2026, 12, 4, 6, 0, tzinfo=UTC),
-                     id="service-default-10:00-goes"),
-        pytest.param("21:00-10:30", datetime(2026, 12, 4, 6, 0, tzinfo=UTC),
-                     datetime(2026, 12, 4, 6, 30, tzinfo=UTC), id="own-longer-morning"),
-        pytest.param("off", datetime(2026, 12, 4, 0, 0, tzinfo=UTC), datetime(2026, 12, 4, 0, 0, tzinfo=UTC),
-                     id="own-off-at-04:00"),
-        pytest.param("20:00-08:00", datetime(2026, 12, 31, 17, 0, tzinfo=UTC),
-                     datetime(2027, 1, 1, 4, 0, tzinfo=UTC), id="new-years-eve-21:00"),
+        pytest.param(
+            None,
+            datetime(2026, 12, 4, 3, 0, tzinfo=UTC),
+            datetime(2026, 12, 4, 5, 0, tzinfo=UTC),
+            id="service-default-07:00-waits-to-09:00",
+        ),
+        pytest.param(
+            None,
+            datetime(2026, 12, 4, 6, 0, tzinfo=UTC),
+            datetime(2026, 12, 4, 6, 0, tzinfo=UTC),
+            id="service-default-10:00-goes",
+        ),
+        pytest.param(
+            "21:00-10:30",
+            datetime(2026, 12, 4, 6, 0, tzinfo=UTC),
+            datetime(2026, 12, 4, 6, 30, tzinfo=UTC),
+            id="own-longer-morning",
+        ),
+        pytest.param(
+            "off",
+            datetime(2026, 12, 4, 0, 0, tzinfo=UTC),
+            datetime(2026, 12, 4, 0, 0, tzinfo=UTC),
+            id="own-off-at-04:00",
+        ),
+        pytest.param(
+            "20:00-08:00",
+            datetime(2026, 12, 31, 17, 0, tzinfo=UTC),
+            datetime(2027, 1, 1, 4, 0, tzinfo=UTC),
+            id="new-years-eve-21:00",
+        ),
     ],
 )
 def test_next_allowed_honours_the_municipalitys_own_quiet_hours(
@@ -53,15 +73,23 @@ def test_the_release_sentence_says_how_many_and_when() -> None:
     assert held.sentence("notice", "notices", "Tbilisi") == (
         "8 notices queued; quiet hours in Tbilisi until 09:00, they go out from 09:00 (2026-12-04, Tbilisi time)"
     )
-    assert release(1, now, [now]).sentence("notice", "notices", "Tbilisi") == "1 notice queued; it goes out now"
-    assert release(0, now, []).sentence("notice", "notices", "Tbilisi") == "0 notices queued (nobody new to tell)"
+    assert (
+        release(1, now, [now]).sentence("notice", "notices", "Tbilisi") == "1 notice queued; it goes out now"
+    )
+    assert (
+        release(0, now, []).sentence("notice", "notices", "Tbilisi")
+        == "0 notices queued (nobody new to tell)"
+    )
 
 
-@pytest.mark.parametrize("own", [None, "dpo@marneuli.gov.ge"], ids=["service-contact", "municipality-contact"])
+@pytest.mark.parametrize(
+    "own", [None, "dpo@marneuli.gov.ge"], ids=["service-contact", "municipality-contact"]
+)
 def test_the_municipalitys_privacy_contact_is_the_one_citizens_are_given(own: str | None) -> None:
     policy = PrivacyPolicy(notice_version="1", controller_contact="dpo@civicbot.ge")
-    marneuli = Municipality(code="marneuli", names={"en": "Marneuli"}, official_names={"en": "Marneuli"},
-                            privacy_contact=own)
+    marneuli = Municipality(
+        code="marneuli", names={"en": "Marneuli"}, official_names={"en": "Marneuli"}, privacy_contact=own
+    )
     expected = own or "dpo@civicbot.ge"
 
     assert expected in render(short_notice(marneuli, policy), "en")

@@ -43,10 +43,16 @@ QUIET_CASES = [
     ("leap day itself", tb(2028, 2, 29, 23, 59), tb(2028, 3, 1, 9, 0)),
     ("year end", tb(2026, 12, 31, 22, 0), tb(2027, 1, 1, 9, 0)),
     ("new year's night", tb(2027, 1, 1, 3, 0), tb(2027, 1, 1, 9, 0)),
-    ("given in UTC: 18:00Z is 22:00 in Tbilisi",
-     datetime(2026, 6, 21, 18, 0, tzinfo=UTC), tb(2026, 6, 22, 9, 0)),
-    ("given in UTC: 17:59Z is 21:59 in Tbilisi",
-     datetime(2026, 6, 21, 17, 59, tzinfo=UTC), tb(2026, 6, 21, 21, 59)),
+    (
+        "given in UTC: 18:00Z is 22:00 in Tbilisi",
+        datetime(2026, 6, 21, 18, 0, tzinfo=UTC),
+        tb(2026, 6, 22, 9, 0),
+    ),
+    (
+        "given in UTC: 17:59Z is 21:59 in Tbilisi",
+        datetime(2026, 6, 21, 17, 59, tzinfo=UTC),
+        tb(2026, 6, 21, 21, 59),
+    ),
 ]
 
 
@@ -60,13 +66,25 @@ def test_quiet_hours_defer_to_their_end(label: str, moment: datetime, expected: 
 @pytest.mark.parametrize(
     ("label", "quiet", "moment", "expected"),
     [
-        ("daytime window 13:00-15:00, inside", QuietHours(time(13), time(15)), tb(2026, 5, 1, 14),
-         tb(2026, 5, 1, 15)),
-        ("daytime window, at its end", QuietHours(time(13), time(15)), tb(2026, 5, 1, 15),
-         tb(2026, 5, 1, 15)),
+        (
+            "daytime window 13:00-15:00, inside",
+            QuietHours(time(13), time(15)),
+            tb(2026, 5, 1, 14),
+            tb(2026, 5, 1, 15),
+        ),
+        (
+            "daytime window, at its end",
+            QuietHours(time(13), time(15)),
+            tb(2026, 5, 1, 15),
+            tb(2026, 5, 1, 15),
+        ),
         ("disabled (start == end)", QuietHours(time(0), time(0)), tb(2026, 5, 1, 3), tb(2026, 5, 1, 3)),
-        ("parsed 23:00-07:30", QuietHours.parse("23:00-07:30"), tb(2026, 5, 1, 23, 10),
-         tb(2026, 5, 2, 7, 30)),
+        (
+            "parsed 23:00-07:30",
+            QuietHours.parse("23:00-07:30"),
+            tb(2026, 5, 1, 23, 10),
+            tb(2026, 5, 2, 7, 30),
+        ),
     ],
 )
 def test_configured_quiet_hours(label: str, quiet: QuietHours, moment: datetime, expected: datetime) -> None:
@@ -79,8 +97,12 @@ def test_quiet_hours_setting_must_be_well_formed() -> None:
 
 
 CRON_CASES = [
-    ("crontab 1 is Monday (APScheduler alone says Tuesday)", "0 9 * * 1", tb(2026, 11, 25, 12),
-     tb(2026, 11, 30, 9)),
+    (
+        "crontab 1 is Monday (APScheduler alone says Tuesday)",
+        "0 9 * * 1",
+        tb(2026, 11, 25, 12),
+        tb(2026, 11, 30, 9),
+    ),
     ("midnight", "0 0 * * *", tb(2026, 11, 25, 23, 59), tb(2026, 11, 26, 0, 0)),
     ("crontab 0 is Sunday", "0 9 * * 0", tb(2026, 11, 25, 12), tb(2026, 11, 29, 9)),
     ("crontab 7 is Sunday too", "0 9 * * 7", tb(2026, 11, 25, 12), tb(2026, 11, 29, 9)),
@@ -119,8 +141,13 @@ def test_bad_cron_is_refused(label: str, expr: str, fragment: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("-2d", timedelta(days=-2)), ("-1d12h", -timedelta(days=1, hours=12)), ("+3h", timedelta(hours=3)),
-     ("-30m", timedelta(minutes=-30)), ("1d", timedelta(days=1))],
+    [
+        ("-2d", timedelta(days=-2)),
+        ("-1d12h", -timedelta(days=1, hours=12)),
+        ("+3h", timedelta(hours=3)),
+        ("-30m", timedelta(minutes=-30)),
+        ("1d", timedelta(days=1)),
+    ],
 )
 def test_offsets(text: str, expected: timedelta) -> None:
     assert parse_offset(text) == expected
@@ -140,12 +167,21 @@ SCHEDULED = tb(2026, 11, 25, 12)
     [
         ("now fires when scheduled", StepSchedule(ScheduleKind.NOW), SCHEDULED),
         ("at", StepSchedule(ScheduleKind.AT, send_at=tb(2026, 12, 1, 10)), tb(2026, 12, 1, 10)),
-        ("two days before a hearing", StepSchedule(ScheduleKind.RELATIVE, event_at=tb(2026, 12, 10, 18),
-                                                   offset=timedelta(days=-2)), tb(2026, 12, 8, 18)),
-        ("day after, across the month end", StepSchedule(ScheduleKind.RELATIVE, event_at=tb(2026, 11, 30, 18),
-                                                         offset=timedelta(days=1)), tb(2026, 12, 1, 18)),
-        ("recurring: first match after scheduling",
-         StepSchedule(ScheduleKind.RECURRING, cron="0 10 * * 1"), tb(2026, 11, 30, 10)),
+        (
+            "two days before a hearing",
+            StepSchedule(ScheduleKind.RELATIVE, event_at=tb(2026, 12, 10, 18), offset=timedelta(days=-2)),
+            tb(2026, 12, 8, 18),
+        ),
+        (
+            "day after, across the month end",
+            StepSchedule(ScheduleKind.RELATIVE, event_at=tb(2026, 11, 30, 18), offset=timedelta(days=1)),
+            tb(2026, 12, 1, 18),
+        ),
+        (
+            "recurring: first match after scheduling",
+            StepSchedule(ScheduleKind.RECURRING, cron="0 10 * * 1"),
+            tb(2026, 11, 30, 10),
+        ),
     ],
 )
 def test_first_fire_time(label: str, schedule: StepSchedule, expected: datetime) -> None:
@@ -154,7 +190,11 @@ def test_first_fire_time(label: str, schedule: StepSchedule, expected: datetime)
 
 def test_recurring_stops_at_until_and_collapses_missed_occurrences() -> None:
     weekly = StepSchedule(ScheduleKind.RECURRING, cron="0 10 * * 1", until=tb(2026, 12, 14, 10))
-    assert list(weekly.fire_times(SCHEDULED)) == [tb(2026, 11, 30, 10), tb(2026, 12, 7, 10), tb(2026, 12, 14, 10)]
+    assert list(weekly.fire_times(SCHEDULED)) == [
+        tb(2026, 11, 30, 10),
+        tb(2026, 12, 7, 10),
+        tb(2026, 12, 14, 10),
+    ]
     assert weekly.next_time(SCHEDULED, tb(2026, 12, 14, 10)) is None
     assert weekly.latest_due(SCHEDULED, None, tb(2026, 12, 9)) == tb(2026, 12, 7, 10)
     assert weekly.latest_due(SCHEDULED, tb(2026, 12, 7, 10), tb(2026, 12, 9)) is None

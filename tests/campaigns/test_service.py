@@ -38,11 +38,18 @@ async def test_full_life_is_audited_with_actors(sessions: async_sessionmaker[Asy
         await service.cancel(session, campaign.id, coordinator, NOW)
         assert campaign.status == CampaignStatus.CANCELLED
         assert (campaign.created_by_id, campaign.submitted_by_id, campaign.approved_by_id) == (
-            officer.id, officer.id, coordinator.id)
+            officer.id,
+            officer.id,
+            coordinator.id,
+        )
         actions = [a for a in await _actions(session) if a[0].startswith("campaign.")]
     assert actions == [
-        ("campaign.created", "nino"), ("campaign.submitted", "nino"), ("campaign.approved", "giorgi"),
-        ("campaign.scheduled", "giorgi"), ("campaign.paused", "nino"), ("campaign.resumed", "giorgi"),
+        ("campaign.created", "nino"),
+        ("campaign.submitted", "nino"),
+        ("campaign.approved", "giorgi"),
+        ("campaign.scheduled", "giorgi"),
+        ("campaign.paused", "nino"),
+        ("campaign.resumed", "giorgi"),
         ("campaign.cancelled", "giorgi"),
     ]
 
@@ -81,7 +88,9 @@ async def test_a_coordinator_who_wrote_it_cannot_approve_what_another_submitted(
             await service.approve(session, campaign.id, author, NOW)
 
 
-async def test_missing_language_is_named_at_submit_and_approve(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_missing_language_is_named_at_submit_and_approve(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessions() as session, session.begin():
         await add_person(session, language="ka")
         await add_person(session, language="hy")
@@ -109,15 +118,20 @@ async def test_missing_language_is_named_at_submit_and_approve(sessions: async_s
     ],
 )
 async def test_language_completeness(
-    sessions: async_sessionmaker[AsyncSession], label: str, texts: dict[str, str], fallback: str | None,
-    languages: tuple[str, ...], ok: bool,
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    texts: dict[str, str],
+    fallback: str | None,
+    languages: tuple[str, ...],
+    ok: bool,
 ) -> None:
     async with sessions() as session, session.begin():
         await add_person(session, language="ka")
         await add_person(session, language="hy")
         author = await add_staff(session, "a")
         campaign = await service.create(
-            session, draft(texts=texts, fallback=fallback, languages=languages), author, NOW)
+            session, draft(texts=texts, fallback=fallback, languages=languages), author, NOW
+        )
         if ok:
             await service.submit(session, campaign.id, author, NOW)
             assert campaign.status == CampaignStatus.SUBMITTED
@@ -140,8 +154,9 @@ async def test_officer_outside_own_municipality_is_refused_and_audited(
             await service.create(session, draft(municipalities=municipalities), officer, NOW)
         await session.commit()  # what a caller does with a refusal: keep its audit entry
     async with sessions() as session:
-        denied = (await session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "campaign.scope_denied"))).all()
+        denied = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "campaign.scope_denied"))
+        ).all()
         assert await session.scalar(select(Campaign.id)) is None
     assert [(e.actor, e.details["requested"]) for e in denied] == [("nino", list(municipalities) or ["*"])]
 
@@ -158,7 +173,8 @@ async def test_officer_cannot_manage_a_coordinator_campaign_elsewhere(
                 await action(session, campaign.id, officer, NOW)
         assert campaign.status == CampaignStatus.DRAFT
         assert [a for a in await _actions(session) if a[0] == "campaign.scope_denied"] == [
-            ("campaign.scope_denied", "nino")] * 2
+            ("campaign.scope_denied", "nino")
+        ] * 2
 
 
 @pytest.mark.parametrize(
@@ -201,11 +217,24 @@ async def test_cancel_withdraws_pending_outbox_rows(sessions: async_sessionmaker
         person = await add_person(session)
         author, approver = await add_staff(session, "a"), await add_staff(session, "b")
         campaign = await service.create(session, draft(), author, NOW)
-        await enqueue(session, [OutboxItem(f"c{campaign.id}:test", person.id, Channel.TELEGRAM, "1", "ka",
-                                           Outgoing.say("Hello"), campaign_id=campaign.id)])
+        await enqueue(
+            session,
+            [
+                OutboxItem(
+                    f"c{campaign.id}:test",
+                    person.id,
+                    Channel.TELEGRAM,
+                    "1",
+                    "ka",
+                    Outgoing.say("Hello"),
+                    campaign_id=campaign.id,
+                )
+            ],
+        )
         await service.cancel(session, campaign.id, approver, NOW)
         statuses = (await session.scalars(select(Delivery.status))).all()
-        entry = (await session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "campaign.cancelled"))).one()
+        entry = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "campaign.cancelled"))
+        ).one()
     assert statuses == [DeliveryStatus.CANCELLED]
     assert entry.details == {"from": "draft", "to": "cancelled", "withdrawn": 1}

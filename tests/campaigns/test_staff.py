@@ -22,7 +22,10 @@ async def _cli(url: str, *args: str) -> Result:
 
 async def _staff(sessions: Sessions) -> list[tuple[int | None, str | None]]:
     async with sessions() as session:
-        return [(m.telegram_id, m.name) for m in await session.scalars(select(StaffMember).order_by(StaffMember.id))]
+        return [
+            (m.telegram_id, m.name)
+            for m in await session.scalars(select(StaffMember).order_by(StaffMember.id))
+        ]
 
 
 async def test_an_empty_staff_list_says_how_to_begin(migrated_url: str) -> None:
@@ -34,19 +37,32 @@ async def test_an_empty_staff_list_says_how_to_begin(migrated_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "refusal"),
     [
-        pytest.param(["--telegram-id", "111", "--name", "giorgi"], "Telegram id 111 already belongs to nino",
-                     id="rename-by-telegram-id"),
-        pytest.param(["--telegram-id", "333", "--name", "nino"], "nino already has Telegram id 111",
-                     id="new-telegram-id-for-a-name"),
-        pytest.param(["--telegram-id", "111", "--name", "ana"], "Telegram id 111 belongs to nino and the name ana",
-                     id="id-and-name-of-two-people"),
+        pytest.param(
+            ["--telegram-id", "111", "--name", "giorgi"],
+            "Telegram id 111 already belongs to nino",
+            id="rename-by-telegram-id",
+        ),
+        pytest.param(
+            ["--telegram-id", "333", "--name", "nino"],
+            "nino already has Telegram id 111",
+            id="new-telegram-id-for-a-name",
+        ),
+        pytest.param(
+            ["--telegram-id", "111", "--name", "ana"],
+            "Telegram id 111 belongs to nino and the name ana",
+            id="id-and-name-of-two-people",
+        ),
     ],
 )
 async def test_grant_refuses_to_rename_silently(
     sessions: Sessions, migrated_url: str, args: list[str], refusal: str
 ) -> None:
-    await _cli(migrated_url, "staff", "grant", "--telegram-id", "111", "--name", "nino", "--role", "coordinator")
-    await _cli(migrated_url, "staff", "grant", "--telegram-id", "222", "--name", "ana", "--role", "coordinator")
+    await _cli(
+        migrated_url, "staff", "grant", "--telegram-id", "111", "--name", "nino", "--role", "coordinator"
+    )
+    await _cli(
+        migrated_url, "staff", "grant", "--telegram-id", "222", "--name", "ana", "--role", "coordinator"
+    )
 
     refused = await _cli(migrated_url, "staff", "grant", *args, "--role", "coordinator")
 
@@ -56,10 +72,22 @@ async def test_grant_refuses_to_rename_silently(
 
 
 async def test_grant_renames_when_asked_to(sessions: Sessions, migrated_url: str) -> None:
-    await _cli(migrated_url, "staff", "grant", "--telegram-id", "111", "--name", "nino", "--role", "coordinator")
+    await _cli(
+        migrated_url, "staff", "grant", "--telegram-id", "111", "--name", "nino", "--role", "coordinator"
+    )
 
-    renamed = await _cli(migrated_url, "staff", "grant", "--telegram-id", "111", "--name", "nino-b",
-                         "--role", "coordinator", "--rename")
+    renamed = await _cli(
+        migrated_url,
+        "staff",
+        "grant",
+        "--telegram-id",
+        "111",
+        "--name",
+        "nino-b",
+        "--role",
+        "coordinator",
+        "--rename",
+    )
 
     assert renamed.exit_code == 0, renamed.output
     assert await _staff(sessions) == [(111, "nino-b")]

@@ -20,8 +20,10 @@ GRACE = timedelta(hours=6)
 
 
 async def test_one_off_steps_due_missed_and_upcoming(sessions: async_sessionmaker[AsyncSession]) -> None:
-    steps = tuple({"texts": {"ka": "ა"}, "schedule": {"at": (MONDAY + delta).isoformat()}}
-                  for delta in (timedelta(hours=1), timedelta(hours=14), timedelta(days=2)))
+    steps = tuple(
+        {"texts": {"ka": "ა"}, "schedule": {"at": (MONDAY + delta).isoformat()}}
+        for delta in (timedelta(hours=1), timedelta(hours=14), timedelta(days=2))
+    )
     async with sessions() as session, session.begin():
         await add_person(session)
         campaign_id = await scheduled(session, draft(extra_steps=steps), MONDAY)
@@ -46,7 +48,8 @@ async def test_recurring_collapses_missed_occurrences_into_the_latest(
     async with sessions() as session:
         plan = await timetable(session, back, GRACE)
     assert [(o.occurrence, o.at) for o in plan.due] == [
-        (occurrence_key(back.replace(hour=10)), back.replace(hour=10))]
+        (occurrence_key(back.replace(hour=10)), back.replace(hour=10))
+    ]
     assert plan.missed == ()
     assert [o.at for o in plan.upcoming] == [back.replace(hour=10) + timedelta(days=1)]
 
@@ -55,8 +58,9 @@ async def test_missed_is_recorded_once_and_finishes_the_campaign(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session, session.begin():
-        campaign_id = await scheduled(session, draft(schedule={"at": (MONDAY + timedelta(hours=1)).isoformat()}),
-                                      MONDAY)
+        campaign_id = await scheduled(
+            session, draft(schedule={"at": (MONDAY + timedelta(hours=1)).isoformat()}), MONDAY
+        )
     later = MONDAY + timedelta(days=1)
     async with sessions() as session, session.begin():
         [missed] = (await timetable(session, later, GRACE)).missed

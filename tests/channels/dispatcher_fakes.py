@@ -64,7 +64,12 @@ class ScriptedSender:
     calls: Counter[str] = field(default_factory=Counter)
 
     async def send(
-        self, address: str, message: Outgoing, language: str, *, sms_latin: bool = False,
+        self,
+        address: str,
+        message: Outgoing,
+        language: str,
+        *,
+        sms_latin: bool = False,
         sms_sender: str | None = None,
     ) -> SendOutcome:
         self.calls[address] += 1
@@ -85,8 +90,15 @@ def make_workers(
         "limits", {sender.channel: ChannelLimit(rate=1000, per_recipient=1)}
     )
     return DeliveryWorkers(
-        sessions, {sender.channel: sender}, limits,
-        concurrency=options.pop("concurrency", 4), lease_seconds=options.pop("lease_seconds", 60),
-        now=time.now, clock=time.monotonic, sleep=time.sleep, rng=lambda: 0.5,
-        backoff=options.pop("backoff", Backoff(base=10, cap=600)), **options,
+        sessions,
+        {sender.channel: sender},
+        limits,
+        concurrency=options.pop("concurrency", 4),
+        lease_seconds=options.pop("lease_seconds", 60),
+        now=time.now,
+        clock=time.monotonic,
+        sleep=time.sleep,
+        rng=lambda: 0.5,
+        backoff=options.pop("backoff", Backoff(base=10, cap=600)),
+        **options,
     )

@@ -27,7 +27,9 @@ pytestmark = pytest.mark.slow
 
 RECIPIENTS = 2000
 CONCURRENCY = 8
-_SENT_METRIC = re.compile(r'^civicbot_deliveries_total\{channel="telegram",status="sent"\} ([0-9.e+]+)$', re.M)
+_SENT_METRIC = re.compile(
+    r'^civicbot_deliveries_total\{channel="telegram",status="sent"\} ([0-9.e+]+)$', re.M
+)
 
 
 @pytest.fixture
@@ -46,9 +48,14 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 
 def _env(telegram: FakeTelegram, database_url: str, rate: int, **extra: str) -> dict[str, str]:
     return {
-        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE": telegram.base_url, "DATABASE_URL": database_url,
-        "TELEGRAM_RATE_PER_SECOND": str(rate), "DELIVERY_CONCURRENCY": str(CONCURRENCY),
-        "DELIVERY_LEASE_SECONDS": "3", "DELIVERY_POLL_SECONDS": "0.2", **extra,
+        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+        "TELEGRAM_API_BASE": telegram.base_url,
+        "DATABASE_URL": database_url,
+        "TELEGRAM_RATE_PER_SECOND": str(rate),
+        "DELIVERY_CONCURRENCY": str(CONCURRENCY),
+        "DELIVERY_LEASE_SECONDS": "3",
+        "DELIVERY_POLL_SECONDS": "0.2",
+        **extra,
     }
 
 
@@ -105,8 +112,9 @@ async def test_a_killed_service_resumes_and_doubles_at_most_what_was_in_flight(
     assert 0 < delivered_before < RECIPIENTS, "the kill did not land mid-broadcast"
 
     async with civicbot_serve(env, _dir(tmp_path, "second")):
-        await telegram.wait_for(lambda: telegram.stats()["sent"] >= RECIPIENTS
-                                and all(_counts(telegram, people)), timeout=90)
+        await telegram.wait_for(
+            lambda: telegram.stats()["sent"] >= RECIPIENTS and all(_counts(telegram, people)), timeout=90
+        )
         await _all_recorded(sessions)
 
     counts = _counts(telegram, people)
@@ -120,7 +128,10 @@ async def test_two_replicas_share_one_broadcast_without_duplicates(
 ) -> None:
     hook = "http://127.0.0.1:9/telegram/webhook"  # webhook mode: two replicas cannot both long-poll
     env = _env(telegram, database_url, rate=300, TELEGRAM_WEBHOOK_URL=hook)
-    async with civicbot_serve(env, _dir(tmp_path, "a")) as one, civicbot_serve(env, _dir(tmp_path, "b")) as two:
+    async with (
+        civicbot_serve(env, _dir(tmp_path, "a")) as one,
+        civicbot_serve(env, _dir(tmp_path, "b")) as two,
+    ):
         people = await _broadcast(sessions, telegram)
         await telegram.wait_for(lambda: telegram.stats()["sent"] >= RECIPIENTS, timeout=90)
         await _all_recorded(sessions)

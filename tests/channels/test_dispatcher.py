@@ -113,7 +113,9 @@ async def test_forbidden_marks_the_address_unreachable_and_is_never_retried(sess
     row = (await _by_address(sessions))[blocked.address]
     assert (row.status, row.last_error) == (DeliveryStatus.UNREACHABLE, "Forbidden: bot was blocked")
     async with sessions() as session:
-        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.address == blocked.address))
+        identity = await session.scalar(
+            select(ChannelIdentity).where(ChannelIdentity.address == blocked.address)
+        )
         person = await session.get(Contact, blocked.contact_id)
     assert identity is not None and identity.status == IdentityStatus.UNREACHABLE
     assert person is not None and person.status == ContactStatus.UNREACHABLE
@@ -150,7 +152,9 @@ async def test_a_permanent_failure_is_not_retried(sessions: Sessions) -> None:
     await workers.drain()
     row = (await _by_address(sessions))[people[0].address]
     assert (row.status, row.last_error, sender.calls[people[0].address]) == (
-        DeliveryStatus.FAILED, "Bad Request: can't parse", 1
+        DeliveryStatus.FAILED,
+        "Bad Request: can't parse",
+        1,
     )
 
 
@@ -159,8 +163,14 @@ async def test_a_crashed_workers_rows_are_claimed_again_after_the_lease(sessions
     people = await add_people(sessions, 5)
     await _queue(sessions, people, time)
     async with unit_of_work(sessions) as session:  # a worker claims, then dies without a word
-        held = await claim(session, channel=Channel.TELEGRAM, limit=3, now=time.now(),
-                           lease=timedelta(seconds=60), deadline=0)
+        held = await claim(
+            session,
+            channel=Channel.TELEGRAM,
+            limit=3,
+            now=time.now(),
+            lease=timedelta(seconds=60),
+            deadline=0,
+        )
     workers = make_workers(sessions, sender, time)
     await workers.drain()
     assert len(sender.calls) == 2  # only the unclaimed ones; the lease still runs
@@ -179,12 +189,14 @@ async def test_a_stale_worker_cannot_overwrite_a_newer_claim(sessions: Sessions)
     await _queue(sessions, people, time)
     lease = timedelta(seconds=60)
     async with unit_of_work(sessions) as session:
-        (stale,) = await claim(session, channel=Channel.TELEGRAM, limit=1, now=time.now(), lease=lease,
-                               deadline=0)
+        (stale,) = await claim(
+            session, channel=Channel.TELEGRAM, limit=1, now=time.now(), lease=lease, deadline=0
+        )
     time.advance(61)
     async with unit_of_work(sessions) as session:
-        (fresh,) = await claim(session, channel=Channel.TELEGRAM, limit=1, now=time.now(), lease=lease,
-                               deadline=0)
+        (fresh,) = await claim(
+            session, channel=Channel.TELEGRAM, limit=1, now=time.now(), lease=lease, deadline=0
+        )
     async with unit_of_work(sessions) as session:
         await record(session, [Outcome(stale, DeliveryStatus.FAILED, "too late")], time.now())
     row = (await _by_address(sessions))[people[0].address]
@@ -220,7 +232,9 @@ async def test_people_who_can_no_longer_be_written_to_are_skipped(
             "erased": update(Contact).where(who).values(status=ContactStatus.ERASED),
             "deleted": delete(Contact).where(who),
             "no consent": update(Contact).where(who).values(status=ContactStatus.PENDING),
-            "identity unreachable": update(ChannelIdentity).where(mine).values(status=IdentityStatus.UNREACHABLE),
+            "identity unreachable": update(ChannelIdentity)
+            .where(mine)
+            .values(status=IdentityStatus.UNREACHABLE),
             "identity removed": delete(ChannelIdentity).where(mine),
         }[change]
         await session.execute(statement)
@@ -239,8 +253,11 @@ async def test_a_stop_during_a_broadcast_stops_it_for_that_person(sessions: Sess
     async def quit_on_first_send(address: str) -> None:
         if address == people[0].address:
             async with unit_of_work(sessions) as session:
-                await session.execute(update(Contact).where(Contact.id == quitter.contact_id)
-                                      .values(status=ContactStatus.UNSUBSCRIBED))
+                await session.execute(
+                    update(Contact)
+                    .where(Contact.id == quitter.contact_id)
+                    .values(status=ContactStatus.UNSUBSCRIBED)
+                )
 
     sender = ScriptedSender(before_send=quit_on_first_send)
     await _queue(sessions, people, time)
@@ -266,23 +283,30 @@ async def test_a_campaign_cancelled_mid_broadcast_sends_nothing_more(sessions: S
     await make_workers(sessions, sender, time, concurrency=1, limits=limits).drain()
     rows = await _by_address(sessions)
     assert list(sender.calls) == [people[0].address, people[1].address]
-    assert [rows[p.address].status for p in people] == [DeliveryStatus.SENT] * 2 + [DeliveryStatus.CANCELLED] * 4
+    assert [rows[p.address].status for p in people] == [DeliveryStatus.SENT] * 2 + [
+        DeliveryStatus.CANCELLED
+    ] * 4
 
 
 async def test_the_sms_latin_choice_reaches_the_sender(sessions: Sessions) -> None:
     time, sender = FakeTime(), ScriptedSender(channel=Channel.SMS)
-    own, municipal, neither = await add_people(sessions, 3, first_address=995_555_100_000, channel=Channel.SMS)
+    own, municipal, neither = await add_people(
+        sessions, 3, first_address=995_555_100_000, channel=Channel.SMS
+    )
     async with unit_of_work(sessions) as session:
         place = await session.scalar(select(Municipality).where(Municipality.code == "marneuli"))
         assert place is not None
         place.sms_latin = True
         await session.execute(update(Contact).where(Contact.id == own.contact_id).values(sms_latin=True))
-        await session.execute(update(Contact).where(Contact.id == municipal.contact_id)
-                              .values(municipality_id=place.id))
+        await session.execute(
+            update(Contact).where(Contact.id == municipal.contact_id).values(municipality_id=place.id)
+        )
     await _queue(sessions, [own, municipal, neither], time, channel=Channel.SMS)
     await make_workers(sessions, sender, time, limits={Channel.SMS: ChannelLimit(rate=100)}).drain()
     assert {s.address: s.sms_latin for s in sender.sent} == {
-        own.address: True, municipal.address: True, neither.address: False
+        own.address: True,
+        municipal.address: True,
+        neither.address: False,
     }
 
 
@@ -343,9 +367,9 @@ async def test_claims_by_two_postgres_transactions_are_disjoint(sessions: Sessio
     lease = timedelta(seconds=60)
     async with sessions() as first, sessions() as second, first.begin(), second.begin():
         mine = await claim(first, channel=Channel.TELEGRAM, limit=20, now=time.now(), lease=lease, deadline=0)
-        theirs = await claim(second, channel=Channel.TELEGRAM, limit=20, now=time.now(), lease=lease,
-                             deadline=0)
+        theirs = await claim(
+            second, channel=Channel.TELEGRAM, limit=20, now=time.now(), lease=lease, deadline=0
+        )
     assert len(mine) == 20
     assert len(theirs) == 10
     assert not {row.id for row in mine} & {row.id for row in theirs}
-

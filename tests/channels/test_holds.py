@@ -40,7 +40,9 @@ async def test_a_hold_published_by_one_process_is_read_by_another(sessions: Sess
 
 async def test_an_ended_hold_is_not_reported(sessions: Sessions) -> None:
     async with unit_of_work(sessions) as session:
-        await publish(session, ChannelState("sms", 0.9, 1.0, NOON + timedelta(seconds=5)), now=NOON, replica="a")
+        await publish(
+            session, ChannelState("sms", 0.9, 1.0, NOON + timedelta(seconds=5)), now=NOON, replica="a"
+        )
     async with sessions() as session:
         states = await current(session, now=NOON + timedelta(seconds=6))
     assert describe(states) == ["sms: pace 0.9/s of 1/s"]
@@ -68,8 +70,13 @@ async def test_a_flood_wait_is_published_and_resumed_without_losing_or_doubling(
     sender.before_send = note
     async with unit_of_work(sessions) as session:
         await outbox.enqueue(session, items_for(people), now=time.now())
-    await make_workers(sessions, sender, time, concurrency=1, limits={
-        Channel.TELEGRAM: ChannelLimit(rate=30, per_recipient=1)}).drain()
+    await make_workers(
+        sessions,
+        sender,
+        time,
+        concurrency=1,
+        limits={Channel.TELEGRAM: ChannelLimit(rate=30, per_recipient=1)},
+    ).drain()
     assert sorted(sender.calls.values()) == [1] * 5 + [2]
     assert [s.address for s in sender.sent].count(flooded) == 1
     refused_at = next(t for a, t in seen if a == flooded)
@@ -94,11 +101,14 @@ async def test_due_replies_are_claimed_before_a_broadcast_already_due(sessions: 
         await outbox.enqueue(session, items_for(people, channel=Channel.SMS), now=time.now())
     time.advance(60)
     asker = people[17]
-    reply = OutboxItem(f"{REPLY_PREFIX}sms:SM1:0", asker.contact_id, Channel.SMS, asker.address, "en", BROADCAST)
+    reply = OutboxItem(
+        f"{REPLY_PREFIX}sms:SM1:0", asker.contact_id, Channel.SMS, asker.address, "en", BROADCAST
+    )
     async with unit_of_work(sessions) as session:
         await outbox.enqueue(session, [reply], now=time.now())
-        rows = await claim(session, channel=Channel.SMS, limit=2, now=time.now(),
-                           lease=timedelta(minutes=2), deadline=1e12)
+        rows = await claim(
+            session, channel=Channel.SMS, limit=2, now=time.now(), lease=timedelta(minutes=2), deadline=1e12
+        )
     assert [row.reply for row in rows] == [True, False]
     assert rows[0].address == asker.address
 
@@ -110,7 +120,9 @@ async def test_an_sms_reply_goes_out_first_while_a_broadcast_is_queued(sessions:
     async with unit_of_work(sessions) as session:
         await outbox.enqueue(session, items_for(people, channel=Channel.SMS), now=time.now())
     asker = people[-1]
-    reply = OutboxItem(f"{REPLY_PREFIX}sms:SM2:0", asker.contact_id, Channel.SMS, asker.address, "en", BROADCAST)
+    reply = OutboxItem(
+        f"{REPLY_PREFIX}sms:SM2:0", asker.contact_id, Channel.SMS, asker.address, "en", BROADCAST
+    )
     async with unit_of_work(sessions) as session:
         await outbox.enqueue(session, [reply], now=time.now())
     await make_workers(sessions, sender, time, limits={Channel.SMS: ChannelLimit(rate=1.0)}).drain()

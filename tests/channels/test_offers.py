@@ -38,14 +38,16 @@ async def queue(session: AsyncSession, person: Person, key: str, message: Outgoi
 async def send(sessions: Sessions, key: str, at: datetime) -> None:
     """A worker claims the row with this key, sends it (SID = key) and records it as sent at `at`."""
     async with unit_of_work(sessions) as session:
-        rows = await claim(session, channel=Channel.SMS, limit=10, now=at, lease=timedelta(minutes=2),
-                           deadline=1e12)
+        rows = await claim(
+            session, channel=Channel.SMS, limit=10, now=at, lease=timedelta(minutes=2), deadline=1e12
+        )
         keys: dict[int, str] = dict((await session.execute(select(Delivery.id, Delivery.dedupe_key))).all())
         mine = [row for row in rows if keys[row.id] == key]
         others = [row for row in rows if keys[row.id] != key]
-        await record(session, [Outcome(row, DeliveryStatus.SENT, provider_message_id=key) for row in mine], at)
-        await record(session, [Outcome(row, DeliveryStatus.PENDING, retry_at=at)
-                               for row in others], at)
+        await record(
+            session, [Outcome(row, DeliveryStatus.SENT, provider_message_id=key) for row in mine], at
+        )
+        await record(session, [Outcome(row, DeliveryStatus.PENDING, retry_at=at) for row in others], at)
 
 
 async def receipt(sessions: Sessions, sid: str, status: str, at: datetime) -> None:
@@ -97,7 +99,9 @@ async def test_a_message_without_choices_leaves_the_question(sessions: Sessions,
     assert await asked(sessions, person) == ["hr:1:go", "hr:1:no"]
 
 
-async def test_a_delivered_receipt_makes_a_message_the_latest_again(sessions: Sessions, person: Person) -> None:
+async def test_a_delivered_receipt_makes_a_message_the_latest_again(
+    sessions: Sessions, person: Person
+) -> None:
     async with unit_of_work(sessions) as session:
         await queue(session, person, "poll", POLL)
         await queue(session, person, "notice", NOTICE)
@@ -142,10 +146,25 @@ async def test_the_offer_keeps_the_words_in_the_readers_language(sessions: Sessi
     assert [c["word"] for c in offer.choices] == ["Gələcəyəm", "Gəlməyəcəyəm"]
 
 
-RSVP_AZ = Question("hr", (Offered("hr:1:go", "Gələcəyəm"), Offered("hr:1:maybe", "Bəlkə"),
-                          Offered("hr:1:no", "Gəlməyəcəyəm"), Offered("hq:1", "Sual ver")), NOW)
-RSVP_HY = Question("hr", (Offered("hr:1:go", "Կգամ", "Kgam"), Offered("hr:1:maybe", "Գուցե", "Gutse"),
-                          Offered("hr:1:no", "Չեմ գա", "Chem ga")), NOW)
+RSVP_AZ = Question(
+    "hr",
+    (
+        Offered("hr:1:go", "Gələcəyəm"),
+        Offered("hr:1:maybe", "Bəlkə"),
+        Offered("hr:1:no", "Gəlməyəcəyəm"),
+        Offered("hq:1", "Sual ver"),
+    ),
+    NOW,
+)
+RSVP_HY = Question(
+    "hr",
+    (
+        Offered("hr:1:go", "Կգամ", "Kgam"),
+        Offered("hr:1:maybe", "Գուցե", "Gutse"),
+        Offered("hr:1:no", "Չեմ գա", "Chem ga"),
+    ),
+    NOW,
+)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,9 @@ async def _rows(sessions: async_sessionmaker[AsyncSession]) -> list[Delivery]:
         return list((await session.scalars(select(Delivery).order_by(Delivery.id))).all())
 
 
-async def test_enqueueing_the_same_key_twice_keeps_one_row(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_enqueueing_the_same_key_twice_keeps_one_row(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     people = await add_people(sessions, 3)
     async with unit_of_work(sessions) as session:
         assert await outbox.enqueue(session, items_for(people), now=NOW) == 3
@@ -74,15 +76,20 @@ async def test_cancel_withdraws_only_unsent_messages_of_that_step(
         await outbox.enqueue(session, items_for(people, step_id=2))
         await outbox.enqueue(session, items_for(people, campaign_id=9, step_id=1))
         first = people[0].contact_id
-        await session.execute(update(Delivery).where(Delivery.contact_id == first, Delivery.step_id == 1,
-                                                     Delivery.campaign_id == 1).values(status="sent"))
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.contact_id == first, Delivery.step_id == 1, Delivery.campaign_id == 1)
+            .values(status="sent")
+        )
     async with unit_of_work(sessions) as session:
         assert await outbox.cancel(session, campaign_id=1, step_id=1) == 3
     async with unit_of_work(sessions) as session:
         assert await outbox.cancel(session, campaign_id=1) == 4
     statuses = {(row.campaign_id, row.step_id, row.contact_id): row.status for row in await _rows(sessions)}
     assert statuses[(1, 1, people[0].contact_id)] == DeliveryStatus.SENT
-    assert [statuses[(1, s, p.contact_id)] for s in (1, 2) for p in people[1:]] == [DeliveryStatus.CANCELLED] * 6
+    assert [statuses[(1, s, p.contact_id)] for s in (1, 2) for p in people[1:]] == [
+        DeliveryStatus.CANCELLED
+    ] * 6
     assert {statuses[(9, 1, p.contact_id)] for p in people} == {DeliveryStatus.PENDING}
 
 
@@ -94,10 +101,12 @@ async def test_progress_counts_and_estimates_from_each_channels_rate(
     async with unit_of_work(sessions) as session:
         await outbox.enqueue(session, items_for(telegram))
         await outbox.enqueue(session, items_for(sms, channel=Channel.SMS))
-        await session.execute(update(Delivery).where(Delivery.contact_id == telegram[0].contact_id)
-                              .values(status="delivered"))
-        await session.execute(update(Delivery).where(Delivery.contact_id == telegram[1].contact_id)
-                              .values(status="unreachable"))
+        await session.execute(
+            update(Delivery).where(Delivery.contact_id == telegram[0].contact_id).values(status="delivered")
+        )
+        await session.execute(
+            update(Delivery).where(Delivery.contact_id == telegram[1].contact_id).values(status="unreachable")
+        )
     async with sessions() as session:
         seen = await outbox.progress(session, campaign_id=1, rates={"telegram": 29.0, "sms": 2.0})
         idle = await outbox.progress(session, campaign_id=404)
@@ -147,9 +156,14 @@ async def test_forgetting_a_recipient_withdraws_and_scrubs_their_rows(
     async with unit_of_work(sessions) as session:
         await erasure.forget(session, gone.contact_id)
     rows = {(row.contact_id, row.step_id): row for row in await _rows(sessions)}
-    assert [rows[(gone.contact_id, s)].status for s in (1, 2)] == [DeliveryStatus.SENT, DeliveryStatus.CANCELLED]
-    assert all(rows[(gone.contact_id, s)].address is None and rows[(gone.contact_id, s)].payload == {}
-               for s in (1, 2))
+    assert [rows[(gone.contact_id, s)].status for s in (1, 2)] == [
+        DeliveryStatus.SENT,
+        DeliveryStatus.CANCELLED,
+    ]
+    assert all(
+        rows[(gone.contact_id, s)].address is None and rows[(gone.contact_id, s)].payload == {}
+        for s in (1, 2)
+    )
     assert rows[(kept.contact_id, 2)].status == DeliveryStatus.PENDING
     assert rows[(kept.contact_id, 2)].address == kept.address
 

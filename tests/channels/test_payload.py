@@ -17,33 +17,72 @@ HEARING = datetime(2026, 12, 3, 15, 30, tzinfo=UTC)
 
 MESSAGES: list[tuple[str, Outgoing]] = [
     ("plain text", Outgoing.say("Thank you.")),
-    ("params of every scalar kind", Outgoing(parts=(Text.of(
-        "{name}: {count} answers, {share} share, {open}, {none}",
-        name="Batumi", count=12, share=0.25, open=True, none=None,
-    ),))),
-    ("an aware datetime outside UTC", Outgoing(parts=(Text.of(
-        "The hearing starts at {when}.", when=HEARING.astimezone(timezone(timedelta(hours=4))),
-    ),))),
+    (
+        "params of every scalar kind",
+        Outgoing(
+            parts=(
+                Text.of(
+                    "{name}: {count} answers, {share} share, {open}, {none}",
+                    name="Batumi",
+                    count=12,
+                    share=0.25,
+                    open=True,
+                    none=None,
+                ),
+            )
+        ),
+    ),
+    (
+        "an aware datetime outside UTC",
+        Outgoing(
+            parts=(
+                Text.of(
+                    "The hearing starts at {when}.",
+                    when=HEARING.astimezone(timezone(timedelta(hours=4))),
+                ),
+            )
+        ),
+    ),
     ("a date", Outgoing(parts=(Text.of("Answers until {day}.", day=date(2027, 1, 31)),))),
     ("plural", Outgoing(parts=(Text.plural_of("{n} question", "{n} questions", 5),))),
-    ("nested renderables as params", Outgoing(parts=(Text.of(
-        "{controller} answers: {contact}",
-        controller=Content({"ka": "ბათუმის მუნიციპალიტეტი", "en": "Batumi City Municipality"}, fallback="en"),
-        contact=Text("the municipality's data protection officer"),
-    ),))),
-    ("content, literal and joined parts", Outgoing(parts=(
-        Content({"ka": "საჯარო განხილვა", "az": "İctimai dinləmə"}, fallback=None),
-        Literal("<b>not markup</b> & kept"),
-        Joined((Literal("a"), Text("Thank you."), Joined((Literal("x"), Literal("y")), sep="/")), sep=" | "),
-    ))),
-    ("choices, links, progress, layout, urgency", Outgoing(
-        parts=(Text("Will you come?"),),
-        choices=(Choice("rsvp:7:yes", Text("Yes"), selected=True), Choice("rsvp:7:no", Literal("No"))),
-        links=(LinkButton(Text("Read the notice"), "https://batumi.gov.ge/hearing/7"),),
-        progress=(2, 5),
-        columns=2,
-        urgency=Urgency.URGENT,
-    )),
+    (
+        "nested renderables as params",
+        Outgoing(
+            parts=(
+                Text.of(
+                    "{controller} answers: {contact}",
+                    controller=Content(
+                        {"ka": "ბათუმის მუნიციპალიტეტი", "en": "Batumi City Municipality"}, fallback="en"
+                    ),
+                    contact=Text("the municipality's data protection officer"),
+                ),
+            )
+        ),
+    ),
+    (
+        "content, literal and joined parts",
+        Outgoing(
+            parts=(
+                Content({"ka": "საჯარო განხილვა", "az": "İctimai dinləmə"}, fallback=None),
+                Literal("<b>not markup</b> & kept"),
+                Joined(
+                    (Literal("a"), Text("Thank you."), Joined((Literal("x"), Literal("y")), sep="/")),
+                    sep=" | ",
+                ),
+            )
+        ),
+    ),
+    (
+        "choices, links, progress, layout, urgency",
+        Outgoing(
+            parts=(Text("Will you come?"),),
+            choices=(Choice("rsvp:7:yes", Text("Yes"), selected=True), Choice("rsvp:7:no", Literal("No"))),
+            links=(LinkButton(Text("Read the notice"), "https://batumi.gov.ge/hearing/7"),),
+            progress=(2, 5),
+            columns=2,
+            urgency=Urgency.URGENT,
+        ),
+    ),
     ("edit flag", Outgoing(parts=(Literal("x"),), edit=True)),
 ]
 

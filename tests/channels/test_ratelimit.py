@@ -89,7 +89,9 @@ def test_no_catch_up_burst_after_an_idle_spell(idle: float) -> None:
 @given(
     arrivals=st.lists(st.floats(min_value=0, max_value=20, allow_nan=False), min_size=1, max_size=300),
     refusals=st.lists(
-        st.tuples(st.floats(min_value=0, max_value=20, allow_nan=False), st.integers(min_value=1, max_value=40)),
+        st.tuples(
+            st.floats(min_value=0, max_value=20, allow_nan=False), st.integers(min_value=1, max_value=40)
+        ),
         max_size=10,
     ),
     rate=st.sampled_from([1.0, 30.0, 1000.0]),
@@ -223,7 +225,9 @@ async def test_replies_go_before_a_queued_broadcast() -> None:
 
 async def test_a_reply_of_several_messages_may_burst_in_its_chat_a_broadcast_may_not() -> None:
     clock = VirtualClock()
-    pacer = ChannelPacer(ChannelLimit(rate=30.0, per_recipient=1.0, reply_burst=3), clock=clock, sleep=clock.sleep)
+    pacer = ChannelPacer(
+        ChannelLimit(rate=30.0, per_recipient=1.0, reply_burst=3), clock=clock, sleep=clock.sleep
+    )
     sent: list[float] = []
 
     async def reply() -> None:

@@ -23,12 +23,27 @@ HELLO = Outgoing(parts=(Text("Sorry, I did not understand. Reply HELP for help."
 
 
 async def _reply(
-    session: AsyncSession, contact_id: int, event: str, *, understood: bool = True, address: str = "599000001",
-    now: datetime = NOW, replies: list[Outgoing] | None = None, limits: ReplyLimits | None = None,
+    session: AsyncSession,
+    contact_id: int,
+    event: str,
+    *,
+    understood: bool = True,
+    address: str = "599000001",
+    now: datetime = NOW,
+    replies: list[Outgoing] | None = None,
+    limits: ReplyLimits | None = None,
 ) -> int:
     return await enqueue_replies(
-        session, contact_id=contact_id, channel=Channel.SMS, address=address, language="en",
-        event_id=event, replies=replies or [HELLO], understood=understood, now=now, limits=limits,
+        session,
+        contact_id=contact_id,
+        channel=Channel.SMS,
+        address=address,
+        language="en",
+        event_id=event,
+        replies=replies or [HELLO],
+        understood=understood,
+        now=now,
+        limits=limits,
     )
 
 
@@ -50,10 +65,22 @@ async def test_one_did_not_understand_per_window(sessions: Sessions) -> None:
     async with unit_of_work(sessions) as session:
         queued = [
             await _reply(session, person.contact_id, "SM1", understood=False, now=start, limits=limits),
-            await _reply(session, person.contact_id, "SM2", understood=False, now=start + timedelta(minutes=9),
-                         limits=limits),
-            await _reply(session, person.contact_id, "SM3", understood=False, now=start + timedelta(minutes=10),
-                         limits=limits),
+            await _reply(
+                session,
+                person.contact_id,
+                "SM2",
+                understood=False,
+                now=start + timedelta(minutes=9),
+                limits=limits,
+            ),
+            await _reply(
+                session,
+                person.contact_id,
+                "SM3",
+                understood=False,
+                now=start + timedelta(minutes=10),
+                limits=limits,
+            ),
         ]
 
     assert queued == [1, 0, 1]
@@ -63,9 +90,13 @@ async def test_replies_per_window_are_capped(sessions: Sessions) -> None:
     (person,) = await add_people(sessions, 1, channel=Channel.SMS)
     limits = ReplyLimits(window=timedelta(minutes=10), per_window=3)
     async with unit_of_work(sessions) as session:
-        queued = [await _reply(session, person.contact_id, f"SM{n}", limits=limits, replies=[HELLO, HELLO])
-                  for n in range(3)]
-        later = await _reply(session, person.contact_id, "SM9", limits=limits, now=NOW + timedelta(minutes=11))
+        queued = [
+            await _reply(session, person.contact_id, f"SM{n}", limits=limits, replies=[HELLO, HELLO])
+            for n in range(3)
+        ]
+        later = await _reply(
+            session, person.contact_id, "SM9", limits=limits, now=NOW + timedelta(minutes=11)
+        )
 
     assert queued == [2, 1, 0]
     assert later == 1
@@ -92,8 +123,14 @@ async def test_replies_reach_people_broadcasts_must_not(
             await _reply(session, person.contact_id, "SM1")
         else:
             await outbox.enqueue(session, items_for([person], channel=Channel.SMS), now=NOW)
-        (row,) = await claim(session, channel=Channel.SMS, limit=10, now=NOW + timedelta(seconds=1),
-                             lease=timedelta(minutes=2), deadline=1e12)
+        (row,) = await claim(
+            session,
+            channel=Channel.SMS,
+            limit=10,
+            now=NOW + timedelta(seconds=1),
+            lease=timedelta(minutes=2),
+            deadline=1e12,
+        )
         verdicts = await recheck(session, [row])
 
     assert verdicts[row.id][0] is verdict

@@ -26,15 +26,20 @@ async def test_each_message_is_counted_once_where_it_stands(sessions: Sessions) 
     morning = NOW + timedelta(hours=5)
     async with unit_of_work(sessions) as session:
         await outbox.enqueue(session, items_for(people[:2], channel=Channel.SMS, language="az"), now=NOW)
-        held = [replace(item, not_before=morning)
-                for item in items_for(people[2:5], channel=Channel.SMS, language="az", step_id=2)]
+        held = [
+            replace(item, not_before=morning)
+            for item in items_for(people[2:5], channel=Channel.SMS, language="az", step_id=2)
+        ]
         await outbox.enqueue(session, held, now=NOW)
         await outbox.enqueue(session, items_for(people[5:], language="ka", step_id=3), now=NOW)
         await session.execute(
-            update(Delivery).where(Delivery.step_id == 1, Delivery.contact_id == people[0].contact_id)
+            update(Delivery)
+            .where(Delivery.step_id == 1, Delivery.contact_id == people[0].contact_id)
             .values(status=DeliveryStatus.DELIVERED)
         )
-        await session.execute(update(Delivery).where(Delivery.step_id == 3).values(status=DeliveryStatus.FAILED))
+        await session.execute(
+            update(Delivery).where(Delivery.step_id == 3).values(status=DeliveryStatus.FAILED)
+        )
         counted = await tally(session, NOW, campaign_id=1)
         other = await tally(session, NOW, campaign_id=2)
 
@@ -48,8 +53,14 @@ async def test_each_message_is_counted_once_where_it_stands(sessions: Sessions) 
 async def test_a_paused_campaigns_messages_are_held_by_the_pause(sessions: Sessions) -> None:
     async with unit_of_work(sessions) as session:
         by = await add_staff(session, "ana")
-        campaign = Campaign(name="Water", audience={}, base_language="ka", status=CampaignStatus.PAUSED,
-                            created_by_id=by.id, created_at=NOW)
+        campaign = Campaign(
+            name="Water",
+            audience={},
+            base_language="ka",
+            status=CampaignStatus.PAUSED,
+            created_by_id=by.id,
+            created_at=NOW,
+        )
         session.add(campaign)
         await session.flush()
     people = await add_people(sessions, 1)

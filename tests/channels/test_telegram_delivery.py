@@ -43,8 +43,11 @@ async def _deliver(
     bot = create_bot(DEFAULT_TOKEN, telegram.base_url, retry=False)
     try:
         workers = DeliveryWorkers(
-            sessions, {Channel.TELEGRAM: TelegramSender(bot)},
-            {Channel.TELEGRAM: ChannelLimit(rate=rate, per_recipient=1.0)}, concurrency=8, lease_seconds=60,
+            sessions,
+            {Channel.TELEGRAM: TelegramSender(bot)},
+            {Channel.TELEGRAM: ChannelLimit(rate=rate, per_recipient=1.0)},
+            concurrency=8,
+            lease_seconds=60,
         )
         if until is None:
             await workers.drain()
@@ -88,7 +91,9 @@ async def test_429s_are_honoured_and_nothing_is_lost_or_doubled(
     assert set(await _statuses(sessions)) == {DeliveryStatus.SENT}
 
 
-async def test_messages_to_one_chat_are_spaced_and_all_arrive(sessions: Sessions, telegram: FakeTelegram) -> None:
+async def test_messages_to_one_chat_are_spaced_and_all_arrive(
+    sessions: Sessions, telegram: FakeTelegram
+) -> None:
     telegram.configure_limits(per_chat_burst=1)  # strict: a chat's 429s are retried after their pause
     people = await _people(sessions, telegram, 4)
     async with unit_of_work(sessions) as session:
@@ -117,9 +122,14 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_never_tried_again(
     await _deliver(sessions, telegram, rate=30)
     assert telegram.stats()["forbidden"] == 1
     async with sessions() as session:
-        rows = (await session.scalars(select(Delivery).where(Delivery.contact_id == blocked.contact_id)
-                                      .order_by(Delivery.step_id))).all()
-        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.address == blocked.address))
+        rows = (
+            await session.scalars(
+                select(Delivery).where(Delivery.contact_id == blocked.contact_id).order_by(Delivery.step_id)
+            )
+        ).all()
+        identity = await session.scalar(
+            select(ChannelIdentity).where(ChannelIdentity.address == blocked.address)
+        )
     assert [row.status for row in rows] == [DeliveryStatus.UNREACHABLE] * 2
     assert rows[0].last_error is not None and "blocked" in rows[0].last_error
     assert identity is not None and identity.status == IdentityStatus.UNREACHABLE

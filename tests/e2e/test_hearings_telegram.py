@@ -38,12 +38,16 @@ async def _announced_hearing(database_url: str, starts_at: datetime) -> int:
     try:
         async with unit_of_work(session_factory(engine)) as session:
             officer = await add_staff(session, "nino", Role.OFFICER, "marneuli")
-            draft = HearingDraft.from_dict({
-                "municipality": "marneuli",
-                "title": {"ka": "ბიუჯეტის საჯარო განხილვა", "en": "Public hearing on the 2027 budget"},
-                "place": {"ka": "მარნეულის მერია", "en": "Marneuli City Hall"},
-                "starts_at": starts_at, "duration_minutes": 120, "interpretation": ["az", "hy"],
-            })
+            draft = HearingDraft.from_dict(
+                {
+                    "municipality": "marneuli",
+                    "title": {"ka": "ბიუჯეტის საჯარო განხილვა", "en": "Public hearing on the 2027 budget"},
+                    "place": {"ka": "მარნეულის მერია", "en": "Marneuli City Hall"},
+                    "starts_at": starts_at,
+                    "duration_minutes": 120,
+                    "interpretation": ["az", "hy"],
+                }
+            )
             hearing = await officers.create(session, draft, officer)
             await officers.announce(session, hearing.id, officer)
             return hearing.id
@@ -69,7 +73,9 @@ async def test_list_rsvp_and_ask_a_question_with_markup_characters(
     await _sign_up(person)
 
     calendar_file, heading, listed = await person.say("/hearings", expect=3)
-    assert calendar_file == "Public hearing on the 2027 budget", "each hearing's .ics, captioned with its title"
+    assert calendar_file == "Public hearing on the 2027 budget", (
+        "each hearing's .ics, captioned with its title"
+    )
     assert [m.kind for m in telegram.messages(person.id)[-3:]] == ["document", "text", "text"]
     assert heading == "Upcoming public hearings (Marneuli):"
     assert "Public hearing: Public hearing on the 2027 budget" in listed

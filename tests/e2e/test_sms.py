@@ -55,8 +55,12 @@ class World:
 async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     await prepare_database(database_url)
     async with FakeTwilio(
-        ACCOUNT_SID, AUTH_TOKEN, senders=[SENDER], webhook_url=f"{PUBLIC_BASE}/twilio/sms",
-        public_base_url=PUBLIC_BASE, mps=None,
+        ACCOUNT_SID,
+        AUTH_TOKEN,
+        senders=[SENDER],
+        webhook_url=f"{PUBLIC_BASE}/twilio/sms",
+        public_base_url=PUBLIC_BASE,
+        mps=None,
     ) as fake:
         env = {
             "DATABASE_URL": database_url,
@@ -104,8 +108,11 @@ class Phone:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT
-        due = (Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
-               Delivery.address == self.number, Delivery.not_before <= utcnow())
+        due = (
+            Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+            Delivery.address == self.number,
+            Delivery.not_before <= utcnow(),
+        )
         while True:
             async with self.world.sessions() as session:
                 open_rows = await session.scalar(select(func.count()).select_from(Delivery).where(*due))
@@ -138,8 +145,14 @@ async def _open_poll_and_invite(world: World, number: str) -> None:
             parts=(Content({"az": "Büdcə barədə qısa sorğu.", "en": "A short budget poll."}, fallback="en"),),
             choices=(Choice(f"sv:{record.id}:go", Text(SURVEY_BUTTON)),),
         )
-        item = outbox.OutboxItem(f"e2e:poll:{record.id}:{contact.id}", contact.id, Channel.SMS, number,
-                                 contact.language, invitation)
+        item = outbox.OutboxItem(
+            f"e2e:poll:{record.id}:{contact.id}",
+            contact.id,
+            Channel.SMS,
+            number,
+            contact.language,
+            invitation,
+        )
         await outbox.enqueue(session, [item], now=now)
 
 

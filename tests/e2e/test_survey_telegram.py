@@ -85,7 +85,9 @@ async def test_xlsform_answered_through_telegram_and_exported(
     await engine.dispose()
 
     out = tmp_path / "bus.csv"
-    await _cli(database_url, tmp_path, "survey", "export", "bus-survey", "--format", "csv", "--output", str(out))
+    await _cli(
+        database_url, tmp_path, "survey", "export", "bus-survey", "--format", "csv", "--output", str(out)
+    )
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert len(rows) == 1
     given = {key: value for key, value in rows[0].items() if not key.startswith("_")}

@@ -174,8 +174,11 @@ class FakeTelegram:
         if user.state is UserState.BLOCKED:
             self.unblock(user_id)  # what Telegram's "Restart bot" button does
         message: dict[str, Any] = {
-            "message_id": self.state.next_message_id(user_id), "from": user.to_api(), "chat": user.chat_api(),
-            "date": self.state.date(), "text": text,
+            "message_id": self.state.next_message_id(user_id),
+            "from": user.to_api(),
+            "chat": user.chat_api(),
+            "date": self.state.date(),
+            "text": text,
         }
         entities = [
             {"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group())}
@@ -199,8 +202,11 @@ class FakeTelegram:
         """``user_id`` writes ``text`` in the group ``chat_id``; commands get bot_command entities."""
         user, group = self.user(user_id), self.state.groups[chat_id]
         message: dict[str, Any] = {
-            "message_id": self.state.next_message_id(chat_id), "from": user.to_api(), "chat": group.chat_api(),
-            "date": self.state.date(), "text": text,
+            "message_id": self.state.next_message_id(chat_id),
+            "from": user.to_api(),
+            "chat": group.chat_api(),
+            "date": self.state.date(),
+            "text": text,
         }
         entities = [
             {"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group())}
@@ -214,7 +220,9 @@ class FakeTelegram:
         """``user_id`` adds (``new="member"``) or removes (``"left"``/``"kicked"``) the bot in a group."""
         user, group, bot = self.user(user_id), self.state.groups[chat_id], self.state.bot
         change = {
-            "chat": group.chat_api(), "from": user.to_api(), "date": self.state.date(),
+            "chat": group.chat_api(),
+            "from": user.to_api(),
+            "date": self.state.date(),
             "old_chat_member": {"status": old, "user": bot, **({"until_date": 0} if old == "kicked" else {})},
             "new_chat_member": {"status": new, "user": bot, **({"until_date": 0} if new == "kicked" else {})},
         }
@@ -233,9 +241,11 @@ class FakeTelegram:
             raise LookupError(f"message {message_id} has no button {data!r}; it has {buttons}")
         query_id = str(next(self._query_ids))
         query: dict[str, Any] = {
-            "id": query_id, "from": user.to_api(),
+            "id": query_id,
+            "from": user.to_api(),
             "message": message.to_api(self.state.bot, user.chat_api()),
-            "chat_instance": str(user_id * 7 + 1_000_000_000_000), "data": data,
+            "chat_instance": str(user_id * 7 + 1_000_000_000_000),
+            "data": data,
         }
         self.state.callback_queries[query_id] = query
         return self._push({"callback_query": query})
@@ -246,7 +256,9 @@ class FakeTelegram:
         if new == "kicked":
             new_member["until_date"] = 0
         change = {
-            "chat": user.chat_api(), "from": user.to_api(), "date": self.state.date(),
+            "chat": user.chat_api(),
+            "from": user.to_api(),
+            "date": self.state.date(),
             "old_chat_member": {"status": old, "user": bot, **({"until_date": 0} if old == "kicked" else {})},
             "new_chat_member": new_member,
         }
@@ -301,9 +313,22 @@ class FakeTelegram:
         """Counters for tests and benchmarks: sends, 429s by scope, 403s, errors, webhook deliveries."""
         counters = self.state.stats
         keys = (
-            "requests", "sent", "paid_sent", "edits", "rate_limited", "rate_limited_global",
-            "rate_limited_paid", "rate_limited_chat", "rate_limited_flood", "forbidden", "updates", "webhook_deliveries",
-            "webhook_failures", "webhook_dropped", "webhook_reply_errors", "updates_filtered",
+            "requests",
+            "sent",
+            "paid_sent",
+            "edits",
+            "rate_limited",
+            "rate_limited_global",
+            "rate_limited_paid",
+            "rate_limited_chat",
+            "rate_limited_flood",
+            "forbidden",
+            "updates",
+            "webhook_deliveries",
+            "webhook_failures",
+            "webhook_dropped",
+            "webhook_reply_errors",
+            "updates_filtered",
         )
         return {
             **{key: counters[key] for key in keys},
@@ -331,7 +356,10 @@ class FakeTelegram:
     # --- waiting ----------------------------------------------------------------------------------
 
     async def wait_for_messages(
-        self, chat_id: int, count: int = 1, timeout: float = 5.0  # noqa: ASYNC109 - a test helper's deadline
+        self,
+        chat_id: int,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a test helper's deadline
     ) -> list[BotMessage]:
         """The bot's messages in ``chat_id`` once there are at least ``count``; TimeoutError otherwise."""
         try:
@@ -343,7 +371,9 @@ class FakeTelegram:
         return self.messages(chat_id)
 
     async def wait_for(
-        self, predicate: Callable[[], bool], timeout: float = 5.0  # noqa: ASYNC109 - a test helper's deadline
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 - a test helper's deadline
     ) -> None:
         """Wait until ``predicate()`` holds, re-checked on every change of the fake, or TimeoutError."""
         await self.state.wait_until(predicate, timeout)
@@ -391,8 +421,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 async def _serve(args: argparse.Namespace) -> None:
     fake = FakeTelegram(
-        args.token, bot_username=args.bot_username, global_limit=args.global_limit,
-        per_chat_limit=args.per_chat_limit, per_chat_burst=args.per_chat_burst, paid_limit=args.paid_limit,
+        args.token,
+        bot_username=args.bot_username,
+        global_limit=args.global_limit,
+        per_chat_limit=args.per_chat_limit,
+        per_chat_burst=args.per_chat_burst,
+        paid_limit=args.paid_limit,
         webhook_retry_delays=[float(s) for s in args.webhook_retry_delays.split(",") if s.strip()],
         strict_html=args.strict_html,
     )

@@ -72,7 +72,8 @@ def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:
         entries = body.get("users", [body])
         users = [
             fake.register_user(
-                int(entry["id"]), str(entry.get("first_name", "Test")),
+                int(entry["id"]),
+                str(entry.get("first_name", "Test")),
                 **{key: entry[key] for key in _USER_FIELDS if entry.get(key)},
             )
             for entry in entries

@@ -11,15 +11,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ALLOWED_TAGS = frozenset(
-    {"a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji", "span",
-     "pre", "code", "blockquote"}
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+    }
 )
 _SPACES = frozenset(" \t\r\n\0\v\f")  # tdlib's is_space(); "\0" is also what we read past the end
 _ENTITY_NAMES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SIMPLE_TYPES = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
-    "span": "spoiler", "blockquote": "blockquote",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "blockquote": "blockquote",
 }
 _LINK_SCHEMES = ("http://", "https://", "tg://", "ton://")
 TRIMMED = " \t\r\n\v\f"
@@ -232,8 +257,7 @@ class _Parser:
         opened = self.stack[-1]
         if end_name and end_name != opened.name:
             raise self.fail(
-                f'Unmatched end tag {self.at_byte(begin)}, '
-                f'expected "</{opened.name}>", found "</{end_name}>"'
+                f'Unmatched end tag {self.at_byte(begin)}, expected "</{opened.name}>", found "</{end_name}>"'
             )
         if self.utf16 > opened.offset:
             self.close_entity(opened, self.utf16 - opened.offset)

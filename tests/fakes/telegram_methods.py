@@ -37,10 +37,21 @@ from tests.fakes.telegram_validation import (
     reply_markup,
 )
 
-CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
-})
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 
@@ -67,15 +78,23 @@ class BotApi:
         self.feed = feed
         self.strict_html = strict_html
         handlers: dict[str, Handler] = {
-            "getMe": self.get_me, "getUpdates": self.get_updates, "setWebhook": self.set_webhook,
-            "deleteWebhook": self.delete_webhook, "getWebhookInfo": self.get_webhook_info,
-            "sendMessage": self.send_message, "sendPhoto": self.send_photo,
-            "sendDocument": self.send_document, "sendChatAction": self.send_chat_action,
+            "getMe": self.get_me,
+            "getUpdates": self.get_updates,
+            "setWebhook": self.set_webhook,
+            "deleteWebhook": self.delete_webhook,
+            "getWebhookInfo": self.get_webhook_info,
+            "sendMessage": self.send_message,
+            "sendPhoto": self.send_photo,
+            "sendDocument": self.send_document,
+            "sendChatAction": self.send_chat_action,
             "editMessageText": self.edit_message_text,
             "editMessageCaption": self.edit_message_caption,
-            "editMessageReplyMarkup": self.edit_message_reply_markup, "deleteMessage": self.delete_message,
-            "answerCallbackQuery": self.answer_callback_query, "setMyCommands": self.set_my_commands,
-            "getMyCommands": self.get_my_commands, "deleteMyCommands": self.delete_my_commands,
+            "editMessageReplyMarkup": self.edit_message_reply_markup,
+            "deleteMessage": self.delete_message,
+            "answerCallbackQuery": self.answer_callback_query,
+            "setMyCommands": self.set_my_commands,
+            "getMyCommands": self.get_my_commands,
+            "deleteMyCommands": self.delete_my_commands,
         }
         self._handlers = {name.lower(): handler for name, handler in handlers.items()}
 
@@ -135,11 +154,19 @@ class BotApi:
     def _text(self, params: Params, field: str = "text", *, required: bool = True) -> Formatted | None:
         if field == "text":
             return formatted(
-                params, field, limit=TEXT_LIMIT, too_long="message is too long", required=required,
+                params,
+                field,
+                limit=TEXT_LIMIT,
+                too_long="message is too long",
+                required=required,
                 strict_html=self.strict_html,
             )
         return formatted(
-            params, field, limit=CAPTION_LIMIT, too_long="message caption is too long", required=required,
+            params,
+            field,
+            limit=CAPTION_LIMIT,
+            too_long="message caption is too long",
+            required=required,
             strict_html=self.strict_html,
         )
 
@@ -169,9 +196,9 @@ class BotApi:
         for name, value in changes.items():
             setattr(message, name, value)
         message.edit_date = self.state.date()
-        message.edits.append(Edit(
-            message.edit_date, method, message.text, message.parse_mode, message.reply_markup, *before
-        ))
+        message.edits.append(
+            Edit(message.edit_date, method, message.text, message.parse_mode, message.reply_markup, *before)
+        )
         self.state.stats["edits"] += 1
         return message.to_api(self.state.bot, user.chat_api())
 
@@ -179,8 +206,12 @@ class BotApi:
 
     async def get_me(self, params: Params) -> dict[str, Any]:
         return {
-            **self.state.bot, "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False,
+            **self.state.bot,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
         }
 
     async def get_updates(self, params: Params) -> list[dict[str, Any]]:
@@ -225,8 +256,16 @@ class BotApi:
         paid = params.get_bool("allow_paid_broadcast")
         self._deliverable(user, paid=paid)
         message = BotMessage(
-            self.state.next_message_id(user.id), user.id, self.state.date(), "text", text.text, text.entities,
-            text.source, text.parse_mode, markup, paid=paid,
+            self.state.next_message_id(user.id),
+            user.id,
+            self.state.date(),
+            "text",
+            text.text,
+            text.entities,
+            text.source,
+            text.parse_mode,
+            markup,
+            paid=paid,
         )
         return self._sent(user, message)
 
@@ -241,10 +280,17 @@ class BotApi:
         paid = params.get_bool("allow_paid_broadcast")
         self._deliverable(user, paid=paid)
         message = BotMessage(
-            self.state.next_message_id(user.id), user.id, self.state.date(), kind,
-            caption.text if caption else None, caption.entities if caption else [],
-            caption.source if caption else None, caption.parse_mode if caption else None, markup,
-            media=media, paid=paid,
+            self.state.next_message_id(user.id),
+            user.id,
+            self.state.date(),
+            kind,
+            caption.text if caption else None,
+            caption.entities if caption else [],
+            caption.source if caption else None,
+            caption.parse_mode if caption else None,
+            markup,
+            media=media,
+            paid=paid,
         )
         return self._sent(user, message)
 
@@ -277,8 +323,14 @@ class BotApi:
             raise bad_request(NOT_MODIFIED)
         self._deliverable(user, paid=False)
         return self._edited(
-            user, message, "editMessageText", text=text.text, entities=text.entities, source=text.source,
-            parse_mode=text.parse_mode, reply_markup=markup,
+            user,
+            message,
+            "editMessageText",
+            text=text.text,
+            entities=text.entities,
+            source=text.source,
+            parse_mode=text.parse_mode,
+            reply_markup=markup,
         )
 
     async def edit_message_caption(self, params: Params) -> dict[str, Any]:
@@ -292,8 +344,14 @@ class BotApi:
             raise bad_request(NOT_MODIFIED)
         self._deliverable(user, paid=False)
         return self._edited(
-            user, message, "editMessageCaption", text=new[0], entities=new[1], reply_markup=markup,
-            source=caption.source if caption else None, parse_mode=caption.parse_mode if caption else None,
+            user,
+            message,
+            "editMessageCaption",
+            text=new[0],
+            entities=new[1],
+            reply_markup=markup,
+            source=caption.source if caption else None,
+            parse_mode=caption.parse_mode if caption else None,
         )
 
     async def edit_message_reply_markup(self, params: Params) -> dict[str, Any]:
@@ -329,10 +387,17 @@ class BotApi:
         if text is not None and len(text) > CALLBACK_ANSWER_LIMIT:
             raise bad_request("MESSAGE_TOO_LONG")
         del self.state.callback_queries[query_id]  # a query is answered once; again is QUERY_INVALID
-        self.state.callback_answers.append(CallbackAnswer(
-            query_id, query["from"]["id"], query.get("data"), text, params.get_bool("show_alert"),
-            params.get_str("url") or None, params.get_int("cache_time", 0) or 0,
-        ))
+        self.state.callback_answers.append(
+            CallbackAnswer(
+                query_id,
+                query["from"]["id"],
+                query.get("data"),
+                text,
+                params.get_bool("show_alert"),
+                params.get_str("url") or None,
+                params.get_int("cache_time", 0) or 0,
+            )
+        )
         return True
 
     def _scope(self, params: Params) -> tuple[str, str]:

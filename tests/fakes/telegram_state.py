@@ -40,7 +40,9 @@ class FakeUser:
         """The User object."""
         data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         optional = {
-            "last_name": self.last_name, "username": self.username, "language_code": self.language_code
+            "last_name": self.last_name,
+            "username": self.username,
+            "language_code": self.language_code,
         }
         data.update({key: value for key, value in optional.items() if value})
         return data
@@ -124,10 +126,19 @@ class BotMessage:
     def to_record(self) -> dict[str, Any]:
         """What the control API reports: content, how it was sent, and the edit history."""
         return {
-            "message_id": self.message_id, "chat_id": self.chat_id, "date": self.date, "kind": self.kind,
-            "text": self.text, "source": self.source, "parse_mode": self.parse_mode,
-            "entities": [entity.to_api() for entity in self.entities], "reply_markup": self.reply_markup,
-            "media": self.media, "paid": self.paid, "edit_date": self.edit_date, "deleted": self.deleted,
+            "message_id": self.message_id,
+            "chat_id": self.chat_id,
+            "date": self.date,
+            "kind": self.kind,
+            "text": self.text,
+            "source": self.source,
+            "parse_mode": self.parse_mode,
+            "entities": [entity.to_api() for entity in self.entities],
+            "reply_markup": self.reply_markup,
+            "media": self.media,
+            "paid": self.paid,
+            "edit_date": self.edit_date,
+            "deleted": self.deleted,
             "edits": [edit.__dict__ for edit in self.edits],
         }
 

@@ -60,8 +60,12 @@ class WebhookDeliverer:
     """POSTs updates to one webhook URL; ``stop()`` hands back whatever it has not delivered."""
 
     def __init__(
-        self, config: WebhookConfig, retry_delays: Iterable[float], timeout: float,
-        on_reply: ReplyHandler, on_event: EventHandler,
+        self,
+        config: WebhookConfig,
+        retry_delays: Iterable[float],
+        timeout: float,
+        on_reply: ReplyHandler,
+        on_event: EventHandler,
     ) -> None:
         self.config = config
         self.retry_delays = tuple(retry_delays)

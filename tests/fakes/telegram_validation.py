@@ -27,8 +27,16 @@ NOT_MODIFIED = (
 TEXT_BUTTON = "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
 BUTTON_TEXT_INVALID = "BUTTON_TEXT_INVALID"  # MTProto's name for it; the Bot API wording is unconfirmed
 _ACTION_FIELDS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 )
 _EMPTY_MEANS_ABSENT = frozenset({"url", "callback_data"})
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
@@ -117,13 +125,14 @@ def _check_button(button: Any) -> None:
     if not isinstance(button, dict):
         raise bad_request("can't parse inline keyboard button: expected an Object")
     if "text" not in button:
-        raise bad_request('can\'t parse inline keyboard button: Can\'t find field "text"')
+        raise bad_request("can't parse inline keyboard button: Can't find field \"text\"")
     if not isinstance(button["text"], str):
         raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
     if not button["text"].strip():
         raise bad_request(BUTTON_TEXT_INVALID)
     actions = [
-        name for name in _ACTION_FIELDS
+        name
+        for name in _ACTION_FIELDS
         if button.get(name) is not None and not (name in _EMPTY_MEANS_ABSENT and button[name] == "")
     ]
     if not actions:

@@ -100,7 +100,9 @@ async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
 
 async def test_send_message_round_trip_parses_into_aiogram_types(fake: FakeTelegram, bot: Bot) -> None:
     sent = await bot.send_message(
-        NINO, "<b>გამარჯობა</b>, Nino &amp; 😀 <i>x</i>", parse_mode="HTML",
+        NINO,
+        "<b>გამარჯობა</b>, Nino &amp; 😀 <i>x</i>",
+        parse_mode="HTML",
         reply_markup=keyboard("poll:1:yes"),
     )
 
@@ -218,7 +220,9 @@ async def test_per_chat_limit_answers_429_with_retry_after() -> None:
             raw = await client.post(f"/bot{fake.token}/sendMessage", json={"chat_id": NINO, "text": "3"})
         assert raw.status_code == 429
         assert raw.json() == {
-            "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
             "parameters": {"retry_after": 1},
         }
         clock.now += 1.0
@@ -337,7 +341,10 @@ async def test_edits_are_applied_and_unchanged_edits_refused(fake: FakeTelegram,
     assert same.value.message.startswith("Bad Request: message is not modified: specified new message")
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
         await bot.edit_message_text(
-            "<strong>Poll</strong>", chat_id=NINO, message_id=sent.message_id, parse_mode="HTML",
+            "<strong>Poll</strong>",
+            chat_id=NINO,
+            message_id=sent.message_id,
+            parse_mode="HTML",
             reply_markup=keyboard("yes", "no"),
         )
 
@@ -369,7 +376,8 @@ async def test_photo_upload_and_document_by_url(fake: FakeTelegram, bot: Bot) ->
 async def test_commands_are_kept_per_scope_and_language(fake: FakeTelegram, bot: Bot) -> None:
     await bot.set_my_commands([BotCommand(command="start", description="დაწყება")], language_code="ka")
     await bot.set_my_commands(
-        [BotCommand(command="stop", description="dayandır")], scope=BotCommandScopeAllPrivateChats(),
+        [BotCommand(command="stop", description="dayandır")],
+        scope=BotCommandScopeAllPrivateChats(),
         language_code="az",
     )
     assert [c.command for c in await bot.get_my_commands(language_code="ka")] == ["start"]
@@ -498,7 +506,11 @@ async def test_control_api_drives_the_fake_over_http(fake: FakeTelegram, bot: Bo
             "/_control/users", json={"users": [{"id": 7, "first_name": "Lia", "language_code": "ka"}]}
         )
         assert registered.json()["users"][0] == {
-            "id": 7, "is_bot": False, "first_name": "Lia", "language_code": "ka", "state": "active",
+            "id": 7,
+            "is_bot": False,
+            "first_name": "Lia",
+            "language_code": "ka",
+            "state": "active",
         }
         sent = await bot.send_message(7, "Vote?", reply_markup=keyboard("vote:1"))
         press = {"user_id": 7, "message_id": sent.message_id, "data": "vote:1"}
@@ -525,9 +537,19 @@ async def test_control_api_drives_the_fake_over_http(fake: FakeTelegram, bot: Bo
 
 async def test_runs_as_its_own_process() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0", "--token", DEFAULT_TOKEN,
-        "--global-limit", "30", "--paid-limit", "1000",
-        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.fakes.telegram_api",
+        "--port",
+        "0",
+        "--token",
+        DEFAULT_TOKEN,
+        "--global-limit",
+        "30",
+        "--paid-limit",
+        "1000",
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert process.stdout is not None

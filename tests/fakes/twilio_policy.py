@@ -103,7 +103,12 @@ class SenderRateLimiter:
     """
 
     def __init__(
-        self, rate: float | None, clock: Callable[[], float], *, mode: str = "strict", hidden_rate: float | None = None
+        self,
+        rate: float | None,
+        clock: Callable[[], float],
+        *,
+        mode: str = "strict",
+        hidden_rate: float | None = None,
     ) -> None:
         self.rate = rate
         self.mode = mode

@@ -37,7 +37,9 @@ async def coordinator(session: AsyncSession, name: str = "coordinator") -> Staff
     return found or await add_staff(session, name)
 
 
-async def officer(session: AsyncSession, municipality: str = "marneuli", name: str | None = None) -> StaffMember:
+async def officer(
+    session: AsyncSession, municipality: str = "marneuli", name: str | None = None
+) -> StaffMember:
     return await add_staff(session, name or f"officer-{municipality}", Role.OFFICER, municipality)
 
 

@@ -27,12 +27,15 @@ class FakeBot:
     refuse: int = 0  # refuse this many documents first (the person blocked the bot, say)
     documents: list[tuple[int, str, bytes, str | None]] = field(default_factory=list)
 
-    async def send_document(self, chat_id: int, document: BufferedInputFile, caption: str | None = None,
-                            **_: Any) -> None:
+    async def send_document(
+        self, chat_id: int, document: BufferedInputFile, caption: str | None = None, **_: Any
+    ) -> None:
         if self.refuse:
             self.refuse -= 1
-            raise TelegramForbiddenError(method=SendDocument(chat_id=chat_id, document=document),
-                                         message="Forbidden: bot was blocked by the user")
+            raise TelegramForbiddenError(
+                method=SendDocument(chat_id=chat_id, document=document),
+                message="Forbidden: bot was blocked by the user",
+            )
         self.documents.append((chat_id, document.filename or "", document.data, caption))
 
 
@@ -60,9 +63,13 @@ async def test_each_upcoming_hearing_is_a_document_in_the_readers_language(
         )
     assert sent == 2
     assert [(chat, name, caption) for chat, name, _, caption in bot.documents] == [
-        (77, f"hearing-{first.id}.ics", title), (77, f"hearing-{later.id}.ics", title),
+        (77, f"hearing-{first.id}.ics", title),
+        (77, f"hearing-{later.id}.ics", title),
     ]
-    assert [_start_of(body) for *_, body, _ in bot.documents] == [(STARTS, title), (STARTS + hours(48), title)]
+    assert [_start_of(body) for *_, body, _ in bot.documents] == [
+        (STARTS, title),
+        (STARTS + hours(48), title),
+    ]
 
 
 async def test_nothing_for_someone_not_signed_up_and_a_refusal_is_skipped(

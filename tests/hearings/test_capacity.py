@@ -22,7 +22,9 @@ from tests.hearings.builders import NOW, STARTS, deliveries, draft, hearing, hou
 
 
 async def _say(session: AsyncSession, person: Contact, hearing_id: int, answer: str, at: datetime) -> str:
-    reply = await HearingConversation(session, person, Channel.TELEGRAM, at).choose(f"hr:{hearing_id}:{answer}")
+    reply = await HearingConversation(session, person, Channel.TELEGRAM, at).choose(
+        f"hr:{hearing_id}:{answer}"
+    )
     return render(reply[0].parts[0], "en")
 
 
@@ -43,10 +45,14 @@ async def test_waiting_list_in_order_and_moved_up_when_a_place_frees(
         await _say(session, c, found.id, "go", NOW + 2 * minute)
         first = await _say(session, d, found.id, "go", NOW + 3 * minute)
         second = await _say(session, e, found.id, "go", NOW + 4 * minute)
-        assert first == "“Budget hearing” is full: you are number 1 on the waiting list. We will tell you if a " \
-                        "place frees up."
+        assert (
+            first == "“Budget hearing” is full: you are number 1 on the waiting list. We will tell you if a "
+            "place frees up."
+        )
         assert "number 2" in second
-        assert "number 2" in await _say(session, e, found.id, "go", NOW + 5 * minute), "asking again keeps the turn"
+        assert "number 2" in await _say(session, e, found.id, "go", NOW + 5 * minute), (
+            "asking again keeps the turn"
+        )
         assert await _waiting(session) == {a.id: False, b.id: False, c.id: False, d.id: True, e.id: True}
         await _say(session, c, found.id, "no", NOW + 6 * minute)  # gives up a place: d moves up
         assert await _waiting(session) == {a.id: False, b.id: False, c.id: False, d.id: False, e.id: True}
@@ -56,7 +62,8 @@ async def test_waiting_list_in_order_and_moved_up_when_a_place_frees(
     told = [r for r in rows if ":place@" in r.dedupe_key]
     assert [r.contact_id for r in told] == [d.id]
     assert render(load_outgoing(told[0].payload).parts[0], "en").startswith(
-        "A place is free for you at “Budget hearing” on ")
+        "A place is free for you at “Budget hearing” on "
+    )
 
 
 async def test_waiting_people_get_no_reminders(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -35,7 +35,9 @@ async def test_officer_creates_announces_and_reads_back(
         await add_staff(session, "nino", Role.OFFICER, "marneuli")
         follower = await add_person(session, topics=("hearings",), language="az")
     starts = _soon()
-    code, output = await _invoke(["hearing", "create", str(EXAMPLE), "--as", "nino", "--starts", starts], migrated_url)
+    code, output = await _invoke(
+        ["hearing", "create", str(EXAMPLE), "--as", "nino", "--starts", starts], migrated_url
+    )
     assert code == 0, output
     async with sessions() as session:
         hearing = (await session.scalars(select(Hearing))).one()
@@ -64,14 +66,27 @@ async def test_officer_of_another_municipality_is_refused_and_audited(
 ) -> None:
     async with sessions() as session, session.begin():
         await add_staff(session, "aysel", Role.OFFICER, "dmanisi")
-    args = ["hearing", "create", "--as", "aysel", "--municipality", "marneuli", "--starts", _soon(),
-            "--title", "ka=ბიუჯეტი", "--place", "ka=მერია"]
+    args = [
+        "hearing",
+        "create",
+        "--as",
+        "aysel",
+        "--municipality",
+        "marneuli",
+        "--starts",
+        _soon(),
+        "--title",
+        "ka=ბიუჯეტი",
+        "--place",
+        "ka=მერია",
+    ]
     code, output = await _invoke(args, migrated_url)
     assert code == 1
     assert "refused: Officers can only act on hearings of their own municipality (Dmanisi)." in output
     async with sessions() as session:
-        denied = (await session.scalars(select(AuditEntry.actor).where(
-            AuditEntry.action == "hearing.scope_denied"))).all()
+        denied = (
+            await session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "hearing.scope_denied"))
+        ).all()
         stored = (await session.scalars(select(Hearing))).all()
     assert (list(denied), list(stored)) == (["aysel"], [])
 
@@ -79,19 +94,50 @@ async def test_officer_of_another_municipality_is_refused_and_audited(
 async def test_flags_only_and_feedback(sessions: async_sessionmaker[AsyncSession], migrated_url: str) -> None:
     async with sessions() as session, session.begin():
         await add_staff(session, "coord")
-    args = ["hearing", "create", "--as", "coord", "--municipality", "dmanisi", "--starts", _soon(),
-            "--title", "ka=სკოლის ეზო", "--title", "hy=Դպրոցի բակ", "--place", "ka=სკოლა", "--names-required"]
+    args = [
+        "hearing",
+        "create",
+        "--as",
+        "coord",
+        "--municipality",
+        "dmanisi",
+        "--starts",
+        _soon(),
+        "--title",
+        "ka=სკოლის ეზო",
+        "--title",
+        "hy=Դպրոցի բակ",
+        "--place",
+        "ka=სკოლა",
+        "--names-required",
+    ]
     code, output = await _invoke(args, migrated_url)
     assert code == 0, output
     async with sessions() as session, session.begin():
         hearing = (await session.scalars(select(Hearing))).one()
-        assert (hearing.names_required, dict(hearing.title)) == (True, {"ka": "სკოლის ეზო", "hy": "Դպրոցի բակ"})
+        assert (hearing.names_required, dict(hearing.title)) == (
+            True,
+            {"ka": "სკოლის ეზო", "hy": "Դպրոցի բակ"},
+        )
         hearing.status = HearingStatus.HELD
-    code, output = await _invoke(["hearing", "feedback", str(hearing.id), "--as", "coord",
-                                  "--text", "ka=ეზო შეკეთდება", "--text", "hy=Բակը կվերանորոգվի։"], migrated_url)
+    code, output = await _invoke(
+        [
+            "hearing",
+            "feedback",
+            str(hearing.id),
+            "--as",
+            "coord",
+            "--text",
+            "ka=ეზო შეკეთდება",
+            "--text",
+            "hy=Բակը կվերանորոգվի։",
+        ],
+        migrated_url,
+    )
     assert (code, output.strip()) == (0, f"feedback on hearing {hearing.id} published; people to be told: 0")
-    code, output = await _invoke(["hearing", "feedback", str(hearing.id), "--as", "coord", "--text", "ka"],
-                                 migrated_url)
+    code, output = await _invoke(
+        ["hearing", "feedback", str(hearing.id), "--as", "coord", "--text", "ka"], migrated_url
+    )
     assert code == 2 and "LANG=TEXT" in output
 
 

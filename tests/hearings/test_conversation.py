@@ -36,26 +36,51 @@ async def rsvps(session: AsyncSession) -> list[tuple[int, Rsvp, str | None]]:
 @pytest.mark.parametrize(
     ("label", "starts_at", "expected"),
     [
-        ("winter afternoon", STARTS, {
-            "ka": "15 დეკემბერი 2026, 15:00", "az": "15 dekabr 2026, 15:00",
-            "hy": "15 դեկտեմբերի 2026, 15:00", "ru": "15 декабря 2026, 15:00", "en": "15 December 2026, 15:00",
-        }),
-        ("UTC evening is the next day in Tbilisi", datetime(2026, 12, 31, 20, 30, tzinfo=UTC), {
-            "ka": "1 იანვარი 2027, 00:30", "az": "1 yanvar 2027, 00:30", "hy": "1 հունվարի 2027, 00:30",
-            "ru": "1 января 2027, 00:30", "en": "1 January 2027, 00:30",
-        }),
-        ("summer: still UTC+4, Georgia has no DST", datetime(2027, 7, 1, 11, 0, tzinfo=UTC), {
-            "ka": "1 ივლისი 2027, 15:00", "az": "1 iyul 2027, 15:00", "hy": "1 հուլիսի 2027, 15:00",
-            "ru": "1 июля 2027, 15:00", "en": "1 July 2027, 15:00",
-        }),
+        (
+            "winter afternoon",
+            STARTS,
+            {
+                "ka": "15 დეკემბერი 2026, 15:00",
+                "az": "15 dekabr 2026, 15:00",
+                "hy": "15 դեկտեմբերի 2026, 15:00",
+                "ru": "15 декабря 2026, 15:00",
+                "en": "15 December 2026, 15:00",
+            },
+        ),
+        (
+            "UTC evening is the next day in Tbilisi",
+            datetime(2026, 12, 31, 20, 30, tzinfo=UTC),
+            {
+                "ka": "1 იანვარი 2027, 00:30",
+                "az": "1 yanvar 2027, 00:30",
+                "hy": "1 հունվարի 2027, 00:30",
+                "ru": "1 января 2027, 00:30",
+                "en": "1 January 2027, 00:30",
+            },
+        ),
+        (
+            "summer: still UTC+4, Georgia has no DST",
+            datetime(2027, 7, 1, 11, 0, tzinfo=UTC),
+            {
+                "ka": "1 ივლისი 2027, 15:00",
+                "az": "1 iyul 2027, 15:00",
+                "hy": "1 հուլիսի 2027, 15:00",
+                "ru": "1 июля 2027, 15:00",
+                "en": "1 July 2027, 15:00",
+            },
+        ),
     ],
 )
 async def test_list_shows_tbilisi_time_in_each_language(
     sessions: async_sessionmaker[AsyncSession], label: str, starts_at: datetime, expected: dict[str, str]
 ) -> None:
     async with sessions() as session, session.begin():
-        found = await hearing(session, starts_at=starts_at, interpretation=["az", "hy"],
-                              accessibility={"en": "Ramp at the entrance", "ka": "პანდუსი"})
+        found = await hearing(
+            session,
+            starts_at=starts_at,
+            interpretation=["az", "hy"],
+            accessibility={"en": "Ramp at the entrance", "ka": "პანდუსი"},
+        )
         for lang in LANGUAGES:
             person = await add_person(session, language=lang)
             reply = await talk(session, person).list_upcoming()
@@ -63,7 +88,10 @@ async def test_list_shows_tbilisi_time_in_each_language(
             assert expected[lang] in shown, (label, lang, shown)
             assert found.title.get(lang, found.title["ka"]) in shown
             assert [c.data for c in reply[1].choices] == [
-                f"hr:{found.id}:go", f"hr:{found.id}:maybe", f"hr:{found.id}:no", f"hq:{found.id}",
+                f"hr:{found.id}:go",
+                f"hr:{found.id}:maybe",
+                f"hr:{found.id}:no",
+                f"hq:{found.id}",
             ]
 
 
@@ -80,7 +108,9 @@ async def test_interpretation_languages_are_named_in_the_readers_language(
         assert interpreted in text_of(await talk(session, person).list_upcoming(), lang)
 
 
-async def test_list_only_upcoming_announced_of_own_municipality(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_list_only_upcoming_announced_of_own_municipality(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessions() as session, session.begin():
         shown = await hearing(session, title={"ka": "ჩვენი", "en": "Ours"})
         await hearing(session, announced=False, title={"ka": "მონახაზი", "en": "Draft"})
@@ -104,7 +134,10 @@ async def test_list_only_upcoming_announced_of_own_municipality(sessions: async_
     ],
 )
 async def test_list_edges(
-    sessions: async_sessionmaker[AsyncSession], label: str, municipality: str | None, consent: bool,
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    municipality: str | None,
+    consent: bool,
     expected: str,
 ) -> None:
     async with sessions() as session, session.begin():
@@ -113,7 +146,9 @@ async def test_list_edges(
         assert expected in text_of(await talk(session, person).list_upcoming()), label
 
 
-async def test_rsvp_is_created_then_changed_not_duplicated(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_rsvp_is_created_then_changed_not_duplicated(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessions() as session, session.begin():
         found = await hearing(session)
         person = await add_person(session, language="en")
@@ -139,7 +174,13 @@ async def test_list_marks_the_persons_answer(sessions: async_sessionmaker[AsyncS
 
 @pytest.mark.parametrize(
     ("names_required", "answer", "asks_name"),
-    [(True, "go", True), (True, "maybe", True), (True, "no", False), (False, "go", False), (False, "maybe", False)],
+    [
+        (True, "go", True),
+        (True, "maybe", True),
+        (True, "no", False),
+        (False, "go", False),
+        (False, "maybe", False),
+    ],
 )
 async def test_name_is_asked_only_when_the_hearing_needs_it(
     sessions: async_sessionmaker[AsyncSession], names_required: bool, answer: str, asks_name: bool
@@ -152,7 +193,9 @@ async def test_name_is_asked_only_when_the_hearing_needs_it(
     assert person.dialog_state == (f"hearing.name.{found.id}" if asks_name else None)
 
 
-async def test_name_is_stored_then_dropped_when_not_coming(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_name_is_stored_then_dropped_when_not_coming(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessions() as session, session.begin():
         found = await hearing(session, names_required=True)
         person = await add_person(session, language="en")
@@ -170,7 +213,9 @@ async def test_name_is_stored_then_dropped_when_not_coming(sessions: async_sessi
         assert await rsvps(session) == [(person.id, Rsvp.NOT_GOING, None)]
 
 
-async def test_question_is_stored_as_typed_and_echoed_escaped(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_question_is_stored_as_typed_and_echoed_escaped(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     typed = "Will <b>school</b> roads & bridges in Kesalo be fixed? <script>x</script>"
     async with sessions() as session, session.begin():
         found = await hearing(session)
@@ -232,8 +277,13 @@ async def test_questions_per_person_are_limited(sessions: async_sessionmaker[Asy
 
 @pytest.mark.parametrize(
     ("label", "data"),
-    [("unknown namespace", "zz:1:go"), ("not an id", "hr:abc:go"), ("unknown answer", "hr:{id}:yes"),
-     ("no such hearing", "hr:999999:go"), ("draft", "hr:{draft}:go")],
+    [
+        ("unknown namespace", "zz:1:go"),
+        ("not an id", "hr:abc:go"),
+        ("unknown answer", "hr:{id}:yes"),
+        ("no such hearing", "hr:999999:go"),
+        ("draft", "hr:{draft}:go"),
+    ],
 )
 async def test_stale_or_forged_buttons_are_answered_not_obeyed(
     sessions: async_sessionmaker[AsyncSession], label: str, data: str
@@ -249,8 +299,10 @@ async def test_stale_or_forged_buttons_are_answered_not_obeyed(
 
 @pytest.mark.parametrize(
     ("label", "cancel", "later", "expected"),
-    [("cancelled", True, 0, "This public hearing has been cancelled."),
-     ("started", False, 15 * 24, "This public hearing has already taken place.")],
+    [
+        ("cancelled", True, 0, "This public hearing has been cancelled."),
+        ("started", False, 15 * 24, "This public hearing has already taken place."),
+    ],
 )
 async def test_closed_hearing_takes_no_rsvp_and_no_pending_question(
     sessions: async_sessionmaker[AsyncSession], label: str, cancel: bool, later: int, expected: str
@@ -268,7 +320,9 @@ async def test_closed_hearing_takes_no_rsvp_and_no_pending_question(
         assert (await session.scalars(select(HearingQuestion))).all() == []
 
 
-async def test_text_outside_a_hearing_dialog_points_to_the_list(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_text_outside_a_hearing_dialog_points_to_the_list(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessions() as session, session.begin():
         person = await add_person(session, language="en")
         person.dialog_state = "hearing.question.999999"

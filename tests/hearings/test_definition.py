@@ -24,12 +24,23 @@ BASE: dict[str, Any] = {
 @pytest.mark.parametrize(
     ("label", "value", "expected"),
     [
-        ("text without a zone is Tbilisi time", "2026-12-10 15:00", datetime(2026, 12, 10, 11, 0, tzinfo=UTC)),
+        (
+            "text without a zone is Tbilisi time",
+            "2026-12-10 15:00",
+            datetime(2026, 12, 10, 11, 0, tzinfo=UTC),
+        ),
         ("ISO with T", "2026-12-10T15:00", datetime(2026, 12, 10, 11, 0, tzinfo=UTC)),
         ("explicit UTC offset kept", "2026-12-10T15:00+00:00", datetime(2026, 12, 10, 15, 0, tzinfo=UTC)),
-        ("YAML datetime without zone", datetime(2027, 6, 30, 9, 30), datetime(2027, 6, 30, 5, 30, tzinfo=UTC)),
-        ("just after midnight is the previous UTC day", "2027-01-01 00:30",
-         datetime(2026, 12, 31, 20, 30, tzinfo=UTC)),
+        (
+            "YAML datetime without zone",
+            datetime(2027, 6, 30, 9, 30),
+            datetime(2027, 6, 30, 5, 30, tzinfo=UTC),
+        ),
+        (
+            "just after midnight is the previous UTC day",
+            "2027-01-01 00:30",
+            datetime(2026, 12, 31, 20, 30, tzinfo=UTC),
+        ),
     ],
 )
 def test_start_times(label: str, value: object, expected: datetime) -> None:
@@ -67,8 +78,14 @@ def test_duration_edges(minutes: object) -> None:
 
 
 def test_blank_translations_are_dropped_and_fallback_defaults_to_georgian() -> None:
-    draft = HearingDraft.from_dict({**BASE, "title": {"ka": " განხილვა ", "az": "  "}, "names_required": "yes"})
-    assert (dict(draft.title), draft.fallback_language, draft.names_required) == ({"ka": "განხილვა"}, "ka", True)
+    draft = HearingDraft.from_dict(
+        {**BASE, "title": {"ka": " განხილვა ", "az": "  "}, "names_required": "yes"}
+    )
+    assert (dict(draft.title), draft.fallback_language, draft.names_required) == (
+        {"ka": "განხილვა"},
+        "ka",
+        True,
+    )
 
 
 def test_the_example_file_is_a_marneuli_budget_hearing_in_five_languages() -> None:

@@ -31,8 +31,11 @@ WINDOW = STARTS - hours(20)  # inside the day-before window
     ],
 )
 async def test_the_reminder_waits_for_the_notice(
-    sessions: async_sessionmaker[AsyncSession], label: str, notice: DeliveryStatus,
-    sent_ago: timedelta | None, queued: int,
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    notice: DeliveryStatus,
+    sent_ago: timedelta | None,
+    queued: int,
 ) -> None:
     async with sessions() as session, session.begin():
         person = await add_person(session, topics=("hearings",))

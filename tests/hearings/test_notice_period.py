@@ -34,22 +34,35 @@ from tests.hearings.builders import NOW, STARTS, coordinator, hearing
         ("not announced yet: counted from now", None, NOW + timedelta(days=2), 7.0, 2.0),
     ],
 )
-def test_too_short(label: str, announced: datetime | None, starts: datetime, minimum: float,
-                   expected: float | None) -> None:
+def test_too_short(
+    label: str, announced: datetime | None, starts: datetime, minimum: float, expected: float | None
+) -> None:
     found = Hearing(starts_at=starts, announced_at=announced)
     assert too_short(found, NOW, minimum) == expected, label
 
 
-async def test_recorded_notice_is_what_benchmarking_counts(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_recorded_notice_is_what_benchmarking_counts(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessions() as session, session.begin():
         found = await hearing(session)  # announced at NOW, starts 14 days later
         moved_at = NOW + timedelta(days=1)
         await reschedule(session, found.id, STARTS - timedelta(days=10), await coordinator(session), moved_at)
         days = notice_days(found, moved_at)
-        audited = (await session.scalars(select(AuditEntry.details).where(
-            AuditEntry.action.in_(("hearing.announced", "hearing.rescheduled"))).order_by(AuditEntry.id))).all()
-    window = Window("2026-12", datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC),
-                    date(2026, 12, 1), date(2026, 12, 31))
+        audited = (
+            await session.scalars(
+                select(AuditEntry.details)
+                .where(AuditEntry.action.in_(("hearing.announced", "hearing.rescheduled")))
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    window = Window(
+        "2026-12",
+        datetime(2026, 12, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+        date(2026, 12, 1),
+        date(2026, 12, 31),
+    )
     async with sessions() as session:
         figures = await system_figures(session, [window])
     [value] = [v for (_, _, figure), v in figures.items() if figure == Figure.NOTICE_DAYS]
@@ -58,14 +71,17 @@ async def test_recorded_notice_is_what_benchmarking_counts(sessions: async_sessi
     assert [entry["notice_days"] for entry in audited] == [14.04, 4.04]
 
 
-async def test_cli_warns_of_short_notice(sessions: async_sessionmaker[AsyncSession], migrated_url: str) -> None:
+async def test_cli_warns_of_short_notice(
+    sessions: async_sessionmaker[AsyncSession], migrated_url: str
+) -> None:
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
         found = await hearing(session, now=now, announced=False, starts_at=now + timedelta(days=3))
         await add_staff(session, "nino", Role.OFFICER, "marneuli")
     args = ["hearing", "announce", str(found.id), "--as", "nino"]
     for env, warned in (({}, True), ({"HEARING_MIN_NOTICE_DAYS": "2"}, False)):
-        result = await asyncio.to_thread(CliRunner().invoke, app, args,
-                                         env={"DATABASE_URL": migrated_url, **env})
+        result = await asyncio.to_thread(
+            CliRunner().invoke, app, args, env={"DATABASE_URL": migrated_url, **env}
+        )
         assert result.exit_code == 0, result.output
         assert ("less than the 7 days of HEARING_MIN_NOTICE_DAYS" in result.output) is warned

@@ -22,8 +22,11 @@ from tests.hearings.builders import NOW, STARTS, coordinator, deliveries, draft,
 
 
 async def audit_actions(session: AsyncSession) -> list[tuple[str, str, str]]:
-    rows = (await session.scalars(select(AuditEntry).where(AuditEntry.action.like("hearing.%"))
-                                  .order_by(AuditEntry.id))).all()
+    rows = (
+        await session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("hearing.%")).order_by(AuditEntry.id)
+        )
+    ).all()
     return [(row.actor, row.action, row.subject) for row in rows]
 
 
@@ -46,13 +49,20 @@ async def test_announce_enqueues_once_per_person_and_channel_even_twice(
         assert await officers.announce(session, created.id, await coordinator(session), NOW + hours(2)) == 0
         rows = await deliveries(session)
         actions = await audit_actions(session)
-    assert sorted(r.dedupe_key for r in rows) == sorted([
-        f"h{created.id}:notice:p{telegram.id}:telegram", f"h{created.id}:notice:p{sms_only.id}:sms",
-        f"h{created.id}:notice:p{both.id}:telegram", f"h{created.id}:notice:p{late.id}:telegram",
-    ])
+    assert sorted(r.dedupe_key for r in rows) == sorted(
+        [
+            f"h{created.id}:notice:p{telegram.id}:telegram",
+            f"h{created.id}:notice:p{sms_only.id}:sms",
+            f"h{created.id}:notice:p{both.id}:telegram",
+            f"h{created.id}:notice:p{late.id}:telegram",
+        ]
+    )
     message = load_outgoing(rows[0].payload)
     assert [c.data for c in message.choices] == [
-        f"hr:{created.id}:go", f"hr:{created.id}:maybe", f"hr:{created.id}:no", f"hq:{created.id}",
+        f"hr:{created.id}:go",
+        f"hr:{created.id}:maybe",
+        f"hr:{created.id}:no",
+        f"hq:{created.id}",
     ]
     assert "Büdcə müzakirəsi" in "\n".join(render(part, "az") for part in message.parts)
     assert [a for _, a, _ in actions] == ["hearing.created"] + ["hearing.announced"] * 3
@@ -62,12 +72,21 @@ async def test_announce_enqueues_once_per_person_and_channel_even_twice(
     ("label", "now", "not_before"),
     [
         ("daytime: now", datetime(2026, 12, 1, 10, 0, tzinfo=UTC), datetime(2026, 12, 1, 10, 0, tzinfo=UTC)),
-        ("23:30 Tbilisi waits until 09:00", datetime(2026, 12, 1, 19, 30, tzinfo=UTC),
-         datetime(2026, 12, 2, 5, 0, tzinfo=UTC)),
-        ("08:59 Tbilisi waits a minute", datetime(2026, 12, 2, 4, 59, tzinfo=UTC),
-         datetime(2026, 12, 2, 5, 0, tzinfo=UTC)),
-        ("quiet hours would end after the start: now", datetime(2026, 12, 15, 2, 0, tzinfo=UTC),
-         datetime(2026, 12, 15, 2, 0, tzinfo=UTC)),
+        (
+            "23:30 Tbilisi waits until 09:00",
+            datetime(2026, 12, 1, 19, 30, tzinfo=UTC),
+            datetime(2026, 12, 2, 5, 0, tzinfo=UTC),
+        ),
+        (
+            "08:59 Tbilisi waits a minute",
+            datetime(2026, 12, 2, 4, 59, tzinfo=UTC),
+            datetime(2026, 12, 2, 5, 0, tzinfo=UTC),
+        ),
+        (
+            "quiet hours would end after the start: now",
+            datetime(2026, 12, 15, 2, 0, tzinfo=UTC),
+            datetime(2026, 12, 15, 2, 0, tzinfo=UTC),
+        ),
     ],
 )
 async def test_notices_respect_quiet_hours(
@@ -92,11 +111,17 @@ async def test_notices_respect_quiet_hours(
     ],
 )
 async def test_officers_act_only_on_their_own_municipality(
-    sessions: async_sessionmaker[AsyncSession], label: str, role: str, home: str | None, target: str,
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    role: str,
+    home: str | None,
+    target: str,
     allowed: bool,
 ) -> None:
     async with sessions() as session, session.begin():
-        member = await officer(session, home) if role == "officer" and home else await coordinator(session, "c2")
+        member = (
+            await officer(session, home) if role == "officer" and home else await coordinator(session, "c2")
+        )
         existing = await hearing(session, municipality=target, announced=False)
         actions = [
             lambda: officers.create(session, draft(municipality=target), member, NOW),
@@ -126,7 +151,9 @@ async def test_cancel_withdraws_waiting_messages_and_tells_who_meant_to_come_or_
         night = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # midnight in Tbilisi: the notice waits
         found = await hearing(session, now=night)
         for person, answer in ((going, "go"), (maybe, "maybe"), (no, "no")):
-            await HearingConversation(session, person, Channel.TELEGRAM, night).choose(f"hr:{found.id}:{answer}")
+            await HearingConversation(session, person, Channel.TELEGRAM, night).choose(
+                f"hr:{found.id}:{answer}"
+            )
         await HearingConversation(session, asker, Channel.TELEGRAM, night).choose(f"hq:{found.id}")
         await HearingConversation(session, asker, Channel.TELEGRAM, night).text("Why?")
         notified = await officers.cancel(session, found.id, await coordinator(session), night + hours(1))
@@ -159,7 +186,9 @@ async def test_feedback_after_the_hearing_tells_everyone_who_answered_or_asked(
         found = await hearing(session)
         answered = [await add_person(session, language=lang) for lang in ("az", "ka", "en")]
         for person, answer in zip(answered, ("go", "maybe", "no"), strict=True):
-            await HearingConversation(session, person, Channel.TELEGRAM, NOW).choose(f"hr:{found.id}:{answer}")
+            await HearingConversation(session, person, Channel.TELEGRAM, NOW).choose(
+                f"hr:{found.id}:{answer}"
+            )
         asker = await add_person(session, language="hy")
         await HearingConversation(session, asker, Channel.TELEGRAM, NOW).choose(f"hq:{found.id}")
         await HearingConversation(session, asker, Channel.TELEGRAM, NOW).text("<i>roads</i>?")
@@ -180,8 +209,12 @@ async def test_feedback_after_the_hearing_tells_everyone_who_answered_or_asked(
 
 @pytest.mark.parametrize(
     ("label", "texts", "fallback"),
-    [("empty", {"ka": "  "}, None), ("unknown language", {"de": "Straßen"}, None),
-     ("fallback without text", {"az": "Yollar"}, "ka"), ("too long", {"ka": "ა" * 2001}, None)],
+    [
+        ("empty", {"ka": "  "}, None),
+        ("unknown language", {"de": "Straßen"}, None),
+        ("fallback without text", {"az": "Yollar"}, "ka"),
+        ("too long", {"ka": "ა" * 2001}, None),
+    ],
 )
 async def test_unusable_feedback_is_refused(
     sessions: async_sessionmaker[AsyncSession], label: str, texts: dict[str, str], fallback: str | None
@@ -189,8 +222,9 @@ async def test_unusable_feedback_is_refused(
     async with sessions() as session, session.begin():
         found = await hearing(session)
         with pytest.raises(InvalidDefinition):
-            await officers.publish_feedback(session, found.id, texts, await coordinator(session),
-                                            STARTS + hours(3), fallback=fallback)
+            await officers.publish_feedback(
+                session, found.id, texts, await coordinator(session), STARTS + hours(3), fallback=fallback
+            )
 
 
 @pytest.mark.parametrize("names_required", [True, False])

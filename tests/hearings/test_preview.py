@@ -37,20 +37,26 @@ LONG = "ბიუჯეტის პროექტის საჯარო გ
     ],
 )
 async def test_preview_is_what_announce_queues(
-    sessions: async_sessionmaker[AsyncSession], label: str, description: dict[str, str] | None,
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    description: dict[str, str] | None,
     base: str | None,
 ) -> None:
     extra = {"description": description} if description else {}
     async with sessions() as session, session.begin():
         for language, telegram in (("ka", False), ("az", False), ("ru", False), ("az", True)):
-            await add_person(session, topics=("hearings",), language=language, telegram=telegram,
-                             sms=not telegram)
+            await add_person(
+                session, topics=("hearings",), language=language, telegram=telegram, sms=not telegram
+            )
         found = await hearing(session, announced=False, **extra)
         readings = await preview(session, found, price_per_segment=Decimal("0.05"), public_base_url=base)
         await officers.announce(session, found.id, await coordinator(session), NOW, public_base_url=base)
         queued = {(r.channel, r.language): load_outgoing(r.payload) for r in await deliveries(session)}
     assert {(r.channel, r.language, r.readers) for r in readings} == {
-        (Channel.SMS, "ka", 1), (Channel.SMS, "az", 1), (Channel.SMS, "ru", 1), (Channel.TELEGRAM, "az", 1)
+        (Channel.SMS, "ka", 1),
+        (Channel.SMS, "az", 1),
+        (Channel.SMS, "ru", 1),
+        (Channel.TELEGRAM, "az", 1),
     }, label
     for reading in readings:
         message = queued[(reading.channel, reading.language)]
@@ -65,7 +71,9 @@ async def test_preview_is_what_announce_queues(
     assert ru.fallback and not next(r for r in readings if r.language == "az").fallback
     sms_ka = next(r for r in readings if (r.channel, r.language) == (Channel.SMS, "ka"))
     page = f"{BASE}/m/marneuli#hearing-"
-    assert (page in sms_ka.text) is (base is not None), "the short notice links the full one on the public page"
+    assert (page in sms_ka.text) is (base is not None), (
+        "the short notice links the full one on the public page"
+    )
 
 
 async def test_a_notice_too_long_even_shortened_is_refused_for_sms(
@@ -80,7 +88,9 @@ async def test_a_notice_too_long_even_shortened_is_refused_for_sms(
             await officers.announce(session, found.id, await coordinator(session), NOW, public_base_url=BASE)
 
 
-async def test_a_language_nobody_reads_yet_can_be_previewed(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_language_nobody_reads_yet_can_be_previewed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessions() as session, session.begin():
         found = await hearing(session, announced=False)
         readings = await preview(session, found, language="hy", channel=Channel.SMS)

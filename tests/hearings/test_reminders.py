@@ -47,14 +47,24 @@ def test_due_offset(label: str, now: datetime, expected: str | None) -> None:
         ("same Tbilisi day", datetime(2026, 12, 15, 9, 0, tzinfo=UTC), T, When.TODAY),
         ("previous day", datetime(2026, 12, 14, 11, 0, tzinfo=UTC), T, When.TOMORROW),
         # 21:30 UTC on the 14th is already 01:30 on the 15th in Tbilisi: "today", not "tomorrow".
-        ("UTC day differs from Tbilisi day", datetime(2026, 12, 14, 21, 30, tzinfo=UTC),
-         datetime(2026, 12, 15, 5, 30, tzinfo=UTC), When.TODAY),
-        ("month end", datetime(2026, 11, 30, 10, 0, tzinfo=UTC), datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
-         When.TOMORROW),
+        (
+            "UTC day differs from Tbilisi day",
+            datetime(2026, 12, 14, 21, 30, tzinfo=UTC),
+            datetime(2026, 12, 15, 5, 30, tzinfo=UTC),
+            When.TODAY,
+        ),
+        (
+            "month end",
+            datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
+            datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+            When.TOMORROW,
+        ),
         ("two days", datetime(2026, 12, 13, 10, 0, tzinfo=UTC), T, When.LATER),
     ],
 )
-def test_when_names_the_day_in_tbilisi(label: str, send_at: datetime, starts_at: datetime, expected: When) -> None:
+def test_when_names_the_day_in_tbilisi(
+    label: str, send_at: datetime, starts_at: datetime, expected: When
+) -> None:
     assert when(send_at, starts_at) == expected, label
 
 
@@ -83,11 +93,17 @@ async def test_reminders_are_idempotent_and_only_for_going_or_maybe(
         rows = await deliveries(session)
     assert counts == [2, 0, 0, 2, 0] + [0] * 5
     reminders = sorted(r.dedupe_key for r in rows if ":rem" in r.dedupe_key)
-    assert reminders == sorted([
-        f"h{found.id}:rem24h@{S}:p{going.id}:telegram", f"h{found.id}:rem24h@{S}:p{maybe.id}:sms",
-        f"h{found.id}:rem2h@{S}:p{going.id}:telegram", f"h{found.id}:rem2h@{S}:p{maybe.id}:sms",
-    ])
-    texts = {r.dedupe_key: render(load_outgoing(r.payload).parts[0], "en") for r in rows if r.language == "en"}
+    assert reminders == sorted(
+        [
+            f"h{found.id}:rem24h@{S}:p{going.id}:telegram",
+            f"h{found.id}:rem24h@{S}:p{maybe.id}:sms",
+            f"h{found.id}:rem2h@{S}:p{going.id}:telegram",
+            f"h{found.id}:rem2h@{S}:p{maybe.id}:sms",
+        ]
+    )
+    texts = {
+        r.dedupe_key: render(load_outgoing(r.payload).parts[0], "en") for r in rows if r.language == "en"
+    }
     assert texts[f"h{found.id}:rem24h@{S}:p{going.id}:telegram"] == (
         "Reminder: the public hearing “Budget hearing” is tomorrow at 15:00."
     )
@@ -114,16 +130,31 @@ async def test_who_answered_inside_a_window_gets_only_the_next_reminder(
 @pytest.mark.parametrize(
     ("label", "starts_at", "now", "expected_not_before"),
     [
-        ("day-before reminder at 23:00 waits for 09:00", datetime(2026, 12, 15, 19, 0, tzinfo=UTC),
-         datetime(2026, 12, 14, 19, 0, tzinfo=UTC), datetime(2026, 12, 15, 5, 0, tzinfo=UTC)),
-        ("2-hour reminder for 08:00 would wait past the start: dropped",
-         datetime(2026, 12, 15, 4, 0, tzinfo=UTC), datetime(2026, 12, 15, 2, 0, tzinfo=UTC), None),
-        ("2-hour reminder for 11:00 goes at 09:00", datetime(2026, 12, 15, 7, 0, tzinfo=UTC),
-         datetime(2026, 12, 15, 5, 0, tzinfo=UTC), datetime(2026, 12, 15, 5, 0, tzinfo=UTC)),
+        (
+            "day-before reminder at 23:00 waits for 09:00",
+            datetime(2026, 12, 15, 19, 0, tzinfo=UTC),
+            datetime(2026, 12, 14, 19, 0, tzinfo=UTC),
+            datetime(2026, 12, 15, 5, 0, tzinfo=UTC),
+        ),
+        (
+            "2-hour reminder for 08:00 would wait past the start: dropped",
+            datetime(2026, 12, 15, 4, 0, tzinfo=UTC),
+            datetime(2026, 12, 15, 2, 0, tzinfo=UTC),
+            None,
+        ),
+        (
+            "2-hour reminder for 11:00 goes at 09:00",
+            datetime(2026, 12, 15, 7, 0, tzinfo=UTC),
+            datetime(2026, 12, 15, 5, 0, tzinfo=UTC),
+            datetime(2026, 12, 15, 5, 0, tzinfo=UTC),
+        ),
     ],
 )
 async def test_reminders_wait_out_quiet_hours(
-    sessions: async_sessionmaker[AsyncSession], label: str, starts_at: datetime, now: datetime,
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    starts_at: datetime,
+    now: datetime,
     expected_not_before: datetime | None,
 ) -> None:
     async with sessions() as session, session.begin():
@@ -152,6 +183,8 @@ async def test_finished_hearings_become_held_once(sessions: async_sessionmaker[A
         assert await mark_held(session, T + hours(2)) == 1
         assert await mark_held(session, T + hours(3)) == 0
         statuses = dict((await session.execute(select(Hearing.id, Hearing.status))).all())
-        held = (await session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "hearing.held"))).all()
+        held = (
+            await session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "hearing.held"))
+        ).all()
     assert statuses == {found.id: HearingStatus.HELD, draft.id: HearingStatus.DRAFT}
     assert held == ["scheduler"]

@@ -73,18 +73,27 @@ async def test_moving_tells_going_and_maybe_and_retimes_reminders(
     assert render(load_outgoing(moved_rows[ids[1]].payload).parts[0], "az") != render(english.parts[0], "en")
     # The old time's windows bring nothing; the new one's once, however often the run repeats.
     counts = []
-    for moment in (at + timedelta(minutes=1), MOVED - hours(24), MOVED - hours(24), MOVED - hours(2),
-                   MOVED - hours(2)):
+    for moment in (
+        at + timedelta(minutes=1),
+        MOVED - hours(24),
+        MOVED - hours(24),
+        MOVED - hours(2),
+        MOVED - hours(2),
+    ):
         async with sessions() as session, session.begin():
             counts.append(await enqueue_due_reminders(session, moment))
     assert counts == [0, 2, 0, 2, 0]
     async with sessions() as session:
-        fresh = [r for r in await deliveries(session)
-                 if ":rem" in r.dedupe_key and r.status != DeliveryStatus.CANCELLED]
+        fresh = [
+            r
+            for r in await deliveries(session)
+            if ":rem" in r.dedupe_key and r.status != DeliveryStatus.CANCELLED
+        ]
     stamp = int(MOVED.timestamp())
     assert sorted(r.dedupe_key for r in fresh) == sorted(
         f"h{hearing_id}:rem{label}@{stamp}:p{person}:{channel}"
-        for label in ("24h", "2h") for person, channel in ((ids[0], "telegram"), (ids[1], "sms"))
+        for label in ("24h", "2h")
+        for person, channel in ((ids[0], "telegram"), (ids[1], "sms"))
     )
 
 
@@ -109,7 +118,10 @@ async def test_the_same_move_twice_tells_nobody_twice(sessions: async_sessionmak
     ],
 )
 async def test_refused_moves(
-    sessions: async_sessionmaker[AsyncSession], label: str, new_start: datetime, cancel_first: bool,
+    sessions: async_sessionmaker[AsyncSession],
+    label: str,
+    new_start: datetime,
+    cancel_first: bool,
     error: type[Exception],
 ) -> None:
     async with sessions() as session, session.begin():

@@ -249,4 +249,6 @@ def test_metadata_rows_are_skipped(metadata: str) -> None:
 def test_the_conformance_gate_reports_what_only_pyxform_knows() -> None:
     with pytest.raises(XLSFormError, match="reserved for form metadata") as error:
         load_survey_xlsform(workbook(replaced(1, row("text", "meta", "ა", "a", "ա"))))
-    assert str(error.value).startswith("sheet 'survey', row 3, column 'name': ODK (pyxform) does not accept the form:")
+    assert str(error.value).startswith(
+        "sheet 'survey', row 3, column 'name': ODK (pyxform) does not accept the form:"
+    )

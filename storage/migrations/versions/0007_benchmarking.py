@@ -39,15 +39,25 @@ def upgrade() -> None:
         sa.Column("link", sa.String(length=500), nullable=True),
         sa.Column("entered_by", sa.String(length=64), nullable=False),
         sa.Column("entered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["municipality_id"], ["municipalities.id"],
-                                name=op.f("fk_benchmark_self_assessments_municipality_id_municipalities")),
-        sa.ForeignKeyConstraint(["period_id"], ["benchmark_periods.id"],
-                                name=op.f("fk_benchmark_self_assessments_period_id_benchmark_periods"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["municipality_id"],
+            ["municipalities.id"],
+            name=op.f("fk_benchmark_self_assessments_municipality_id_municipalities"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["period_id"],
+            ["benchmark_periods.id"],
+            name=op.f("fk_benchmark_self_assessments_period_id_benchmark_periods"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_benchmark_self_assessments")),
     )
-    op.create_index("ix_benchmark_self_assessments_lookup", "benchmark_self_assessments",
-                    ["municipality_id", "period_id", "indicator"], unique=False)
+    op.create_index(
+        "ix_benchmark_self_assessments_lookup",
+        "benchmark_self_assessments",
+        ["municipality_id", "period_id", "indicator"],
+        unique=False,
+    )
     op.create_table(
         "municipality_populations",
         sa.Column("municipality_id", sa.Integer(), nullable=False),
@@ -55,8 +65,11 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["municipality_id"], ["municipalities.id"],
-                                name=op.f("fk_municipality_populations_municipality_id_municipalities")),
+        sa.ForeignKeyConstraint(
+            ["municipality_id"],
+            ["municipalities.id"],
+            name=op.f("fk_municipality_populations_municipality_id_municipalities"),
+        ),
         sa.PrimaryKeyConstraint("municipality_id", name=op.f("pk_municipality_populations")),
     )
 

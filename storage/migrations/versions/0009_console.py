@@ -22,7 +22,12 @@ def upgrade() -> None:
         sa.Column("staff_id", sa.Integer(), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_members.id"], name=op.f("fk_staff_passwords_staff_id_staff_members"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_members.id"],
+            name=op.f("fk_staff_passwords_staff_id_staff_members"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("staff_id", name=op.f("pk_staff_passwords")),
     )
     op.create_table(
@@ -33,11 +38,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_members.id"], name=op.f("fk_console_sign_in_links_staff_id_staff_members"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_members.id"],
+            name=op.f("fk_console_sign_in_links_staff_id_staff_members"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_console_sign_in_links")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_console_sign_in_links_token_hash")),
     )
-    op.create_index(op.f("ix_console_sign_in_links_staff_id"), "console_sign_in_links", ["staff_id"], unique=False)
+    op.create_index(
+        op.f("ix_console_sign_in_links_staff_id"), "console_sign_in_links", ["staff_id"], unique=False
+    )
     op.create_table(
         "console_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -48,7 +60,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_members.id"], name=op.f("fk_console_sessions_staff_id_staff_members"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_members.id"],
+            name=op.f("fk_console_sessions_staff_id_staff_members"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_console_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_console_sessions_token_hash")),
     )
@@ -60,7 +77,9 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_console_sign_in_attempts")),
     )
-    op.create_index(op.f("ix_console_sign_in_attempts_key"), "console_sign_in_attempts", ["key"], unique=False)
+    op.create_index(
+        op.f("ix_console_sign_in_attempts_key"), "console_sign_in_attempts", ["key"], unique=False
+    )
     op.create_index(op.f("ix_console_sign_in_attempts_at"), "console_sign_in_attempts", ["at"], unique=False)
 
 

@@ -35,7 +35,10 @@ def upgrade() -> None:
             ["contact_id"], ["contacts.id"], name=op.f("fk_offers_contact_id_contacts"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["delivery_id"], ["deliveries.id"], name=op.f("fk_offers_delivery_id_deliveries"), ondelete="SET NULL"
+            ["delivery_id"],
+            ["deliveries.id"],
+            name=op.f("fk_offers_delivery_id_deliveries"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
         sa.UniqueConstraint("contact_id", "channel", name=op.f("uq_offers_contact_id_channel")),

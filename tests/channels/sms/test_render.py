@@ -53,7 +53,9 @@ def test_progress_leads_the_first_part_and_links_follow_as_urls() -> None:
 
 
 def test_a_selected_choice_is_marked_without_leaving_gsm7() -> None:
-    message = Outgoing(parts=(Literal("Topics"),), choices=(Choice("top:a", Literal("Roads"), selected=True),))
+    message = Outgoing(
+        parts=(Literal("Topics"),), choices=(Choice("top:a", Literal("Roads"), selected=True),)
+    )
 
     body = render_sms(message, "en")
 

@@ -48,8 +48,14 @@ async def fake() -> AsyncIterator[FakeTwilio]:
 
 
 async def _send(
-    fake: FakeTwilio, message: Outgoing = QUESTION, to: str = CITIZEN, *, token: str = AUTH_TOKEN,
-    latin: bool = False, language: str = "en", **sender: Any,
+    fake: FakeTwilio,
+    message: Outgoing = QUESTION,
+    to: str = CITIZEN,
+    *,
+    token: str = AUTH_TOKEN,
+    latin: bool = False,
+    language: str = "en",
+    **sender: Any,
 ) -> SendOutcome:
     options = {"from_": SENDER, "status_callback": status_callback_url(PUBLIC_BASE)} | sender
     twilio = TwilioSender(twilio_client(ACCOUNT_SID, token, fake.base_url), **options)
@@ -102,7 +108,11 @@ async def test_latin_mode_sends_gsm7(fake: FakeTwilio) -> None:
         pytest.param(None, "+1", QUESTION, OutcomeKind.FAILED, "twilio 21211", id="21211-invalid-to"),
         pytest.param("regions", "+14155550100", QUESTION, OutcomeKind.FAILED, "twilio 21408", id="21408"),
         pytest.param(
-            None, CITIZEN, Outgoing(parts=(Literal("a" * 1700),)), OutcomeKind.FAILED, "twilio 21617",
+            None,
+            CITIZEN,
+            Outgoing(parts=(Literal("a" * 1700),)),
+            OutcomeKind.FAILED,
+            "twilio 21617",
             id="21617-too-long",
         ),
     ],
@@ -131,7 +141,9 @@ async def test_a_wrong_auth_token_is_retried_later_not_failed(fake: FakeTwilio) 
 
 async def test_the_senders_rate_limit_asks_the_workers_to_wait() -> None:
     frozen = 50.0
-    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, senders=[SENDER], mps=1.0, monotonic=lambda: frozen) as fake:
+    async with FakeTwilio(
+        ACCOUNT_SID, AUTH_TOKEN, senders=[SENDER], mps=1.0, monotonic=lambda: frozen
+    ) as fake:
         first = await _send(fake)
         second = await _send(fake)
 
@@ -223,7 +235,9 @@ async def test_the_configured_sender_is_none_without_twilio_settings() -> None:
 
 async def test_the_configured_sender_sends_with_its_settings(fake: FakeTwilio) -> None:
     settings = TwilioSettings(
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=SecretStr(AUTH_TOKEN), twilio_from=SENDER,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=SecretStr(AUTH_TOKEN),
+        twilio_from=SENDER,
         twilio_api_base=fake.base_url,
     )
     async with sms_sender(settings, PUBLIC_BASE + "/") as sender:

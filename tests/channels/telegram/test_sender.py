@@ -40,7 +40,9 @@ async def test_a_sent_message_returns_its_message_id(telegram: FakeTelegram, sen
     assert not message.paid
 
 
-async def test_paid_broadcast_is_asked_for_when_configured(telegram: FakeTelegram, sender: TelegramSender) -> None:
+async def test_paid_broadcast_is_asked_for_when_configured(
+    telegram: FakeTelegram, sender: TelegramSender
+) -> None:
     paid = TelegramSender(sender.bot, paid_broadcast=True)
     assert (await paid.send("501", HELLO, "en")).kind is OutcomeKind.SENT
     assert telegram.messages(501)[0].paid

@@ -88,7 +88,9 @@ def harness_settings(database_url: str, state_dir: Path, api_base: str) -> Setti
 
 
 @asynccontextmanager
-async def sms_harness(database_url: str, state_dir: Path, **fake_options: object) -> AsyncIterator[SmsHarness]:
+async def sms_harness(
+    database_url: str, state_dir: Path, **fake_options: object
+) -> AsyncIterator[SmsHarness]:
     """The service's HTTP app (no background components) behind a proxy-like public URL."""
     port = free_port()
     local = f"http://127.0.0.1:{port}"
@@ -114,7 +116,9 @@ async def sms_harness(database_url: str, state_dir: Path, **fake_options: object
             async with sms_sender(settings.twilio, PUBLIC_BASE) as sender:
                 assert sender is not None
                 workers = DeliveryWorkers(
-                    service.sessions, {Channel.SMS: sender}, {Channel.SMS: ChannelLimit(rate=1000.0)},
+                    service.sessions,
+                    {Channel.SMS: sender},
+                    {Channel.SMS: ChannelLimit(rate=1000.0)},
                     poll_seconds=0.01,
                 )
                 yield SmsHarness(fake, service, workers, local)

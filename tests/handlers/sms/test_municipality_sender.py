@@ -19,7 +19,9 @@ MARNEULI_SENDER = "+995322000099"
 
 
 @pytest.fixture
-async def sms(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SmsHarness]:
+async def sms(
+    migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[SmsHarness]:
     monkeypatch.setattr(bot.app, "BACKGROUND_COMPONENTS", [])
     async with sms_harness(migrated_url, tmp_path / "state", senders=[SENDER, MARNEULI_SENDER]) as harness:
         yield harness
@@ -29,7 +31,9 @@ async def sms(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 async def test_a_notice_comes_from_the_municipalitys_sender(sms: SmsHarness, own: str | None) -> None:
     await sign_up(sms)  # a Marneuli resident
     async with sms.sessions() as session, session.begin():
-        await session.execute(update(Municipality).where(Municipality.code == "marneuli").values(sms_sender=own))
+        await session.execute(
+            update(Municipality).where(Municipality.code == "marneuli").values(sms_sender=own)
+        )
 
     await announce_hearing(sms)
 

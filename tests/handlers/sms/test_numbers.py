@@ -52,8 +52,14 @@ async def invite_to_poll(sms: SmsHarness, phone: str = PHONE, *, deliver: bool =
             parts=(Content({"en": "A short poll about the budget.", "az": "Büdcə barədə qısa sorğu."}),),
             choices=(Choice(f"sv:{record.id}:go", Text(SURVEY_BUTTON)),),
         )
-        item = outbox.OutboxItem(f"test:poll:{record.id}:{contact.id}", contact.id, Channel.SMS, phone,
-                                 contact.language, invitation)
+        item = outbox.OutboxItem(
+            f"test:poll:{record.id}:{contact.id}",
+            contact.id,
+            Channel.SMS,
+            phone,
+            contact.language,
+            invitation,
+        )
         await outbox.enqueue(session, [item], now=now)
     if deliver:
         await sms.deliver()

@@ -28,7 +28,9 @@ def quiet_now() -> QuietHours:
 async def held(sms: SmsHarness) -> list[int]:
     async with sms.sessions() as session:
         rows = await session.scalars(
-            select(Delivery.id).where(Delivery.status == DeliveryStatus.PENDING, Delivery.not_before > utcnow())
+            select(Delivery.id).where(
+                Delivery.status == DeliveryStatus.PENDING, Delivery.not_before > utcnow()
+            )
         )
         return list(rows)
 

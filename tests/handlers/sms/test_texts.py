@@ -37,12 +37,14 @@ def test_telegram_commands_are_never_sent_by_sms() -> None:
 
 def test_the_consent_question_becomes_the_short_notice_without_buttons() -> None:
     question = Outgoing(
-        parts=(Text("long notice"),), choices=(Choice("cons:yes", Text("I agree")), Choice("cons:no", Text("No")))
+        parts=(Text("long notice"),),
+        choices=(Choice("cons:yes", Text("I agree")), Choice("cons:no", Text("No"))),
     )
 
     adapted = texts.adapt(question, "en", None, POLICY)
 
     assert adapted.choices == ()
     assert [part.msgid for part in adapted.parts if isinstance(part, Text)] == [
-        texts.CONSENT_NOTICE, texts.CONSENT_PROMPT
+        texts.CONSENT_NOTICE,
+        texts.CONSENT_PROMPT,
     ]

@@ -32,8 +32,15 @@ async def _deliveries(sms: SmsHarness) -> list[Delivery]:
 
 def _form(body: str, phone: str = PHONE) -> dict[str, str]:
     message = FakeMessage(
-        sid=new_sid("SM"), account_sid=ACCOUNT_SID, to=SENDER, from_=phone, messaging_service_sid=None,
-        body=body, segmentation=count_segments(body), direction="inbound", status="received",
+        sid=new_sid("SM"),
+        account_sid=ACCOUNT_SID,
+        to=SENDER,
+        from_=phone,
+        messaging_service_sid=None,
+        body=body,
+        segmentation=count_segments(body),
+        direction="inbound",
+        status="received",
         date_created=datetime.now(UTC),
     )
     return inbound_params(message)
@@ -125,8 +132,12 @@ async def test_status_callbacks_move_the_reply_to_delivered(sms: SmsHarness) -> 
 @pytest.mark.parametrize(
     ("status", "code", "row_status", "identity"),
     [
-        pytest.param("undelivered", 30005, DeliveryStatus.UNDELIVERED, IdentityStatus.UNREACHABLE, id="unknown"),
-        pytest.param("undelivered", 30006, DeliveryStatus.UNDELIVERED, IdentityStatus.UNREACHABLE, id="landline"),
+        pytest.param(
+            "undelivered", 30005, DeliveryStatus.UNDELIVERED, IdentityStatus.UNREACHABLE, id="unknown"
+        ),
+        pytest.param(
+            "undelivered", 30006, DeliveryStatus.UNDELIVERED, IdentityStatus.UNREACHABLE, id="landline"
+        ),
         pytest.param("undelivered", 30003, DeliveryStatus.UNDELIVERED, IdentityStatus.ACTIVE, id="phone-off"),
         pytest.param("failed", 30008, DeliveryStatus.FAILED, IdentityStatus.ACTIVE, id="unknown-error"),
     ],
@@ -149,9 +160,15 @@ async def test_undelivered_and_failed_callbacks(
 async def test_a_forged_status_callback_changes_nothing(sms: SmsHarness) -> None:
     await sms.text(PHONE, "salam")
     (row,) = await _deliveries(sms)
-    form = {"MessageSid": row.provider_message_id or "", "MessageStatus": "failed", "ErrorCode": "30005",
-            "To": PHONE}
-    signature = RequestValidator("someone-elses-token").compute_signature(f"{PUBLIC_BASE}/twilio/status", form)
+    form = {
+        "MessageSid": row.provider_message_id or "",
+        "MessageStatus": "failed",
+        "ErrorCode": "30005",
+        "To": PHONE,
+    }
+    signature = RequestValidator("someone-elses-token").compute_signature(
+        f"{PUBLIC_BASE}/twilio/status", form
+    )
     async with httpx.AsyncClient() as client:
         response = await client.post(
             f"{sms.local_url}/twilio/status", data=form, headers={"X-Twilio-Signature": signature}

@@ -29,7 +29,10 @@ class RecordingSession(BaseSession):
         self.calls: list[TelegramMethod[Any]] = []
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None  # noqa: ASYNC109 - aiogram's signature
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> Any:
         self.calls.append(method)
         return True
