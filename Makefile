@@ -36,6 +36,7 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 ## Extract strings and update the five catalogs (then translate what is new; `make test` checks it).
