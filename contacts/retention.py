@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.claims import FAREWELL_PREFIX
@@ -91,6 +93,6 @@ async def purge(
     return PurgeReport(
         len(inactive),
         len(unfinished),
-        pruned.rowcount or 0,
-        scrubbed.rowcount or 0,  # type: ignore[attr-defined]
+        cast(CursorResult[Any], pruned).rowcount or 0,
+        cast(CursorResult[Any], scrubbed).rowcount or 0,
     )
