@@ -60,7 +60,7 @@ from storage.base import utcnow
 from storage.models import AuditEntry, Channel, Contact, ContactStatus, Municipality
 from storage.models.actionplans import ActionPlan
 from storage.models.campaigns import Campaign, CampaignStatus, Role, StaffMember
-from storage.models.hearings import Hearing
+from storage.models.hearings import Hearing, HearingQuestion
 from surveys import lifecycle
 from tests.handlers.telegram.test_actionplan import _CONTEXT, _DISPATCHER
 from tests.security.test_hostile_webhooks import RecordingSession
@@ -137,6 +137,10 @@ MATRIX: tuple[Row, ...] = (
     Row("create hearing", "console", "POST /console/hearings", SCOPED, form=HEARING_FORM),
     Row("announce hearing", "console", "POST /console/hearings/{hearing_id}/announce", SCOPED, "hearing:draft"),
     Row("cancel hearing", "console", "POST /console/hearings/{hearing_id}/cancel", SCOPED, "hearing:announced"),
+    Row("reschedule hearing", "console", "POST /console/hearings/{hearing_id}/reschedule", SCOPED,
+        "hearing:announced", form={"starts_at": "2031-05-08T18:00"}),
+    Row("moderate question", "console", "POST /console/hearings/{hearing_id}/questions/{question_id}", SCOPED,
+        "hearing:question", form={"state": "shown"}),
     Row("hearing feedback", "console", "POST /console/hearings/{hearing_id}/feedback", SCOPED, "hearing:held",
         form={"feedback_ka": "გმადლობთ."}),
     Row("export hearing", "console", "GET /console/hearings/{hearing_id}/export.csv", SCOPED, "hearing:announced"),
@@ -340,8 +344,16 @@ class World:
                 draft = HearingDraft.from_dict({"municipality": HERE, "title": {"ka": "ბიუჯეტი"},
                                                 "place": {"ka": "მერია"}, "starts_at": "2031-05-01 18:00"})  # fmt: skip
                 hearing = await officers.create(session, draft, author)
-                if state in ("announced", "held"):
+                if state in ("announced", "held", "question"):
                     await officers.announce(session, hearing.id, author)
+                if state == "question":  # one question sent in advance by a citizen
+                    asker, _ = await contact_for(
+                        session, Channel.SMS, f"+99559{next(_fresh):07d}", language="ka"
+                    )
+                    question = HearingQuestion(hearing_id=hearing.id, contact_id=asker.id, text="Why?")
+                    session.add(question)
+                    await session.flush()
+                    values["question_id"] = str(question.id)
                 if state == "held":  # it took place yesterday
                     hearing.starts_at = utcnow() - timedelta(days=1)
                 values["hearing_id"] = str(hearing.id)

@@ -14,10 +14,12 @@ from channels.i18n import LANGUAGES
 from channels.message import N_
 from contacts.registry import municipalities
 from hearings import notices, officers
-from hearings.definition import HearingDraft
+from hearings.definition import HearingDraft, parse_start
+from hearings.reschedule import reschedule as move
+from hearings.summary import moderate
 from storage.base import utcnow
 from storage.models import Municipality
-from storage.models.hearings import HearingStatus, QuestionStatus
+from storage.models.hearings import HearingStatus, Moderation, QuestionStatus
 from surveys.export import Cell, to_csv
 from web.console.auth import Console, as_staff
 from web.console.message_preview import rendered
@@ -30,6 +32,16 @@ STATES = {
     HearingStatus.ANNOUNCED: N_("announced"),
     HearingStatus.CANCELLED: N_("cancelled"),
     HearingStatus.HELD: N_("held"),
+}
+MODERATION = {
+    Moderation.NEW: N_("not looked at"),
+    Moderation.SHOWN: N_("to be shown"),
+    Moderation.HIDDEN: N_("hidden"),
+}
+MODERATE_TO = {
+    Moderation.SHOWN: N_("Show at the hearing"),
+    Moderation.HIDDEN: N_("Hide"),
+    Moderation.NEW: N_("Undo"),
 }
 QUESTION_STATES = {
     QuestionStatus.RECEIVED: N_("received"),
@@ -123,6 +135,9 @@ async def detail(request: Request, hearing_id: int) -> Response:
             previews=[rendered(notice, lang) for lang in LANGUAGES],
             states=STATES,
             question_states=QUESTION_STATES,
+            moderation=MODERATION,
+            moderate_to=MODERATE_TO,
+            moved=request.query_params.get("moved"),
             answers=notices.RSVP_LABELS,
             message=request.query_params.get("queued"),
             held_until=_held_until(request.query_params.get("held")),
@@ -146,6 +161,36 @@ async def announce(request: Request, hearing_id: int) -> Response:
         return RedirectResponse(f"/console/hearings/{hearing_id}?queued={queued}{held}", status_code=303)
 
     return await as_staff(request, _announce, form=True)
+
+
+@router.post("/{hearing_id}/reschedule")
+async def reschedule(request: Request, hearing_id: int) -> Response:
+    """Move the hearing: people who said they will (maybe) come are told the new time; answers stay."""
+
+    async def _reschedule(console: Console) -> Response:
+        now = utcnow()
+        starts_at = parse_start(str(console.form.get("starts_at", "")).replace("T", " "))
+        base_url = running_service(request).settings.http.public_base_url
+        hearing, told, goes = await move(
+            console.session, hearing_id, starts_at, console.member, now, public_base_url=base_url
+        )
+        held = f"&held={int(goes.timestamp())}" if told and goes > now else ""
+        return RedirectResponse(f"/console/hearings/{hearing.id}?moved={told}{held}", status_code=303)
+
+    return await as_staff(request, _reschedule, form=True)
+
+
+@router.post("/{hearing_id}/questions/{question_id}")
+async def moderate_question(request: Request, hearing_id: int, question_id: int) -> Response:
+    """Mark a question sent in advance as to be shown at the hearing, hidden, or not looked at (audited)."""
+
+    async def _moderate(console: Console) -> Response:
+        state = str(console.form.get("state", ""))
+        if state in {m.value for m in Moderation}:
+            await moderate(console.session, hearing_id, question_id, Moderation(state), console.member)
+        return RedirectResponse(f"/console/hearings/{hearing_id}#questions", status_code=303)
+
+    return await as_staff(request, _moderate, form=True)
 
 
 @router.post("/{hearing_id}/cancel")
