@@ -13,10 +13,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.errors import InvalidDefinition, NotFound, ScopeDenied
+from campaigns import staff
+from campaigns.errors import InvalidDefinition, NotFound
 from campaigns.municipalities import unknown_municipality
 from channels.i18n import LANGUAGES
-from channels.message import Content, Text
+from channels.message import N_, Text
 from contacts.registry import audit, municipality_by_code
 from storage.base import utcnow
 from storage.models import Municipality
@@ -28,7 +29,7 @@ from storage.models.actionplans import (
     ItemStatus,
     LinkKind,
 )
-from storage.models.campaigns import Role, StaffMember
+from storage.models.campaigns import StaffMember
 from storage.models.hearings import Hearing
 from storage.models.surveys import SurveyRecord
 
@@ -71,6 +72,9 @@ def titles(raw: Mapping[str, str], base: str | None = None) -> tuple[dict[str, s
     return written, base
 
 
+OUTSIDE_HOME = N_("Officers can only change the action plan of their own municipality ({municipality}).")
+
+
 async def ensure_scope(
     session: AsyncSession,
     member: StaffMember,
@@ -81,24 +85,15 @@ async def ensure_scope(
     now: datetime,
 ) -> None:
     """Refuse (and audit `actionplan.scope_denied`) an officer acting outside their own municipality."""
-    if member.role == Role.COORDINATOR or member.municipality_id == municipality_id:
-        return
-    home = await session.get(Municipality, member.municipality_id) if member.municipality_id else None
-    await audit(
+    await staff.refuse_outside_home(
         session,
-        member.label,
-        "actionplan.scope_denied",
-        subject,
-        municipality_id=member.municipality_id,
-        details={"action": action, "requested": municipality_id},
+        member,
+        municipality_id,
+        domain="actionplan",
+        refusal=OUTSIDE_HOME,
+        action=action,
+        subject=subject,
         now=now,
-    )
-    await session.flush()
-    raise ScopeDenied(
-        Text.of(
-            "Officers can only change the action plan of their own municipality ({municipality}).",
-            municipality=Content(home.names, fallback="en") if home else "-",
-        )
     )
 
 

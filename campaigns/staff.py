@@ -151,6 +151,37 @@ async def home(session: AsyncSession, member: StaffMember) -> Municipality | Non
     return await session.get(Municipality, member.municipality_id)
 
 
+async def refuse_outside_home(
+    session: AsyncSession,
+    member: StaffMember,
+    municipality_id: int,
+    *,
+    domain: str,
+    refusal: str,
+    action: str,
+    subject: str,
+    now: datetime,
+) -> None:
+    """Refuse an officer acting on another municipality's `municipality_id` (coordinators pass).
+
+    Audited as `<domain>.scope_denied`; `refusal` is a catalog msgid naming `{municipality}` (their own).
+    """
+    if member.role == Role.COORDINATOR or member.municipality_id == municipality_id:
+        return
+    own = await session.get(Municipality, member.municipality_id) if member.municipality_id else None
+    await audit(
+        session,
+        member.label,
+        f"{domain}.scope_denied",
+        subject,
+        municipality_id=member.municipality_id,
+        details={"action": action, "requested": municipality_id},
+        now=now,
+    )
+    await session.flush()
+    raise ScopeDenied(Text.of(refusal, municipality=Content(own.names, fallback="en") if own else "-"))
+
+
 async def ensure_scope(
     session: AsyncSession,
     member: StaffMember,

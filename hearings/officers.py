@@ -14,19 +14,20 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns import staff
 from campaigns.audience import AudienceSpec, recipients
 from campaigns.audience import count as count_audience
-from campaigns.errors import InvalidDefinition, InvalidTransition, NotFound, ScopeDenied
+from campaigns.errors import InvalidDefinition, InvalidTransition, NotFound
 from campaigns.municipalities import unknown_municipality
 from campaigns.quiet import next_allowed, quiet_hours_of
 from campaigns.schedule import QuietHours, apply_quiet_hours
-from channels.message import Content, Text
+from channels.message import N_, Text
 from contacts.registry import audit, municipality_by_code
 from hearings import notice_period, notices, participants, sms_notice
 from hearings.definition import FEEDBACK_MAX, HearingDraft, field_label, texts
 from storage.base import utcnow
 from storage.models import Channel, Municipality
-from storage.models.campaigns import Role, StaffMember
+from storage.models.campaigns import StaffMember
 from storage.models.hearings import (
     Hearing,
     HearingFeedback,
@@ -77,6 +78,9 @@ async def get(session: AsyncSession, hearing_id: int) -> Hearing:
     return hearing
 
 
+OUTSIDE_HOME = N_("Officers can only act on hearings of their own municipality ({municipality}).")
+
+
 async def ensure_scope(
     session: AsyncSession,
     member: StaffMember,
@@ -87,24 +91,15 @@ async def ensure_scope(
     now: datetime,
 ) -> None:
     """Refuse (and audit `hearing.scope_denied`) an officer acting outside their own municipality."""
-    if member.role == Role.COORDINATOR or member.municipality_id == municipality_id:
-        return
-    home = await session.get(Municipality, member.municipality_id) if member.municipality_id else None
-    await audit(
+    await staff.refuse_outside_home(
         session,
-        member.label,
-        "hearing.scope_denied",
-        subject,
-        municipality_id=member.municipality_id,
-        details={"action": action, "requested": municipality_id},
+        member,
+        municipality_id,
+        domain="hearing",
+        refusal=OUTSIDE_HOME,
+        action=action,
+        subject=subject,
         now=now,
-    )
-    await session.flush()
-    raise ScopeDenied(
-        Text.of(
-            "Officers can only act on hearings of their own municipality ({municipality}).",
-            municipality=Content(home.names, fallback="en") if home else "-",
-        )
     )
 
 
