@@ -8,6 +8,8 @@ the working directory, so a new empty one appears there).
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -24,8 +26,32 @@ def shown_url(url: str) -> str:
         return url
 
 
+_UNREACHABLE = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ETIMEDOUT,
+    errno.EADDRNOTAVAIL,
+}
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """A connection that could not be made (asyncpg raises these unwrapped, before any DBAPI call)."""
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    # asyncpg joins the failures of every address it tried into one plain OSError without an errno
+    return type(exc) is OSError and (exc.errno in _UNREACHABLE or "connect" in str(exc).lower())
+
+
 def explain(exc: BaseException, url: str) -> str | None:
-    """One line for a set-up problem, or None when `exc` is not one (a bug: show the traceback)."""
+    """One line for a set-up problem, or None when `exc` is not one (a bug: show the traceback).
+
+    Only database errors and failed connections are explained: the same words in any other exception
+    (a missing file, a ValueError saying "does not exist") are a different problem and keep their traceback.
+    """
+    if not (isinstance(exc, DBAPIError) or _unreachable(exc)):
+        return None
     raw = str(getattr(exc, "orig", None) or exc).strip()
     message = raw.splitlines()[0] if raw else type(exc).__name__
     lowered = message.lower()
@@ -53,8 +79,11 @@ def explain(exc: BaseException, url: str) -> str | None:
         )
     if "password authentication failed" in lowered or ("role" in lowered and "does not exist" in lowered):
         return f"PostgreSQL refused the user in DATABASE_URL ({where}): {message}"
-    if isinstance(exc, OSError | TimeoutError | InterfaceError | OperationalError | DBAPIError) or (
-        "connect" in lowered or "refused" in lowered
+    if (
+        _unreachable(exc)
+        or isinstance(exc, InterfaceError | OperationalError)
+        or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+        or "the database system is" in lowered  # starting up / shutting down / in recovery mode
     ):
         return (
             f"cannot reach the database at {where} ({message}): is PostgreSQL running, and is DATABASE_URL "
