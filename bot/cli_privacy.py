@@ -19,10 +19,11 @@ from channels.i18n import LANGUAGES, render
 from contacts.phones import InvalidPhone, normalize_phone
 from contacts.privacy import erase_on_request, my_data
 from contacts.reference import find_by_reference, normalize_code
-from contacts.registry import find_by_username, find_identity
+from contacts.registry import find_by_username
 from contacts.retention import purge
 from contacts.vault import DataVault
 from storage.db import create_engine_unpooled, session_factory, unit_of_work
+from storage.identities import find_identity
 from storage.models import Channel, Contact, ContactStatus, Municipality
 
 app = typer.Typer(help="Rights requests and retention (PRIVACY.md).", no_args_is_help=True)

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.offers import Shown, record_shown
 from channels.replies import REPLY_PREFIX, is_reply
-from contacts.registry import set_identity_reachable
-from storage.models.campaigns import Campaign, CampaignStatus
+from storage.identities import set_identity_reachable
+from storage.models.campaigns import Campaign, CampaignStatus, StaffMember
 from storage.models.contacts import Channel, ChannelIdentity, Contact, ContactStatus, IdentityStatus
 from storage.models.deliveries import Delivery, DeliveryStatus
 from storage.models.places import Municipality
@@ -127,7 +127,8 @@ async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, t
     """Whether each row may still go, asked right before sending: a STOP mid-broadcast stops it for them.
 
     Fills in `sms_latin` (the person's choice, else their municipality's) and `sms_sender` (their
-    municipality's own SMS sender) on rows that may go.
+    municipality's own SMS sender) on rows that may go. A staff notice (`staff_id`) goes while its staff
+    member is active and still has that Telegram id (a revoked member is told nothing more).
     """
     query = (
         select(
@@ -141,6 +142,9 @@ async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, t
             Municipality.sms_latin,
             Municipality.sms_sender,
             ChannelIdentity.status,
+            _T.c.staff_id,
+            StaffMember.active,
+            StaffMember.telegram_id,
         )
         .select_from(_T)
         .outerjoin(Contact, Contact.id == _T.c.contact_id)
@@ -153,6 +157,7 @@ async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, t
             ),
         )
         .outerjoin(Municipality, Municipality.id == Contact.municipality_id)
+        .outerjoin(StaffMember, StaffMember.id == _T.c.staff_id)
         .where(_T.c.id.in_([row.id for row in rows]))
     )
     facts = {fact[0]: fact[1:] for fact in (await session.execute(query)).all()}
@@ -162,7 +167,10 @@ async def recheck(session: AsyncSession, rows: Sequence[Claimed]) -> dict[int, t
         if fact is None or fact[0] != DeliveryStatus.SENDING or fact[1] != row.attempts:
             verdicts[row.id] = (Verdict.GONE, None)
             continue
-        _, _, address, key, person, person_latin, place_latin, place_sender, identity = fact
+        _, _, address, key, person, person_latin, place_latin, place_sender, identity, *member = fact
+        if member[0] is not None:
+            verdicts[row.id] = _judge_staff(address, *member[1:])
+            continue
         verdicts[row.id] = (
             (Verdict.SEND, None)
             if key.startswith(FAREWELL_PREFIX) and person == ContactStatus.ERASED and address
@@ -187,6 +195,14 @@ def _judge(
         return Verdict.CANCEL, "address no longer registered"
     if identity == IdentityStatus.UNREACHABLE:
         return Verdict.UNREACHABLE, "already unreachable"
+    return Verdict.SEND, None
+
+
+def _judge_staff(
+    address: str | None, active: bool | None, telegram_id: int | None
+) -> tuple[Verdict, str | None]:
+    if not active or address is None or address != str(telegram_id):
+        return Verdict.CANCEL, "no longer staff"
     return Verdict.SEND, None
 
 

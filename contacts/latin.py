@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contacts.registry import audit, find_identity, municipality_by_code
+from contacts.registry import audit, municipality_by_code
+from storage.identities import find_identity
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, Municipality
 
 

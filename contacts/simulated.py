@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from contacts.registry import find_identity
+from storage.identities import find_identity
 from storage.models import Channel, Contact
 from storage.models.deliveries import Delivery
 from storage.models.surveys import SurveyResponse

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.offers import record_receipt
 from channels.outbox import mark_by_provider_id
 from channels.sms.sender import SMS_UNSUBSCRIBED, UNSUBSCRIBED_CODE
-from contacts.registry import set_identity_reachable
 from storage.base import utcnow
+from storage.identities import set_identity_reachable
 from storage.models.contacts import Channel
 from storage.models.deliveries import Delivery, DeliveryStatus
 

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from channels.message import Outgoing
 from channels.outbox import OutboxItem, enqueue
 from channels.simulator import PageMessage, deliver_to_page
-from contacts.registry import find_identity
 from contacts.simulated import is_simulated
 from handlers.context import AppContext
 from hearings import notices
 from storage.base import utcnow
+from storage.identities import find_identity
 from storage.locks import lock_address
 from storage.models import Channel, Contact
 from storage.models.hearings import Hearing, HearingStatus

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.message import Outgoing, Reply
 from contacts.conversation import Conversation
-from contacts.registry import contact_for, find_identity
+from contacts.registry import contact_for
 from handlers.context import AppContext
 from handlers.telegram.actionplan_site import plan_chat
 from handlers.telegram.onboarding import NAMESPACES as SIGNUP_NAMESPACES
 from handlers.telegram.onboarding import OPEN_BEFORE_SIGNUP, SETTINGS_COMMANDS
 from hearings.service import HearingConversation
+from storage.identities import find_identity
 from storage.models import Channel, Contact
 from surveys.engine import STATE_PREFIX as SURVEY_STATE
 from surveys.engine import SurveyConversation

@@ -17,12 +17,12 @@ from datetime import datetime
 from channels.i18n import DEFAULT_LANGUAGE
 from channels.replies import enqueue_replies
 from channels.simulator import STYLES, PageMessage, deliver_to_page, render_for_page
-from contacts.registry import find_identity
 from contacts.simulated import flag_simulated, is_simulated
 from handlers.context import AppContext
 from handlers.simulator.telegram_style import TelegramStyle
 from handlers.sms.conversation import Inbound, SmsConversation
 from storage.base import utcnow
+from storage.identities import find_identity
 from storage.locks import lock_address
 from storage.models import Channel, Contact
 

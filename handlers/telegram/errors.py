@@ -9,8 +9,8 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import ErrorEvent, User
 
 from channels.i18n import negotiate, t
-from contacts.registry import set_identity_reachable
 from handlers.context import AppContext
+from storage.identities import set_identity_reachable
 from storage.models import Channel
 
 log = logging.getLogger(__name__)

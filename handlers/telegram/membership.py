@@ -7,7 +7,7 @@ from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contacts.registry import set_identity_reachable
+from storage.identities import set_identity_reachable
 from storage.models import Channel
 
 router = Router(name=__name__)

@@ -10,7 +10,8 @@ from channels.i18n import render
 from contacts.phones import InvalidPhone, normalize_phone
 from contacts.privacy import erase_on_request, my_data
 from contacts.reference import find_by_reference, normalize_code
-from contacts.registry import find_by_username, find_identity
+from contacts.registry import find_by_username
+from storage.identities import find_identity
 from storage.models import Channel, Contact, ContactStatus, Municipality
 from web.console.auth import Console, Forbidden, as_staff
 

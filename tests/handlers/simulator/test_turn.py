@@ -15,13 +15,13 @@ from channels.i18n import LANGUAGES, t
 from channels.simulator import PageMessage
 from channels.sms.segments import count_segments
 from contacts.privacy import PrivacyPolicy
-from contacts.registry import find_identity
 from contacts.simulated import new_address, purge_simulated
 from contacts.vault import DataVault
 from handlers.context import AppContext
 from handlers.simulator.invitations import receive
 from handlers.simulator.turn import Turn, play
 from storage.base import utcnow
+from storage.identities import find_identity
 from storage.models import Channel, Contact, ContactStatus, Municipality
 from storage.models.hearings import Hearing, HearingRsvp, HearingStatus
 from storage.models.surveys import ResponseStatus, SurveyResponse
