@@ -18,7 +18,7 @@ from campaigns.audience import count as count_audience
 from channels.i18n import LANGUAGES
 from channels.sms.render import render_sms
 from channels.sms.segments import count_segments, estimate_cost
-from channels.telegram.render import render_telegram
+from channels.telegram.text import telegram_text
 from hearings import sms_notice
 from hearings.officers import TOPIC
 from storage.models import Channel, Municipality
@@ -72,7 +72,7 @@ async def preview(
             segments = count_segments(text).segments
             cost = estimate_cost(segments * readers, price_per_segment)
         else:
-            text, segments, cost = render_telegram(message, lang).text, 0, Decimal(0)
+            text, segments, cost = telegram_text(message, lang), 0, Decimal(0)
         readings.append(
             Reading(
                 on,

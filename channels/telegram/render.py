@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from channels.i18n import render
 from channels.message import Outgoing
+from channels.telegram.text import telegram_text
 
 CHECK = "✅ "
-TELEGRAM_TEXT_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -21,12 +20,8 @@ class RenderedTelegram:
 
 
 def render_telegram(message: Outgoing, lang: str) -> RenderedTelegram:
-    """Every character a person or coordinator wrote is escaped: with parse_mode=HTML a bare `<` fails."""
-    body = "\n\n".join(html.escape(render(part, lang), quote=False) for part in message.parts)
-    if message.progress:
-        done, total = message.progress
-        body = f"<b>{done}/{total}</b>\n{body}"
-    body = _truncate(body)
+    """The text as `telegram_text`; the buttons carry only ids (callback data) or links."""
+    body = telegram_text(message, lang)
     rows: list[list[InlineKeyboardButton]] = []
     columns = max(1, message.columns)
     row: list[InlineKeyboardButton] = []
@@ -44,13 +39,3 @@ def render_telegram(message: Outgoing, lang: str) -> RenderedTelegram:
         rows.append(row)
     rows.extend([InlineKeyboardButton(text=render(link.label, lang), url=link.url)] for link in message.links)
     return RenderedTelegram(body, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
-
-
-def _truncate(text: str) -> str:
-    """Telegram refuses more than 4096 UTF-16 units; cut at a line break and say so with an ellipsis."""
-    if len(text.encode("utf-16-le")) // 2 <= TELEGRAM_TEXT_LIMIT:
-        return text
-    cut = text[: TELEGRAM_TEXT_LIMIT - 10]
-    cut = cut[: cut.rfind("\n")] if "\n" in cut[-400:] else cut
-    cut = cut[: cut.rfind("&")] if cut.rfind("&") > cut.rfind(";") else cut
-    return cut + "\n…"
