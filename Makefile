@@ -34,10 +34,13 @@ test: install
 test-fast: install
 	$(PYTEST) -m "not slow and not postgres" $(PYTEST_ARGS)
 
+## What CI checks before the tests: ruff, the format, mypy strict, and the layering contracts of DESIGN.md
+## (import-linter, [tool.importlinter] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Extract strings and update the five catalogs (then translate what is new; `make test` checks it).
 i18n: install
