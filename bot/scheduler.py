@@ -37,6 +37,7 @@ from sqlalchemy.pool import NullPool
 
 from campaigns.firing import fire_step
 from campaigns.schedule import TBILISI, QuietHours
+from campaigns.staff_notices import report_finished
 from campaigns.timetable import Occurrence, Timetable, record_missed, timetable
 from hearings.reminders import run_hearing_reminders
 from storage.base import utcnow
@@ -198,7 +199,8 @@ class CampaignScheduler:
             self.jobs.shutdown(wait=False)
 
     async def sync(self) -> Timetable:
-        """Fire what is due, record what is too late, and point each step's job at its next occurrence."""
+        """Fire what is due, record what is too late, point each step's job at its next occurrence, and
+        tell the submitters of campaigns that have finished sending."""
         async with self._busy:
             now = self.clock()
             async with unit_of_work(self.sessions) as session:
@@ -212,6 +214,7 @@ class CampaignScheduler:
             for due in plan.due:
                 await self._fire(due.step_id, due.occurrence, now)
             self._point_jobs(plan.upcoming)
+            await self._report_finished(now)
             return plan
 
     async def fire(self, step_id: int, occurrence: str) -> int:
@@ -233,6 +236,14 @@ class CampaignScheduler:
         if queued:
             log.info("step %s occurrence %s: %s messages queued", step_id, occurrence, queued)
         return queued
+
+    async def _report_finished(self, now: datetime) -> None:
+        """Once per campaign however often it runs (`staff_notices.report_finished`)."""
+        try:
+            async with unit_of_work(self.sessions) as session:
+                await report_finished(session, now)
+        except Exception:
+            log.exception("telling staff about finished campaigns failed; the next resync tries again")
 
     def _point_jobs(self, upcoming: Iterable[Occurrence]) -> None:
         wanted = {f"{STEP_JOB}{o.step_id}": o for o in upcoming}

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import audience
 from campaigns.audience import AudienceSpec
-from campaigns.errors import MissingLanguage, NotAllowed
+from campaigns.errors import InvalidDefinition, MissingLanguage, NotAllowed
 from channels.i18n import LANGUAGE_SELF_NAMES
-from channels.message import Literal, Text
+from channels.message import N_, Literal, Text
 from contacts.registry import audit
 from storage.models.campaigns import Campaign, Role, StaffMember
 
@@ -56,19 +56,27 @@ async def ensure_complete(session: AsyncSession, campaign: Campaign) -> None:
     )
 
 
+ROLE_APPROVE = N_("Only coordinators can approve campaigns.")
+ROLE_RETURN = N_("Only coordinators can return campaigns.")
+OWN_APPROVE = N_("You cannot approve a campaign you wrote or submitted.")
+OWN_RETURN = N_("You cannot return a campaign you wrote or submitted; you can cancel it.")
+
+
 async def ensure_may_approve(
-    session: AsyncSession, campaign: Campaign, member: StaffMember, now: datetime
+    session: AsyncSession, campaign: Campaign, member: StaffMember, now: datetime, *, action: str = "approve"
 ) -> None:
-    """Only a coordinator approves, and never a campaign they wrote or submitted (four eyes).
+    """Only a coordinator approves (or returns, `action="reject"`), and never a campaign they wrote or
+    submitted (four eyes).
 
     A refusal is audited (`campaign.approval_denied`) and flushed before it is raised.
     """
+    returning = action == "reject"
     reason: str | None = None
     message: Text | None = None
     if member.role != Role.COORDINATOR:
-        reason, message = "role", Text("Only coordinators can approve campaigns.")
+        reason, message = "role", Text(ROLE_RETURN if returning else ROLE_APPROVE)
     elif member.id in (campaign.created_by_id, campaign.submitted_by_id):
-        reason, message = "own", Text("You cannot approve a campaign you wrote or submitted.")
+        reason, message = "own", Text(OWN_RETURN if returning else OWN_APPROVE)
     if message is None:
         return
     await audit(
@@ -76,8 +84,25 @@ async def ensure_may_approve(
         member.label,
         "campaign.approval_denied",
         f"campaign:{campaign.id}",
-        details={"reason": reason},
+        details={"reason": reason, **({"action": action} if action != "approve" else {})},
         now=now,
     )
     await session.flush()
     raise NotAllowed(message)
+
+
+MAX_REASON = 1000  # a few sentences; the notice to the author must stay one Telegram message
+
+
+def checked_reason(typed: str) -> str:
+    """Why a campaign goes back to its author: required, so they know what to change."""
+    reason = typed.strip()
+    if not reason:
+        raise InvalidDefinition(
+            Text("Say why the campaign is returned: its author needs to know what to change.")
+        )
+    if len(reason) > MAX_REASON:
+        raise InvalidDefinition(
+            Text.of("The reason is too long: at most {limit} characters.", limit=MAX_REASON)
+        )
+    return reason

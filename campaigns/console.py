@@ -1,4 +1,5 @@
-"""The staff console over chat: the guided /broadcast and the /approve review, channel-neutral.
+"""The staff console over chat: the guided /broadcast and the /approve review (approve, or return with a
+reason typed next), channel-neutral.
 
 State lives on the staff row (`dialog_state` "admin.*", `dialog_data`), not in memory, so any replica
 can take the next message. Methods return what to say as `Said` items: most are in the staff member's
@@ -8,7 +9,6 @@ caller commits, so a refusal's audit entry is kept); nothing else is written bef
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns import approval, audience, service, staff
+from campaigns import approval, audience, review, service, staff
 from campaigns.audience import AudienceSpec
 from campaigns.definition import MAX_TEXT, CampaignDraft, StepDraft
-from campaigns.dryrun import Rates, dry_run
-from campaigns.errors import CampaignError
+from campaigns.dryrun import Rates
+from campaigns.errors import CampaignError, InvalidDefinition
 from campaigns.firing import message_for
+from campaigns.outline import NAMESPACE
 from campaigns.quiet import next_allowed_for, release, release_text
 from campaigns.schedule import QuietHours
 from campaigns.timetable import fire_due
@@ -31,7 +32,6 @@ from contacts.registry import municipalities, municipality_by_code
 from storage.base import utcnow
 from storage.models.campaigns import Campaign, CampaignStatus, CampaignStep, Role, StaffMember
 
-NAMESPACE = "adm"
 ALL = "*"
 REVIEW_LIMIT = 10
 
@@ -40,6 +40,7 @@ class Stage(StrEnum):
     MUNICIPALITY = "admin.municipality"
     TEXT = "admin.text"
     CONFIRM = "admin.confirm"
+    REASON = "admin.reason"  # a coordinator returning a campaign types why
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,6 @@ class Said:
 
     message: Outgoing
     language: str | None = None
-
-
-def every_text(campaign: Campaign) -> str:
-    """Every step in every language, so an approver reads all that will go out, not only the first text:
-    "1 · ქართული: …" (the step, the language in its own name); one step and one language: the text alone."""
-    steps = sorted(campaign.steps, key=lambda step: step.position)
-    if len(steps) == 1 and len(steps[0].texts) == 1:
-        return next(iter(steps[0].texts.values()))
-    order: dict[str, int] = {}
-    for lang in (campaign.base_language, *LANGUAGES):
-        order.setdefault(lang, len(order))
-    return "\n\n".join(
-        f"{step.position} · {LANGUAGE_SELF_NAMES.get(lang, lang)}: {text}"
-        for step in steps
-        for lang, text in sorted(step.texts.items(), key=lambda item: order.get(item[0], len(order)))
-    )
 
 
 def _say(text: Text, *choices: Choice) -> Said:
@@ -107,7 +92,8 @@ class Console:
         ]
 
     async def choose(self, data: str) -> list[Said]:
-        """A console button: `adm:m:<code>`, `adm:sub`, `adm:x`, `adm:ap:<id>`, `adm:sc:<id>`."""
+        """A console button: `adm:m:<code>`, `adm:sub`, `adm:x`, `adm:rv:<id>` (review), `adm:ap:<id>`,
+        `adm:rj:<id>` (return with a reason), `adm:sc:<id>`."""
         _, action, value = [*data.split(":", 2), "", ""][:3]
         try:
             match action:
@@ -118,8 +104,12 @@ class Console:
                 case "x":
                     self._set(None)
                     return [_say(Text("Cancelled. Nothing was sent."))]
+                case "rv" if value.isdigit():
+                    return await self.review(int(value))
                 case "ap" if value.isdigit():
                     return await self._approve(int(value))
+                case "rj" if value.isdigit():
+                    return await self._ask_reason(int(value))
                 case "sc" if value.isdigit():
                     return await self._schedule(int(value))
         except CampaignError as refusal:
@@ -127,7 +117,10 @@ class Console:
         return [_say(Text("This button is no longer active."))]
 
     async def text(self, typed: str) -> list[Said]:
-        """A typed message: the text in the language asked for, while writing a broadcast."""
+        """A typed message: the text in the language asked for while writing a broadcast, or the reason
+        for returning a campaign."""
+        if self.member.dialog_state == Stage.REASON:
+            return await self._return(typed)
         if self.member.dialog_state != Stage.TEXT:
             return [_say(Text("Please use the buttons above, or send /broadcast to start again."))]
         body = typed.strip()
@@ -144,14 +137,25 @@ class Console:
         self._set(Stage.CONFIRM, data)
         return self._preview()
 
-    async def review(self) -> list[Said]:
-        """/approve: the submitted campaigns with a dry-run summary, and an Approve button where allowed."""
+    async def review(self, campaign_id: int | None = None) -> list[Said]:
+        """/approve [id]: the approval view of that campaign, or of the one waiting; several waiting: one
+        line each with its Review button. Starts over (a reason half asked for is dropped)."""
         if self.member.role != Role.COORDINATOR:
             return [_say(Text("Only coordinators can approve campaigns."))]
-        waiting = await service.listing(self.session, (CampaignStatus.SUBMITTED,), REVIEW_LIMIT)
+        self._set(None)
+        if campaign_id is not None:
+            campaign = await service.get(self.session, campaign_id)
+            if campaign.status != CampaignStatus.SUBMITTED:
+                return [_say(_not_waiting(campaign))]
+            waiting = [campaign]
+        else:
+            waiting = await service.listing(self.session, (CampaignStatus.SUBMITTED,), REVIEW_LIMIT)
         if not waiting:
             return [_say(Text("No campaigns are waiting for approval."))]
-        return [said for campaign in reversed(waiting) for said in await self._summary(campaign)]
+        if len(waiting) > 1:
+            return [Said(m) for m in await review.waiting_list(self.session, list(reversed(waiting)))]
+        view = await review.approval_view(self.session, waiting[0], self.member, self.rates, self.now)
+        return [Said(m) for m in view]
 
     # -- steps ---------------------------------------------------------------------------------------
 
@@ -257,33 +261,43 @@ class Console:
             )
         ]
 
-    async def _summary(self, campaign: Campaign) -> list[Said]:
-        result = await dry_run(self.session, campaign, self.rates)
-        author = await self.session.get(StaffMember, campaign.created_by_id)
-        minutes = max(1, math.ceil(result.step_duration.total_seconds() / 60))
-        summary = Text.of(
-            "Campaign {id}: {name}\nWritten by: {author}\nPeople: {people} (Telegram {telegram}, SMS {sms})\n"
-            "Steps: {steps}. SMS segments: {segments}, estimated cost {cost}\n"
-            "Sending one step takes {duration}.\n\n{text}",
+    async def _ask_reason(self, campaign_id: int) -> list[Said]:
+        """Return: checked now (coordinator, four eyes, still waiting), done when the reason is typed."""
+        campaign = await service.get(self.session, campaign_id)
+        await approval.ensure_may_approve(self.session, campaign, self.member, self.now, action="reject")
+        if campaign.status != CampaignStatus.SUBMITTED:
+            return [_say(_not_waiting(campaign))]
+        self._set(Stage.REASON, {"campaign": campaign.id})
+        ask = Text.of(
+            "Why are you returning campaign {id}? Type the reason in one message: its author will read it.",
             id=campaign.id,
-            name=Literal(campaign.name),
-            author=Literal(author.label if author else "?"),
-            people=result.audience.total,
-            telegram=result.audience.by_channel.get("telegram", 0),
-            sms=result.audience.by_channel.get("sms", 0),
-            steps=result.steps,
-            segments=result.sms_segments,
-            cost=str(result.sms_cost),
-            duration=Text.plural_of("about {n} minute", "about {n} minutes", minutes),
-            text=Literal(every_text(campaign)),
         )
-        if self.member.id in (campaign.created_by_id, campaign.submitted_by_id):
-            return [
-                _say(summary),
-                _say(Text("You wrote or submitted this campaign, so another coordinator must approve it.")),
-            ]
-        return [_say(summary, Choice(f"{NAMESPACE}:ap:{campaign.id}", Text("Approve")))]
+        return [_say(ask, CANCEL)]
+
+    async def _return(self, typed: str) -> list[Said]:
+        campaign_id = int(self.member.dialog_data["campaign"])
+        try:
+            campaign = await service.reject(self.session, campaign_id, self.member, typed, self.now)
+        except InvalidDefinition as refusal:  # no reason, or too long: ask again
+            return [_say(refusal.message, CANCEL)]
+        except CampaignError as refusal:
+            self._set(None)
+            return [_say(refusal.message)]
+        self._set(None)
+        return [
+            _say(
+                Text.of("Campaign {id} is back with its author as a draft, with your reason.", id=campaign.id)
+            )
+        ]
 
     def _set(self, stage: Stage | None, data: dict[str, Any] | None = None) -> None:
         self.member.dialog_state = stage
         self.member.dialog_data = dict(data or {})
+
+
+def _not_waiting(campaign: Campaign) -> Text:
+    return Text.of(
+        "Campaign {id} is no longer waiting for approval: it is {status}.",
+        id=campaign.id,
+        status=Text(service.STATUS_LABELS[CampaignStatus(campaign.status)]),
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.audience import AudienceSpec
 from campaigns.errors import InvalidDefinition, NotAllowed, NotFound, ScopeDenied
 from campaigns.municipalities import unknown_municipality
+from channels.i18n import LANGUAGES
 from channels.message import Content, Text
 from contacts.registry import audit, municipality_by_code
 from storage.base import utcnow
@@ -53,8 +54,10 @@ async def grant(
     actor: str = "cli",
     now: datetime | None = None,
     rename: bool = False,
+    language: str | None = None,
 ) -> StaffMember:
     """Make someone staff, or change the role of someone who is (re-activating a revoked member).
+    `language` is the language of what the bot tells them unprompted (kept when not given; new: ka).
 
     A Telegram id and a name that already belong to two different members are refused, and so is
     changing a member's name or Telegram id unless `rename` says that is meant: a typo must never
@@ -69,6 +72,8 @@ async def grant(
             raise InvalidDefinition(await unknown_municipality(session, municipality_code))
     if role == Role.OFFICER and municipality is None:
         raise InvalidDefinition(Text("An officer needs a municipality."))
+    if language is not None and language not in LANGUAGES:
+        raise InvalidDefinition(Text.of("Unknown language: {code}. Use ka, az, hy, ru or en.", code=language))
     member = None
     if telegram_id is not None:
         member = await session.scalar(select(StaffMember).where(StaffMember.telegram_id == telegram_id))
@@ -112,6 +117,8 @@ async def grant(
     elif telegram_id is not None and name:
         member.telegram_id, member.name = telegram_id, name
     member.role = role
+    if language is not None:
+        member.language = language
     member.municipality_id = municipality.id if municipality and role == Role.OFFICER else None
     member.active, member.revoked_at = True, None
     await session.flush()

@@ -10,6 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 
 from channels.message import Outgoing
+from channels.telegram.pieces import split_reply
 from channels.telegram.render import render_telegram
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,9 @@ async def send_reply(
     *,
     edit_message_id: int | None = None,
 ) -> None:
-    """Messages in order; one marked `edit` replaces the tapped message (a check mark toggled in place)."""
-    for message in reply:
+    """Messages in order, each too long for one Telegram message sent as several (`pieces`); one marked
+    `edit` replaces the tapped message (a check mark toggled in place)."""
+    for message in split_reply(reply, lang):
         rendered = render_telegram(message, lang)
         if message.edit and edit_message_id is not None:
             try:

@@ -1,5 +1,6 @@
 """Staff commands: /broadcast (a guided message to an audience), /approve (coordinators), their `adm:`
-buttons and the texts typed while writing a broadcast. Anyone else gets a polite refusal."""
+buttons and the texts typed while writing a broadcast or a reason for returning a campaign. Anyone else
+gets a polite refusal."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import staff
-from campaigns.console import NAMESPACE, Console, Said
+from campaigns.console import Console, Said
 from campaigns.dryrun import Rates
+from campaigns.outline import NAMESPACE
 from channels.message import N_, Outgoing
 from channels.settings import DeliverySettings
 from channels.telegram.send import Replies, acknowledge
@@ -48,7 +50,8 @@ def _rates() -> Rates:
 
 
 class WritingBroadcast(Filter):
-    """Passes a message from active staff in the middle of /broadcast, handing the handler `member`."""
+    """Passes a message from active staff in the middle of a console dialog (a broadcast's text, a reason
+    for returning a campaign), handing the handler `member`."""
 
     async def __call__(
         self, event: TelegramObject, session: AsyncSession, event_from_user: User | None = None, **_: Any
@@ -84,20 +87,28 @@ async def on_broadcast(
 
 
 @router.message(Command("approve"))
-async def on_approve(message: Message, session: AsyncSession, lang: str, replies: Replies) -> None:
-    """Coordinators: the campaigns waiting for approval, each with its dry run."""
+async def on_approve(
+    message: Message, command: CommandObject, session: AsyncSession, lang: str, replies: Replies
+) -> None:
+    """Coordinators: the approval view of the campaign waiting (`/approve 12`: of campaign 12), or the
+    list of those waiting."""
     member = await _member(session, message.from_user)
     if member is None:
         replies.add(message.chat.id, [Outgoing.say(NOT_STAFF)], lang)
         return
-    _add(replies, message.chat.id, await Console(session, member, _rates()).review(), lang)
+    argument = (command.args or "").strip()
+    console = Console(session, member, _rates())
+    said = (
+        await console.choose(f"{NAMESPACE}:rv:{argument}") if argument.isdigit() else await console.review()
+    )
+    _add(replies, message.chat.id, said, lang)
 
 
 @router.callback_query(Namespace(NAMESPACE))
 async def on_button(
     query: CallbackQuery, bot: Bot, session: AsyncSession, lang: str, replies: Replies
 ) -> None:
-    """A console button: municipality, submit, cancel, approve, schedule."""
+    """A console button: municipality, submit, cancel, review, approve, return, schedule."""
     await acknowledge(bot, query.id)
     member = await _member(session, query.from_user)
     if member is None:
@@ -111,5 +122,5 @@ async def on_button(
 async def on_text(
     message: Message, session: AsyncSession, member: StaffMember, lang: str, replies: Replies
 ) -> None:
-    """The broadcast text in the language asked for."""
+    """The broadcast text in the language asked for, or the reason for returning a campaign."""
     _add(replies, message.chat.id, await Console(session, member, _rates()).text(message.text or ""), lang)

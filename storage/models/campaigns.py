@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, JSONType, utcnow
@@ -44,7 +44,10 @@ class ScheduleKind(StrEnum):
 class StaffMember(Base):
     """Someone allowed to run campaigns, known by Telegram user id (admin commands) and/or a name (CLI).
 
-    Staff are not contacts: their admin dialog state lives here, not in the contact row.
+    Staff are not contacts: their admin dialog state lives here, not in the contact row, and what the bot
+    tells them unprompted (a campaign to approve, a decision on theirs) is an outbox row addressed to this
+    row (`deliveries.staff_id`), never to a contact, so no citizen audience or count can include it.
+    `language` is the language of those notices (`staff grant --language`).
     """
 
     __tablename__ = "staff_members"
@@ -58,6 +61,7 @@ class StaffMember(Base):
     name: Mapped[str | None] = mapped_column(String(64), unique=True)
     role: Mapped[Role] = mapped_column(String(16))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
+    language: Mapped[str] = mapped_column(String(8), default="ka", server_default="ka")
     active: Mapped[bool] = mapped_column(default=True)
     dialog_state: Mapped[str | None] = mapped_column(String(64))
     dialog_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -76,7 +80,9 @@ class Campaign(Base):
     """Who wrote it, who approved it, to whom it goes (`audience`, an AudienceSpec as JSON) and its state.
 
     `base_language` is the language the author wrote first; `fallback_language`, when set, is what people
-    whose language has no text receive instead.
+    whose language has no text receive instead. `rejection_reason` is why it last came back to draft from
+    review (kept after resubmission, so the next reviewer sees it). `finish_reported_at` is when its
+    submitter was told that sending finished: set once, so a repeated check never tells them twice.
     """
 
     __tablename__ = "campaigns"
@@ -91,6 +97,8 @@ class Campaign(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
@@ -98,6 +106,8 @@ class Campaign(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    rejected_at: Mapped[datetime | None]
+    finish_reported_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     steps: Mapped[list[CampaignStep]] = relationship(

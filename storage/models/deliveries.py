@@ -3,7 +3,9 @@
 A row's `dedupe_key` makes enqueueing idempotent (a double-fired schedule inserts nothing new), and its
 status, attempts and lease let any number of workers share the table without losing or doubling a
 message. `contact_id` becomes NULL when the person's row is deleted: the history stays countable, and a
-row without a person is never sent.
+row without a person is never sent. A row with `staff_id` instead is a work notice to a staff member
+(`campaigns.staff_notices`): no contact and no campaign id, so no audience, tally, benchmark or export,
+all of which go through contacts or campaign ids, ever counts it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     channel: Mapped[str] = mapped_column(String(16))
     # The chat id (Telegram) or E.164 number (SMS); NULL once the person is erased.
     address: Mapped[str | None] = mapped_column(String(64))

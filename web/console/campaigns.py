@@ -1,5 +1,6 @@
 """Campaigns in the browser: list, builder with live audience count and preview, and the life cycle
-(submit, approve by another coordinator, schedule, pause, resume, cancel) through `campaigns.service`."""
+(submit, approve or return with a reason by another coordinator, schedule, pause, resume, cancel) through
+`campaigns.service`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from campaigns.audience import AudienceSpec
 from campaigns.errors import CampaignError
 from contacts.options import TOPICS
 from contacts.registry import municipalities
-from storage.models.campaigns import Campaign
+from storage.models.campaigns import Campaign, StaffMember
 from web.console import campaign_form, figures
 from web.console.auth import Console, as_staff
 from web.console.overview import ensure_campaign_scope
@@ -131,6 +132,11 @@ async def detail(request: Request, campaign_id: int) -> Response:
         campaign = await service.get(console.session, campaign_id)
         await ensure_campaign_scope(console, campaign.audience.get("municipalities") or [])
         step = campaign.steps[0] if campaign.steps else None
+        returner = (
+            await console.session.get(StaffMember, campaign.rejected_by_id)
+            if campaign.rejected_by_id
+            else None
+        )
         return console.page(
             "console/campaign.html",
             campaign=campaign,
@@ -139,9 +145,22 @@ async def detail(request: Request, campaign_id: int) -> Response:
             previews=campaign_form.preview(step.texts if step else {}, _price(console)),
             counted=await audience.count(console.session, audience.AudienceSpec.from_dict(campaign.audience)),
             message=console.request.query_params.get("done"),
+            returned_by=returner.label if returner else None,
         )
 
     return await as_staff(request, _detail)
+
+
+@router.post("/{campaign_id}/reject")
+async def reject(request: Request, campaign_id: int) -> Response:
+    """Return a submitted campaign to its author with the reason typed (the service checks who may)."""
+
+    async def _reject(console: Console) -> Response:
+        reason = str(console.form.get("reason", ""))
+        await service.reject(console.session, campaign_id, console.member, reason)
+        return RedirectResponse(f"/console/campaigns/{campaign_id}", status_code=303)
+
+    return await as_staff(request, _reject, form=True)
 
 
 @router.post("/{campaign_id}/{verb}")
