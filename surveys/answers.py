@@ -186,17 +186,21 @@ def _read_number(raw: str) -> int | float | None:
     return float(f"{sign}{whole}.{fraction}") if fraction else int(f"{sign}{whole}")
 
 
-def _range_error(question: Question) -> AnswerError:
+def range_hint(question: Question) -> Text:
+    """What number to send; the prompt shows it before the question (`surveys.prompts`), the parser
+    answers it to a number out of range, so both always say the same."""
     low, high = question.minimum, question.maximum
     if low is not None and high is not None:
-        message = Text.of("Please reply with a number from {low} to {high}.", low=low, high=high)
-    elif low is not None:
-        message = Text.of("Please reply with a number of at least {low}.", low=low)
-    elif high is not None:
-        message = Text.of("Please reply with a number of at most {high}.", high=high)
-    else:
-        message = Text("Please reply with a number.")
-    return _constraint(question, message)
+        return Text.of("Please reply with a number from {low} to {high}.", low=low, high=high)
+    if low is not None:
+        return Text.of("Please reply with a number of at least {low}.", low=low)
+    if high is not None:
+        return Text.of("Please reply with a number of at most {high}.", high=high)
+    return Text("Please reply with a number.")
+
+
+def _range_error(question: Question) -> AnswerError:
+    return _constraint(question, range_hint(question))
 
 
 def _in_range(question: Question, value: float) -> bool:

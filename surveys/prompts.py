@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from channels.message import Choice, Content, Joined, Literal, Outgoing, Renderable, Text
 from channels.vocabulary import WORDS, Word, first_spelling
 from storage.models import Channel
-from surveys.answers import PREFER_NOT_TO_ANSWER, choice_numbering
+from surveys.answers import PREFER_NOT_TO_ANSWER, choice_numbering, range_hint
 from surveys.definition import DECLINED, Answer, Question, QuestionKind, Survey
 
 NAMESPACES = ("sv", "sa", "sm", "sd", "sk")
@@ -204,15 +204,3 @@ def _instructions(question: Question, sms: bool) -> list[Renderable]:
     ):
         hints.append(Text.of("To skip this question, reply {word}.", word=SKIP_WORD))
     return hints
-
-
-def range_hint(question: Question) -> Text:
-    """What number to send: the same messages the parser uses when a number is out of range."""
-    low, high = question.minimum, question.maximum
-    if low is not None and high is not None:
-        return Text.of("Please reply with a number from {low} to {high}.", low=low, high=high)
-    if low is not None:
-        return Text.of("Please reply with a number of at least {low}.", low=low)
-    if high is not None:
-        return Text.of("Please reply with a number of at most {high}.", high=high)
-    return Text("Please reply with a number.")
