@@ -97,7 +97,9 @@ def create(
     as_: Actor,
     file: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, help="A YAML file.")] = None,
     municipality: Annotated[str | None, typer.Option(help="Municipality code (marneuli, …).")] = None,
-    starts: Annotated[str | None, typer.Option(help='Start, Tbilisi time: "2026-12-10 15:00".')] = None,
+    starts: Annotated[
+        str | None, typer.Option(help='Start, Tbilisi time: "2026-12-10 15:00" or "in 21 days at 15:00".')
+    ] = None,
     duration: Annotated[int | None, typer.Option(help="Length in minutes.")] = None,
     title: PerLanguage = None,
     description: PerLanguage = None,
@@ -119,8 +121,8 @@ def create(
     \b
     Examples:
       civicbot hearing create hearings/examples/budget_hearing.yaml --as nino
-      civicbot hearing create hearings/examples/budget_hearing.yaml --as nino --starts "2027-03-04 15:00"
-      civicbot hearing create --as nino --municipality dmanisi --starts "2026-12-18 11:00" \\
+      civicbot hearing create hearings/examples/budget_hearing.yaml --as nino --starts "in 30 days at 15:00"
+      civicbot hearing create --as nino --municipality dmanisi --starts "in 14 days at 11:00" \\
           --title ka="ბიუჯეტის პროექტის საჯარო განხილვა" --place ka="მერიის სააქტო დარბაზი" --duration 90
     """
     data: dict[str, Any] = {}
@@ -238,7 +240,9 @@ def announce(
 def reschedule(
     hearing_id: HearingId,
     as_: Actor,
-    starts_at: Annotated[str, typer.Option(help='The new start, Tbilisi time: "2026-12-12 15:00".')],
+    starts_at: Annotated[
+        str, typer.Option(help='The new start, Tbilisi time: "2026-12-12 15:00" or "in 8 days at 15:00".')
+    ],
     urgent: Annotated[
         bool, typer.Option(help="Tell people through quiet hours (moved at short notice); audited.")
     ] = False,
@@ -246,7 +250,7 @@ def reschedule(
     """Move a hearing: everyone who said they will (maybe) come is told the new time in their language;
     answers stay and the reminders follow the new time.
 
-    Example: civicbot hearing reschedule 3 --starts-at "2026-12-17 15:00" --as nino
+    Example: civicbot hearing reschedule 3 --starts-at "in 8 days at 15:00" --as nino
     """
     quiet = SchedulerSettings().quiet
 

@@ -16,10 +16,12 @@ import yaml
 
 from campaigns.audience import AudienceSpec
 from campaigns.errors import InvalidDefinition
+from campaigns.moments import EXAMPLES, relative
 from campaigns.schedule import TBILISI, StepSchedule, parse_offset
 from channels.i18n import LANGUAGES
 from channels.message import Text
 from storage import safe_yaml
+from storage.base import utcnow
 from storage.models.campaigns import ScheduleKind
 
 MAX_TEXT = 4000  # Telegram allows 4096 characters; leave room for the escaped HTML and buttons
@@ -50,7 +52,8 @@ class CampaignDraft:
     fallback_language: str | None = None
 
     @classmethod
-    def from_yaml(cls, source: str) -> CampaignDraft:
+    def from_yaml(cls, source: str, now: datetime | None = None) -> CampaignDraft:
+        """Relative times ("tomorrow 10:00") are resolved against `now`: the draft holds fixed times."""
         try:
             data = safe_yaml.load(source)
         except yaml.YAMLError as exc:
@@ -58,7 +61,7 @@ class CampaignDraft:
         if not isinstance(data, dict):
             raise InvalidDefinition(Text("A campaign file must be a mapping with name, audience and steps."))
         try:
-            return cls.from_dict(data)
+            return cls.from_dict(data, now)
         except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of the wrong kind
             raise InvalidDefinition(
                 Text.of(
@@ -68,7 +71,7 @@ class CampaignDraft:
             ) from exc
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CampaignDraft:
+    def from_dict(cls, data: Mapping[str, Any], now: datetime | None = None) -> CampaignDraft:
         known = {"name", "audience", "steps", "base_language", "fallback_language"}
         unknown = sorted(map(str, set(data) - known))
         if unknown:
@@ -81,7 +84,8 @@ class CampaignDraft:
         raw_steps = data.get("steps")
         if not isinstance(raw_steps, list) or not raw_steps:
             raise InvalidDefinition(Text("A campaign needs at least one step."))
-        steps = tuple(_step(raw, number) for number, raw in enumerate(raw_steps, start=1))
+        read_at = now or utcnow()
+        steps = tuple(_step(raw, number, read_at) for number, raw in enumerate(raw_steps, start=1))
         draft = cls(name, AudienceSpec.from_dict(data.get("audience")), steps, base, fallback)
         draft.check_languages()
         return draft
@@ -112,7 +116,7 @@ def _language(value: Any) -> str:
     return code
 
 
-def _step(raw: Any, number: int) -> StepDraft:
+def _step(raw: Any, number: int, now: datetime) -> StepDraft:
     if not isinstance(raw, dict):
         raise InvalidDefinition(Text.of("Step {step} must be a mapping.", step=number))
     known = {"texts", "links", "survey_id", "media_url", "schedule", "urgent"}
@@ -130,7 +134,7 @@ def _step(raw: Any, number: int) -> StepDraft:
     media_url = raw.get("media_url")
     if media_url is not None:
         media_url = _url(media_url, number)
-    schedule = schedule_from(raw.get("schedule", "now"), number)
+    schedule = schedule_from(raw.get("schedule", "now"), number, now)
     return StepDraft(texts, links, survey_id, media_url, schedule, bool(raw.get("urgent", False)))
 
 
@@ -177,21 +181,25 @@ def _link(raw: Any, number: int) -> LinkDraft:
     return LinkDraft(_url(raw["url"], number), labels)
 
 
-def schedule_from(raw: Any, number: int = 1) -> StepSchedule:
-    """`now`, `{at: ...}`, `{cron: ..., until: ...}` or `{event: ..., offset: "-2d"}`."""
+def schedule_from(raw: Any, number: int = 1, now: datetime | None = None) -> StepSchedule:
+    """`now`, `{at: ...}`, `{cron: ..., until: ...}` or `{event: ..., offset: "-2d"}`; times may be
+    relative to `now` ("in 2 hours", "tomorrow 10:00")."""
+    now = now or utcnow()
     if raw in (None, "now", {"now": None}):
         return StepSchedule(ScheduleKind.NOW)
+    if isinstance(raw, (str, datetime)):  # `schedule: tomorrow 10:00` is short for `at: ...`
+        raw = {"at": raw}
     if not isinstance(raw, dict):
         raise InvalidDefinition(Text.of("Step {step}: unknown schedule.", step=number))
     if "at" in raw:
-        schedule = StepSchedule(ScheduleKind.AT, send_at=moment(raw["at"], number))
+        schedule = StepSchedule(ScheduleKind.AT, send_at=moment(raw["at"], number, now))
     elif "cron" in raw:
-        until = moment(raw["until"], number) if raw.get("until") else None
+        until = moment(raw["until"], number, now) if raw.get("until") else None
         schedule = StepSchedule(ScheduleKind.RECURRING, cron=str(raw["cron"]), until=until)
     elif "event" in raw:
         schedule = StepSchedule(
             ScheduleKind.RELATIVE,
-            event_at=moment(raw["event"], number),
+            event_at=moment(raw["event"], number, now),
             offset=parse_offset(str(raw.get("offset", "0m"))),
         )
     else:
@@ -200,8 +208,11 @@ def schedule_from(raw: Any, number: int = 1) -> StepSchedule:
     return schedule
 
 
-def moment(value: Any, number: int = 1) -> datetime:
-    """A date and time from YAML or a string; without a zone it is Tbilisi time (a date: its midnight)."""
+def moment(value: Any, number: int = 1, now: datetime | None = None) -> datetime:
+    """A date and time from YAML or a string; without a zone it is Tbilisi time (a date: its midnight).
+    A relative time ("in 2 hours", "tomorrow 10:00") is counted from `now`."""
+    if (resolved := relative(value, now or utcnow())) is not None:
+        return resolved
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -212,9 +223,10 @@ def moment(value: Any, number: int = 1) -> datetime:
         except ValueError as exc:
             raise InvalidDefinition(
                 Text.of(
-                    "Step {step}: {value} is not a date and time (write 2026-12-01 10:00).",
+                    "Step {step}: {value} is not a date and time (write 2026-12-01 10:00, or {examples}).",
                     step=number,
                     value=str(value),
+                    examples=EXAMPLES,
                 )
             ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=TBILISI)

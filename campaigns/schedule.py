@@ -9,7 +9,7 @@ as Sunday (agronholm/apscheduler#286), so "0 9 * * 1" would otherwise fire on Tu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -225,3 +225,37 @@ class StepSchedule:
                 break
             latest = moment
         return latest
+
+
+def ensure_upcoming(
+    steps: Iterable[tuple[int, StepSchedule]], now: datetime, tolerance: timedelta = timedelta(0)
+) -> None:
+    """Refuse a step that can no longer go out: a one-off time more than `tolerance` ago, or a recurring
+    step whose `until` has passed. The refusal names the time and Tbilisi's time now, so the author
+    sees what to change; a step scheduled "now" always can go."""
+    for position, plan in steps:
+        if plan.kind == ScheduleKind.NOW:
+            continue
+        if plan.recurring:
+            if plan.until is not None and plan.next_time(now, now) is None:
+                raise InvalidDefinition(
+                    Text.of(
+                        "Step {step} repeats only until {time} (Tbilisi time), which has already passed: "
+                        "it is now {now} in Tbilisi. Choose a later end.",
+                        step=position,
+                        time=plan.until,
+                        now=now,
+                    )
+                )
+            continue
+        due = plan.single_time(now)
+        if due < now - tolerance:
+            raise InvalidDefinition(
+                Text.of(
+                    "Step {step} would go out on {time} (Tbilisi time), which has already passed: it is "
+                    "now {now} in Tbilisi. Choose a later time.",
+                    step=position,
+                    time=due,
+                    now=now,
+                )
+            )

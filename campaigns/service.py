@@ -1,8 +1,6 @@
 """A campaign's life: draft -> submitted -> approved -> scheduled -> sending -> done, with pause, resume
-and cancel on the way, and submitted -> draft when a coordinator returns it with a reason. Every
-transition is checked (role, municipality scope, languages, state), then recorded in the audit log with
-its actor; a refused action changes nothing but the audit log. Submission, approval and return are told
-to the staff concerned (`staff_notices`).
+and cancel on the way. Every transition is checked (role, municipality scope, languages, state), then
+recorded in the audit log with its actor; a refused action changes nothing but the audit log.
 
 Services flush, never commit: the CLI command or Telegram update that called them owns the transaction.
 """
@@ -15,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns import approval, staff, staff_notices
+from campaigns import approval, staff
 from campaigns.audience import AudienceSpec, municipality_ids
 from campaigns.definition import CampaignDraft
-from campaigns.errors import InvalidDefinition, InvalidTransition, NotFound
-from campaigns.schedule import StepSchedule
+from campaigns.errors import InvalidTransition, NotFound
+from campaigns.schedule import StepSchedule, ensure_upcoming
 from channels import outbox
 from channels.message import N_, Text
 from contacts.registry import audit
@@ -68,6 +66,7 @@ async def create(
     now = now or utcnow()
     await staff.ensure_scope(session, by, draft.audience, action="create", subject="campaign:new", now=now)
     await municipality_ids(session, draft.audience)
+    ensure_upcoming(((n, step.schedule) for n, step in enumerate(draft.steps, start=1)), now)
     campaign = Campaign(
         name=draft.name,
         audience=draft.audience.to_dict(),
@@ -108,10 +107,10 @@ async def submit(
     now = now or utcnow()
     campaign = await _managed(session, campaign_id, by, "submit", now)
     _expect(campaign, CampaignStatus.DRAFT)
+    ensure_upcoming(_plans(campaign), now)
     await approval.ensure_complete(session, campaign)
     campaign.submitted_by_id, campaign.submitted_at = by.id, now
     await _move(session, campaign, CampaignStatus.SUBMITTED, by.label, now)
-    await staff_notices.submitted(session, campaign, now)
     return campaign
 
 
@@ -125,31 +124,6 @@ async def approve(
     await approval.ensure_complete(session, campaign)
     campaign.approved_by_id, campaign.approved_at = by.id, now
     await _move(session, campaign, CampaignStatus.APPROVED, by.label, now)
-    await staff_notices.approved(session, campaign, by, now)
-    return campaign
-
-
-async def reject(
-    session: AsyncSession, campaign_id: int, by: StaffMember, reason: str, now: datetime | None = None
-) -> Campaign:
-    """Return a submitted campaign to its author as a draft, with the reason (stored, audited, sent to
-    its author and submitter). Who may approve may return; a reason is required."""
-    now = now or utcnow()
-    campaign = await get(session, campaign_id)
-    await approval.ensure_may_approve(session, campaign, by, now, action="reject")
-    _expect(campaign, CampaignStatus.SUBMITTED)
-    campaign.rejection_reason = approval.checked_reason(reason)
-    campaign.rejected_by_id, campaign.rejected_at = by.id, now
-    await _move(
-        session,
-        campaign,
-        CampaignStatus.DRAFT,
-        by.label,
-        now,
-        action="campaign.rejected",
-        reason=campaign.rejection_reason,
-    )
-    await staff_notices.returned(session, campaign, by, now)
     return campaign
 
 
@@ -160,16 +134,7 @@ async def schedule(
     now = now or utcnow()
     campaign = await _managed(session, campaign_id, by, "schedule", now)
     _expect(campaign, CampaignStatus.APPROVED)
-    for step in campaign.steps:
-        plan = StepSchedule.of(step)
-        if not plan.recurring and plan.single_time(now) < now - LATE_TOLERANCE:
-            raise InvalidDefinition(
-                Text.of(
-                    "Step {step} was due at {time}, which has passed.",
-                    step=step.position,
-                    time=plan.single_time(now),
-                )
-            )
+    ensure_upcoming(_plans(campaign), now, LATE_TOLERANCE)
     campaign.scheduled_at = now
     await _move(session, campaign, CampaignStatus.SCHEDULED, by.label, now)
     return campaign
@@ -236,6 +201,10 @@ async def _managed(
     spec = AudienceSpec.from_dict(campaign.audience)
     await staff.ensure_scope(session, by, spec, action=action, subject=f"campaign:{campaign.id}", now=now)
     return campaign
+
+
+def _plans(campaign: Campaign) -> list[tuple[int, StepSchedule]]:
+    return [(step.position, StepSchedule.of(step)) for step in campaign.steps]
 
 
 def _expect(campaign: Campaign, *statuses: CampaignStatus) -> None:

@@ -13,8 +13,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from campaigns.errors import InvalidDefinition
+from campaigns.moments import EXAMPLES, relative
 from channels.i18n import LANGUAGES, TIMEZONE
 from channels.message import N_, Text
+from storage.base import utcnow
 
 TITLE_MAX = 200
 PLACE_MAX = 300
@@ -63,8 +65,9 @@ class HearingDraft:
     capacity: int | None = None  # places; beyond them people wait for one to free up
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HearingDraft:
-        """From a parsed YAML file or the CLI's flags; InvalidDefinition names the first problem."""
+    def from_dict(cls, data: Mapping[str, Any], now: datetime | None = None) -> HearingDraft:
+        """From a parsed YAML file or the CLI's flags; InvalidDefinition names the first problem. A
+        relative start ("in 21 days at 15:00") is counted from `now`."""
         unknown = sorted(str(key) for key in data if key not in _FIELDS)
         if unknown:
             raise InvalidDefinition(Text.of("Unknown hearing setting: {name}.", name=", ".join(unknown)))
@@ -93,7 +96,7 @@ class HearingDraft:
             municipality=municipality,
             title=title,
             place=place,
-            starts_at=parse_start(data["starts_at"]),
+            starts_at=parse_start(data["starts_at"], now),
             fallback_language=fallback,
             duration_minutes=_duration(data.get("duration_minutes", 90)),
             description=texts("description", data.get("description"), DESCRIPTION_MAX),
@@ -136,9 +139,12 @@ def texts(name: str, value: Any, limit: int) -> dict[str, str]:
     return result
 
 
-def parse_start(value: Any) -> datetime:
-    """A datetime, or ISO text like "2026-12-10 15:00"; without a zone it is Tbilisi time. Returns UTC."""
+def parse_start(value: Any, now: datetime | None = None) -> datetime:
+    """A datetime, ISO text like "2026-12-10 15:00" (without a zone: Tbilisi time), or a time relative to
+    `now` ("in 21 days at 15:00", "tomorrow 10:00"). Returns UTC."""
     moment: datetime
+    if (resolved := relative(value, now or utcnow())) is not None:
+        return resolved
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -148,7 +154,11 @@ def parse_start(value: Any) -> datetime:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise InvalidDefinition(
-                Text.of('{value} is not a date and time; write it like "2026-12-10 15:00".', value=value)
+                Text.of(
+                    '{value} is not a date and time; write it like "2026-12-10 15:00" or {examples}.',
+                    value=value,
+                    examples=EXAMPLES,
+                )
             ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=TIMEZONE)

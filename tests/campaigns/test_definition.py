@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -20,13 +20,17 @@ def _example() -> str:
 
 
 def test_example_hearing_notice_loads_in_all_five_languages() -> None:
-    draft = CampaignDraft.from_yaml(_example())
+    """Its times are relative to when it is read (28 February 2027, 23:30 in Tbilisi, a month end)."""
+    read = datetime(2027, 2, 28, 19, 30, tzinfo=UTC)
+    draft = CampaignDraft.from_yaml(_example(), now=read)
     assert draft.audience.municipalities == ("marneuli",)
     assert [step.schedule.kind for step in draft.steps] == [ScheduleKind.AT, ScheduleKind.RELATIVE]
     for step in draft.steps:
         assert sorted(step.texts) == sorted(LANGUAGES)
+    assert draft.steps[0].schedule.send_at == moment("2027-03-01 10:00")
     reminder = draft.steps[1].schedule
-    assert reminder.single_time(reminder.event_at or moment("2026-01-01")) == moment("2026-12-09 18:00")
+    assert reminder.event_at == moment("2027-03-15 18:00")
+    assert reminder.single_time(read) == moment("2027-03-14 18:00")
     assert draft.steps[0].links[0].label["az"] == "Büdcə layihəsi"
 
 
@@ -74,8 +78,13 @@ def _base(**changes: Any) -> dict[str, Any]:
         ("survey true", _base(steps=[{"texts": {"ka": "ა"}, "survey_id": True}]), "survey_id"),
         (
             "unknown schedule",
-            _base(steps=[{"texts": {"ka": "ა"}, "schedule": "tomorrow"}]),
+            _base(steps=[{"texts": {"ka": "ა"}, "schedule": ["tomorrow"]}]),
             "unknown schedule",
+        ),
+        (
+            "a day without a time",
+            _base(steps=[{"texts": {"ka": "ა"}, "schedule": "tomorrow"}]),
+            'is not a date and time (write 2026-12-01 10:00, or "in 2 hours"',
         ),
         (
             "bad date",

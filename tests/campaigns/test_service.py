@@ -204,11 +204,11 @@ async def test_scheduling_refuses_a_one_off_step_whose_time_has_passed(
 ) -> None:
     async with sessions() as session, session.begin():
         author, approver = await add_staff(session, "a"), await add_staff(session, "b")
-        past = (NOW - timedelta(hours=1)).isoformat()
-        campaign = await service.create(session, draft(schedule={"at": past}), author, NOW)
-        await service.submit(session, campaign.id, author, NOW)
-        await service.approve(session, campaign.id, approver, NOW)
-        with pytest.raises(InvalidDefinition, match="Step 1 was due at"):
+        past, earlier = (NOW - timedelta(hours=1)).isoformat(), NOW - timedelta(hours=2)
+        campaign = await service.create(session, draft(schedule={"at": past}), author, earlier)
+        await service.submit(session, campaign.id, author, earlier)
+        await service.approve(session, campaign.id, approver, earlier)
+        with pytest.raises(InvalidDefinition, match="Step 1 would go out on 25 November 2026, 11:00"):
             await service.schedule(session, campaign.id, approver, NOW)
 
 

@@ -89,12 +89,13 @@ def test_blank_translations_are_dropped_and_fallback_defaults_to_georgian() -> N
 
 
 def test_the_example_file_is_a_marneuli_budget_hearing_in_five_languages() -> None:
-    draft = HearingDraft.from_dict(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")))
+    read = datetime(2026, 12, 31, 21, 0, tzinfo=UTC)  # 1 January 2027, 01:00 in Tbilisi
+    draft = HearingDraft.from_dict(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), now=read)
     assert draft.municipality == "marneuli"
     assert draft.interpretation == ("az", "hy")
     for texts in (draft.title, draft.description, draft.place, draft.accessibility):
         assert sorted(texts) == ["az", "en", "hy", "ka", "ru"]
-    assert "2027" in draft.title["en"]
-    assert draft.starts_at == datetime(2026, 12, 10, 11, 0, tzinfo=UTC)
+    assert "next year's draft budget" in draft.title["en"]
+    assert draft.starts_at == datetime(2027, 1, 22, 11, 0, tzinfo=UTC)  # 21 days on, 15:00 in Tbilisi
     assert "საჯარო განხილვა" in draft.title["ka"] and "ictimai müzakirə" in draft.title["az"]
     assert "հանրային քննարկում" in draft.title["hy"] and "Публичное обсуждение" in draft.title["ru"]
