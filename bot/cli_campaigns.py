@@ -21,7 +21,7 @@ from bot import cli_watch
 from bot.cli_transaction import run_refusable
 from bot.scheduler import SchedulerSettings
 from bot.settings import Settings
-from campaigns import audience, service, staff
+from campaigns import audience, service, staff, staff_notices
 from campaigns.audience import AudienceSpec
 from campaigns.definition import CampaignDraft
 from campaigns.dryrun import DryRun, Rates, dry_run
@@ -161,11 +161,15 @@ def campaign_create(
 
 def _transition(verb: str, action: Callable[..., Awaitable[Campaign]]) -> Callable[[int, str], None]:
     def command(campaign_id: int = typer.Argument(..., help="Campaign id."), actor: str = AS) -> None:
-        async def _act(session: AsyncSession) -> Campaign:
-            return await action(session, campaign_id, await staff.by_ref(session, actor))
+        async def _act(session: AsyncSession) -> tuple[Campaign, list[StaffMember]]:
+            campaign = await action(session, campaign_id, await staff.by_ref(session, actor))
+            waiting = campaign.status == CampaignStatus.SUBMITTED
+            return campaign, await staff_notices.approvers(session, campaign) if waiting else []
 
-        campaign = _transaction(_act)
+        campaign, approvers = _transaction(_act)
         typer.echo(f"campaign {campaign.id} is {campaign.status}")
+        if campaign.status == CampaignStatus.SUBMITTED:
+            typer.echo(_told(campaign.id, approvers))
         if campaign.status == CampaignStatus.APPROVED:  # who approved may schedule it
             typer.echo(f"next: civicbot campaign schedule {campaign.id} --as {actor}")
 
@@ -184,6 +188,35 @@ for _verb, _action in (
     ("cancel", service.cancel),
 ):
     campaign_app.command(_verb)(_transition(_verb, _action))
+
+
+def _told(campaign_id: int, approvers: list[StaffMember]) -> str:
+    told = [m.label for m in approvers if m.telegram_id is not None]
+    if told:
+        return f"told on Telegram: {', '.join(told)} (they can approve it with /approve {campaign_id})"
+    names = [m.label for m in approvers] or ["<coordinator>"]
+    return (
+        "no coordinator who may approve it has a Telegram id, so nobody was told; "
+        f"ask one to run: civicbot campaign approve {campaign_id} --as {names[0]}"
+    )
+
+
+@campaign_app.command("reject")
+def campaign_reject(
+    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    reason: str = typer.Option(..., "--reason", help="What the author should change (they are told)."),
+    actor: str = AS,
+) -> None:
+    """Return a submitted campaign to its author as a draft, with the reason (audited, sent to them).
+
+    Example: civicbot campaign reject 12 --reason "The date in the Azerbaijani text is wrong." --as giorgi
+    """
+
+    async def _reject(session: AsyncSession) -> Campaign:
+        return await service.reject(session, campaign_id, await staff.by_ref(session, actor), reason)
+
+    campaign = _transaction(_reject)
+    typer.echo(f"campaign {campaign.id} is {campaign.status} again; its author is told why")
 
 
 @campaign_app.command("schedule")
@@ -243,6 +276,8 @@ def campaign_status(
 
     campaign, progress, pacing = _transaction(_status)
     typer.echo(f"campaign {campaign.id}: {campaign.name} [{campaign.status}]")
+    if campaign.status == CampaignStatus.DRAFT and campaign.rejection_reason and campaign.rejected_at:
+        typer.echo(f"returned {_tbilisi(campaign.rejected_at)}: {campaign.rejection_reason}")
     typer.echo(f"audience: {campaign.audience or 'everyone'}")
     for step in campaign.steps:
         typer.echo(f"step {step.position}: {step.schedule_kind}, fired {step.fired_count} time(s)")
@@ -319,6 +354,9 @@ def staff_grant(
     name: str | None = typer.Option(None, help="Name used with --as on the command line."),
     municipality: str | None = typer.Option(None, help="An officer's municipality code."),
     rename: bool = typer.Option(False, help="Change the name or Telegram id of an existing member."),
+    language: str | None = typer.Option(
+        None, help="ka, az, hy, ru or en: the language of their notices on Telegram (new members: ka)."
+    ),
 ) -> None:
     """Make someone a coordinator or an officer of one municipality (or change their role).
 
@@ -326,7 +364,13 @@ def staff_grant(
     """
     member = _transaction(
         lambda session: staff.grant(
-            session, role, telegram_id=telegram_id, name=name, municipality_code=municipality, rename=rename
+            session,
+            role,
+            telegram_id=telegram_id,
+            name=name,
+            municipality_code=municipality,
+            rename=rename,
+            language=language,
         )
     )
     typer.echo(f"{member.label} is now {member.role}")

@@ -1,6 +1,8 @@
 """A campaign's life: draft -> submitted -> approved -> scheduled -> sending -> done, with pause, resume
-and cancel on the way. Every transition is checked (role, municipality scope, languages, state), then
-recorded in the audit log with its actor; a refused action changes nothing but the audit log.
+and cancel on the way, and submitted -> draft when a coordinator returns it with a reason. Every
+transition is checked (role, municipality scope, languages, state), then recorded in the audit log with
+its actor; a refused action changes nothing but the audit log. Submission, approval and return are told
+to the staff concerned (`staff_notices`).
 
 Services flush, never commit: the CLI command or Telegram update that called them owns the transaction.
 """
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns import approval, staff
+from campaigns import approval, staff, staff_notices
 from campaigns.audience import AudienceSpec, municipality_ids
 from campaigns.definition import CampaignDraft
 from campaigns.errors import InvalidTransition, NotFound
@@ -111,6 +113,7 @@ async def submit(
     await approval.ensure_complete(session, campaign)
     campaign.submitted_by_id, campaign.submitted_at = by.id, now
     await _move(session, campaign, CampaignStatus.SUBMITTED, by.label, now)
+    await staff_notices.submitted(session, campaign, now)
     return campaign
 
 
@@ -124,6 +127,31 @@ async def approve(
     await approval.ensure_complete(session, campaign)
     campaign.approved_by_id, campaign.approved_at = by.id, now
     await _move(session, campaign, CampaignStatus.APPROVED, by.label, now)
+    await staff_notices.approved(session, campaign, by, now)
+    return campaign
+
+
+async def reject(
+    session: AsyncSession, campaign_id: int, by: StaffMember, reason: str, now: datetime | None = None
+) -> Campaign:
+    """Return a submitted campaign to its author as a draft, with the reason (stored, audited, sent to
+    its author and submitter). Who may approve may return; a reason is required."""
+    now = now or utcnow()
+    campaign = await get(session, campaign_id)
+    await approval.ensure_may_approve(session, campaign, by, now, action="reject")
+    _expect(campaign, CampaignStatus.SUBMITTED)
+    campaign.rejection_reason = approval.checked_reason(reason)
+    campaign.rejected_by_id, campaign.rejected_at = by.id, now
+    await _move(
+        session,
+        campaign,
+        CampaignStatus.DRAFT,
+        by.label,
+        now,
+        action="campaign.rejected",
+        reason=campaign.rejection_reason,
+    )
+    await staff_notices.returned(session, campaign, by, now)
     return campaign
 
 
