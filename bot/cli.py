@@ -11,6 +11,19 @@ from typing import Any, TypeVar
 
 import typer
 
+from bot import (
+    cli_actionplan,
+    cli_benchmark,
+    cli_campaigns,
+    cli_console,
+    cli_contacts,
+    cli_hearings,
+    cli_keys,
+    cli_municipality,
+    cli_privacy,
+    cli_public,
+    cli_surveys,
+)
 from bot.settings import Settings
 from contacts.registry import AUDIT_ORIGIN
 
@@ -24,7 +37,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(__import__("bot.cli_surveys", fromlist=["commands"]).commands)  # survey ..., demo-data
 
 
 @app.callback()
@@ -48,20 +60,17 @@ def cli_origin() -> dict[str, str]:
 
 
 def _register_subcommands() -> None:
-    from bot import cli_campaigns, cli_contacts, cli_hearings, cli_privacy
-
+    app.add_typer(cli_surveys.commands)  # survey ..., demo-data
     app.add_typer(cli_privacy.app, name="privacy")
-    app.add_typer(__import__("bot.cli_keys", fromlist=["app"]).app, name="keys")
+    app.add_typer(cli_keys.app, name="keys")
     app.add_typer(cli_contacts.app, name="contacts")
     app.add_typer(cli_hearings.app, name="hearing")
-    app.add_typer(__import__("bot.cli_municipality", fromlist=["app"]).app, name="municipality")
-    app.add_typer(__import__("bot.cli_actionplan", fromlist=["app"]).app, name="actionplan")
-    app.add_typer(__import__("bot.cli_benchmark", fromlist=["app"]).app, name="benchmark")
+    app.add_typer(cli_municipality.app, name="municipality")
+    app.add_typer(cli_actionplan.app, name="actionplan")
+    app.add_typer(cli_benchmark.app, name="benchmark")
     app.add_typer(cli_campaigns.audience_app, name="audience")
     app.add_typer(cli_campaigns.campaign_app, name="campaign")
-    __import__("bot.cli_public", fromlist=["register"]).register()  # survey publish, campaign preview
-    from bot import cli_console
-
+    cli_public.register()  # survey publish, campaign preview
     cli_console.register(cli_campaigns.staff_app)  # staff password (web console)
     app.add_typer(cli_campaigns.staff_app, name="staff")
 
