@@ -18,6 +18,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cli_watch
+from bot.cli_campaign_edit import edit_command
 from bot.cli_transaction import run_refusable
 from bot.scheduler import SchedulerSettings
 from bot.settings import Settings
@@ -217,6 +218,9 @@ def campaign_reject(
 
     campaign = _transaction(_reject)
     typer.echo(f"campaign {campaign.id} is {campaign.status} again; its author is told why")
+
+
+campaign_app.command("edit")(edit_command)
 
 
 @campaign_app.command("schedule")

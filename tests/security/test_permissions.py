@@ -133,6 +133,8 @@ MATRIX: tuple[Row, ...] = (
     Row("pause campaign", "cli", "campaign pause", SCOPED, "campaign:scheduled", args=("{campaign_id}",)),
     Row("resume campaign", "cli", "campaign resume", SCOPED, "campaign:paused", args=("{campaign_id}",)),
     Row("cancel campaign", "cli", "campaign cancel", SCOPED, "campaign:draft", args=("{campaign_id}",)),
+    Row("edit campaign", "cli", "campaign edit", SCOPED, "campaign:draft",
+        args=("{campaign_id}", "--name", "Roads again", "--at", "in 3 days at 10:00")),
     # -- hearings -------------------------------------------------------------------------------------
     Row("create hearing", "console", "POST /console/hearings", SCOPED, form=HEARING_FORM),
     Row("announce hearing", "console", "POST /console/hearings/{hearing_id}/announce", SCOPED, "hearing:draft"),
