@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,21 +30,30 @@ from contacts.privacy import PrivacyPolicy, privacy_page
 from contacts.vault import DataVault
 from handlers.body_limit import BodySizeLimit
 from handlers.context import AppContext
+from handlers.sms.webhook import replayer as sms_replayer
 from handlers.sms.webhook import router as sms_webhook_router
+from handlers.spool import Intake
 from handlers.telegram import routers as telegram_routers
 from handlers.telegram.commands import register_commands
+from handlers.telegram.deferral import DeferWhenDatabaseDown
+from handlers.telegram.deferral import replayer as telegram_replayer
 from handlers.telegram.middlewares import UnitOfWorkMiddleware
 from handlers.telegram.private import PrivateChatsOnly
 from handlers.telegram.webhook import WebhookCredentials
 from handlers.telegram.webhook import router as telegram_webhook_router
 from storage.db import create_engine, session_factory
+from storage.models import Channel
 from storage.models.campaigns import Role, StaffMember
+from storage.outage import database_answers
 from web.app import mount_web
 from web.simulator.demo import simulator_hint
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+# How long the inbound replayer waits for `SELECT 1` before calling the database unavailable (seconds).
+DATABASE_PROBE_SECONDS = 1.0
 
 # Backoff while the Bot API is unreachable at start-up (seconds).
 TELEGRAM_RETRY_FIRST = 1.0
@@ -61,6 +71,7 @@ class Service:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     context: AppContext
+    intake: Intake
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
     webhook: WebhookCredentials | None = None
@@ -81,7 +92,12 @@ class Service:
                 privacy_url=privacy_page(settings.http.public_base_url),
             ),
         )
-        service = cls(settings, engine, sessions, context, webhook=webhook_credentials(settings))
+        intake = Intake(
+            settings.privacy.state_dir / "inbound-spool",
+            f"{socket.gethostname()}-{settings.http.http_port}",  # one spool file per replica
+            probe=lambda: database_answers(engine, DATABASE_PROBE_SECONDS),
+        )
+        service = cls(settings, engine, sessions, context, intake, webhook=webhook_credentials(settings))
         if settings.telegram.enabled:
             assert settings.telegram.telegram_bot_token is not None
             service.bot = create_bot(
@@ -99,7 +115,9 @@ class Service:
         if self.bot is None or self.dispatcher is None:
             log.warning("TELEGRAM_BOT_TOKEN is not set: the Telegram channel is off")
         else:
+            self.intake.register(Channel.TELEGRAM.value, telegram_replayer(self.dispatcher, self.bot))
             self.tasks.append(asyncio.create_task(self._connect_telegram(), name="telegram-connect"))
+        self.intake.start()  # the spool of inbound events the database did not take, and its replayer
         for component in BACKGROUND_COMPONENTS:
             self.tasks.append(asyncio.create_task(component(self), name=component.__name__))
         http = self.settings.http
@@ -178,6 +196,7 @@ class Service:
 
     async def stop(self) -> None:
         self.stopping.set()
+        await self.intake.stop()
         if self.dispatcher is not None and not self.webhook_mode:
             # RuntimeError: polling had not started (e.g. the Bot API was unreachable at start-up).
             with contextlib.suppress(RuntimeError):
@@ -209,6 +228,7 @@ def build_dispatcher(context: AppContext) -> Dispatcher:
     dispatcher = Dispatcher(app=context)
     dispatcher.update.outer_middleware(UpdateContext())  # the update id on every log line
     dispatcher.update.outer_middleware(PrivateChatsOnly())  # before anything is stored
+    dispatcher.update.outer_middleware(DeferWhenDatabaseDown())  # a stuck database: the spool keeps it
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(context))
     dispatcher.include_routers(*telegram_routers())
     return dispatcher
@@ -228,7 +248,10 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
         app.state.bot = running.bot if running.webhook_mode else None
         app.state.dispatcher = running.dispatcher if running.webhook_mode else None
         app.state.webhook = running.webhook
+        app.state.intake = running.intake
         app.state.pending_updates = set()
+        if settings.twilio.enabled:
+            running.intake.register(Channel.SMS.value, sms_replayer(app.state))
         await running.start()
         try:
             yield

@@ -6,6 +6,8 @@ refused with 403 and changes nothing. An incoming SMS is handled in one transact
 recorded, so a re-send is handled once) and answered at once with empty TwiML: the replies wait in the
 outbox, paced and retried like every message. Only the farewell to someone whose record was just deleted
 (refused consent, a STOP before signing up) goes inline in the TwiML, because no outbox row may name them.
+An SMS the database does not take within the inbound spool's budget is kept in the spool
+(`handlers.spool`), answered with empty TwiML, and handled by `replayer` once the database is back.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import ImmutableMultiDict
+from starlette.datastructures import ImmutableMultiDict, State
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from channels.inbound_limits import Verdict
@@ -28,14 +30,17 @@ from channels.replies import enqueue_replies
 from channels.sms import receipts
 from channels.sms.receipts import Receipt
 from channels.sms.render import render_sms
+from channels.spool import SpoolEntry
 from contacts.phones import InvalidPhone, normalize_phone
 from handlers.context import AppContext
 from handlers.sms.conversation import Inbound, SmsAnswer, SmsConversation
 from handlers.sms.gate import SmsGate, hold_back
+from handlers.spool import Replay
 from storage.base import utcnow
 from storage.inbound import record_event
 from storage.locks import lock_address
 from storage.models import Channel
+from storage.outage import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -76,9 +81,8 @@ class PhoneLocks:
                 self._locks[phone] = (lock, users - 1)
 
 
-def _config(request: Request) -> tuple[SmsWebhookConfig, AppContext] | None:
+def _config(state: State) -> tuple[SmsWebhookConfig, AppContext] | None:
     """The SMS configuration of the running service, or None when SMS is off."""
-    state = request.app.state
     service = getattr(state, "service", None)
     if service is None:
         return None
@@ -135,37 +139,73 @@ async def _verified_form(request: Request, config: SmsWebhookConfig) -> Immutabl
 @router.post("/twilio/sms", include_in_schema=False)
 async def incoming_sms(request: Request) -> Response:
     """Handle one incoming SMS; the answer is empty TwiML (replies go through the outbox)."""
-    found = _config(request)
+    found = _config(request.app.state)
     if found is None:
         return Response(status_code=404)
     config, context = found
     form = await _verified_form(request, config)
     if form is None:
         return Response("invalid signature", status_code=403, media_type="text/plain")
+    sms = _inbound(form, config)
+    if sms is None:
+        return _twiml([])
+    verdict = request.app.state.sms_gate.admit(sms)  # other countries and floods: see handlers.sms.gate
+    if verdict is None:
+        return _twiml([])
+    entry = SpoolEntry(Channel.SMS.value, sms.message_sid, sms.phone, utcnow(),
+                       {"form": list(form.multi_items()), "verdict": verdict.value})  # fmt: skip
+    locks: PhoneLocks = request.app.state.sms_locks
+    try:  # answered within the spool's budget: handled, or kept in the spool for later
+        answer = await request.app.state.intake.take(entry, lambda: _process(context, locks, sms, verdict))
+    except Exception:  # nothing was kept (one transaction, no spool): Twilio does not send it again
+        log.exception("incoming SMS %s could not be handled", sms.message_sid)
+        return Response("could not handle the message", status_code=500, media_type="text/plain")
+    inline = answer.replies if answer is not None and answer.contact_id is None else []
+    return _twiml([render_sms(reply, answer.language) for reply in inline] if answer else [])
+
+
+def _inbound(form: Mapping[str, str], config: SmsWebhookConfig) -> Inbound | None:
+    """The SMS in a signed form; None when there is nothing to answer (no SID, ourselves, no number)."""
     sid, sender = str(form.get("MessageSid", "")), str(form.get("From", ""))
     if not sid or sender in config.own_numbers:
-        return _twiml([])  # nothing to answer, and never an answer to ourselves
+        return None  # nothing to answer, and never an answer to ourselves
     try:
         phone = normalize_phone(sender)
     except InvalidPhone as exc:
         log.info("incoming SMS %s from a number we cannot answer (%s); ignored", sid, exc.reason)
-        return _twiml([])
+        return None
     opt_out = form.get("OptOutType")
-    sms = Inbound(sid, phone, str(form.get("Body", "")), str(opt_out) if opt_out else None)
-    verdict = request.app.state.sms_gate.admit(sms)  # other countries and floods: see handlers.sms.gate
-    if verdict is None:
-        return _twiml([])
-    try:
-        async with request.app.state.sms_locks.hold(phone):
-            if verdict is not Verdict.HANDLE:
-                await hold_back(context, sms, verdict)
-                return _twiml([])
-            answer = await _handle(context, sms)
-    except Exception:  # nothing was kept (one transaction): Twilio may send it again, and it is handled then
-        log.exception("incoming SMS %s could not be handled", sid)
-        return Response("could not handle the message", status_code=500, media_type="text/plain")
-    inline = answer.replies if answer is not None and answer.contact_id is None else []
-    return _twiml([render_sms(reply, answer.language) for reply in inline] if answer else [])
+    return Inbound(sid, phone, str(form.get("Body", "")), str(opt_out) if opt_out else None)
+
+
+async def _process(
+    context: AppContext, locks: PhoneLocks, sms: Inbound, verdict: Verdict
+) -> SmsAnswer | None:
+    async with locks.hold(sms.phone):
+        if verdict is not Verdict.HANDLE:
+            await hold_back(context, sms, verdict)
+            return None
+        return await _handle(context, sms)
+
+
+def replayer(state: State) -> Replay:
+    """Handle a spooled SMS as the webhook would have (its signature and the flood limit were checked
+    when it arrived). A farewell to a number without a record can no longer go in the answer: dropped."""
+
+    async def replay(entry: SpoolEntry) -> None:
+        found = _config(state)
+        if found is None:
+            raise DatabaseUnavailable("SMS is off in this run: the spooled SMS waits")
+        config, context = found
+        sms = _inbound(ImmutableMultiDict(entry.payload["form"]), config)
+        if sms is None:
+            return
+        answer = await _process(context, state.sms_locks, sms, Verdict(entry.payload["verdict"]))
+        if answer is not None and answer.contact_id is None and answer.replies:
+            log.info("incoming SMS %s replayed: its farewell to a number without a record is not sent",
+                     sms.message_sid)  # fmt: skip
+
+    return replay
 
 
 async def _handle(context: AppContext, sms: Inbound) -> SmsAnswer | None:
@@ -211,7 +251,7 @@ def _twiml(bodies: list[str]) -> Response:
 @router.post("/twilio/status", include_in_schema=False)
 async def status_callback(request: Request) -> Response:
     """Move the outbox row of a sent SMS along sent / delivered / undelivered / failed."""
-    found = _config(request)
+    found = _config(request.app.state)
     if found is None:
         return Response(status_code=404)
     config, context = found

@@ -1,5 +1,5 @@
-"""Telegram webhook endpoint: path key and secret checked, answered within the deadline (carrying a Bot API
-method the handler returned), malformed updates dropped."""
+"""Telegram webhook endpoint: path key and secret checked, answered within the inbound spool's budget
+(`handlers.spool`; carrying a Bot API method the handler returned in time), malformed updates dropped."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from handlers.spool import Intake, SpoolUnavailable
+from handlers.telegram.deferral import feed, update_entry
+
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-# Telegram waits a limited time and re-sends what it did not get a 2xx for; answer well inside that.
-ANSWER_WITHIN_SECONDS = 5.0
 
 # Telegram's rule for secret_token is 1-256 of these characters; fewer than 16 is guessable.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
@@ -66,7 +66,8 @@ def _derive(token: str, purpose: str) -> str:
 
 @router.post("/telegram/webhook/{path_key}", include_in_schema=False)
 async def telegram_webhook(path_key: str, request: Request) -> Response:
-    """Check path key and secret, validate, handle; a slow update finishes in the background after a 200."""
+    """Check path key and secret, validate, handle; an update the database does not take within the spool's
+    budget is spooled and answered 200 (Telegram re-sends what it got no 2xx for), then finishes later."""
     state = request.app.state
     bot: Bot | None = getattr(state, "bot", None)
     dp: Dispatcher | None = getattr(state, "dispatcher", None)
@@ -87,15 +88,15 @@ async def telegram_webhook(path_key: str, request: Request) -> Response:
         # Answering 4xx would make Telegram re-send the same broken update forever.
         log.warning("malformed update dropped: %s", str(exc)[:300])
         return Response(status_code=200)
-    task = asyncio.ensure_future(dp.feed_update(bot, update))
-    state.pending_updates.add(task)
-    task.add_done_callback(state.pending_updates.discard)
+    intake: Intake = state.intake
     try:
-        result = await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN_SECONDS)
-    except TimeoutError:
-        log.info("update %s still running after %.0fs; answered 200", update.update_id, ANSWER_WITHIN_SECONDS)
-        task.add_done_callback(lambda done: _call_late(bot, done, state.pending_updates))
-        return Response(status_code=200)
+        result = await intake.take(
+            update_entry(update, payload),
+            lambda: feed(dp, bot, update),
+            on_late=lambda late: _call_late(bot, late, state.pending_updates),
+        )
+    except SpoolUnavailable:  # neither handled nor kept: Telegram must send it again
+        return Response(status_code=503)
     except Exception:  # already logged by the dispatcher's error handler; Telegram must not re-send
         log.debug("update %s raised", update.update_id, exc_info=True)
         return Response(status_code=200)
@@ -118,10 +119,10 @@ def _reply_with(bot: Bot, result: Any) -> Response | None:
     return JSONResponse({"method": result.__api_method__, **params})
 
 
-def _call_late(bot: Bot, done: asyncio.Future[Any], pending: set[asyncio.Future[Any]]) -> None:
+def _call_late(bot: Bot, result: Any, pending: set[asyncio.Future[Any]]) -> None:
     """The update finished after we answered: its method must still reach Telegram."""
-    if done.cancelled() or done.exception() is not None or not isinstance(done.result(), TelegramMethod):
+    if not isinstance(result, TelegramMethod):
         return
-    call = asyncio.ensure_future(Dispatcher.silent_call_request(bot, done.result()))
+    call = asyncio.ensure_future(Dispatcher.silent_call_request(bot, result))
     pending.add(call)
     call.add_done_callback(pending.discard)

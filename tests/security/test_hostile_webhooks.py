@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -33,8 +34,10 @@ from bot.app import build_dispatcher
 from contacts.privacy import PrivacyPolicy
 from contacts.vault import DataVault
 from handlers.context import AppContext
+from handlers.spool import Intake
 from handlers.telegram import webhook
 from storage.models import Contact, InboundEvent
+from tests.handlers.intake import running_intake
 from tests.handlers.sms.conftest import sms  # noqa: F401  (the fixture)
 from tests.handlers.sms.harness import AUTH_TOKEN, PUBLIC_BASE, SENDER, SmsHarness
 from tests.handlers.telegram.test_actionplan import _CONTEXT, _DISPATCHER
@@ -129,7 +132,7 @@ class RecordingSession(BaseSession):
         return None
 
 
-def _telegram_app(context: AppContext) -> FastAPI:
+def _telegram_app(context: AppContext, intake: Intake) -> FastAPI:
     """The webhook over the real dispatcher. Routers attach to one dispatcher per process, so this shares
     the one the action-plan chat tests build, pointed at this test's database."""
     _CONTEXT.sessions, _CONTEXT.vault, _CONTEXT.policy = context.sessions, context.vault, context.policy
@@ -141,6 +144,7 @@ def _telegram_app(context: AppContext) -> FastAPI:
     app.state.dispatcher = _DISPATCHER[0]
     app.state.webhook = CREDENTIALS
     app.state.pending_updates = set()
+    app.state.intake = intake
     return app
 
 
@@ -156,17 +160,19 @@ async def test_any_json_with_the_secret_is_a_200_and_nothing_crashes(
     vault: DataVault,
     policy: PrivacyPolicy,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
-    app = _telegram_app(AppContext(sessions, vault, policy))
     bodies = drawn(JSON, 60) if kind == "any json" else drawn(UPDATE, 120)
-    transport = httpx.ASGITransport(app=app)
     headers = {"X-Telegram-Bot-Api-Secret-Token": CREDENTIALS.secret}
     url = f"/telegram/webhook/{CREDENTIALS.path_key}"
     with caplog.at_level(logging.WARNING):
-        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
-            for body in bodies:
-                response = await client.post(url, json=body, headers=headers)
-                assert response.status_code == 200, body
+        async with running_intake(tmp_path) as intake:  # what ran past the budget finishes before it stops
+            app = _telegram_app(AppContext(sessions, vault, policy), intake)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+                for body in bodies:
+                    response = await client.post(url, json=body, headers=headers)
+                    assert response.status_code == 200, body
     crashes = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert crashes == [], [r.getMessage() for r in crashes]
     if kind == "update-shaped":  # the examples reached the handlers, which answered
@@ -177,13 +183,17 @@ async def test_any_json_with_the_secret_is_a_200_and_nothing_crashes(
 
 
 async def test_a_wrong_secret_or_path_is_refused_and_stores_nothing(
-    sessions: async_sessionmaker[AsyncSession], vault: DataVault, policy: PrivacyPolicy
+    sessions: async_sessionmaker[AsyncSession], vault: DataVault, policy: PrivacyPolicy, tmp_path: Path
 ) -> None:
-    app = _telegram_app(AppContext(sessions, vault, policy))
     update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
                                           "from": {"id": 5, "is_bot": False, "first_name": "A"}, "text": "/start"}}  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+    async with (
+        running_intake(tmp_path) as intake,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=_telegram_app(AppContext(sessions, vault, policy), intake)),
+            base_url="http://bot",
+        ) as client,
+    ):
         for secret in [
             *drawn(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40), 15),
             "s" * 31,

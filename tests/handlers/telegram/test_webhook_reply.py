@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import CallbackQuery
 from fastapi import FastAPI
 
+from handlers.spool import Intake
 from handlers.telegram import webhook
+from tests.handlers.intake import running_intake
 
 TOKEN = "42:AAFakeTokenForTheWebhookReplyTests000000"
 SECRET = "s3cret"
@@ -45,7 +47,7 @@ class RecordingSession(BaseSession):
         return None
 
 
-def _app(handler_router: Router) -> tuple[FastAPI, RecordingSession]:
+def _app(handler_router: Router, intake: Intake) -> tuple[FastAPI, RecordingSession]:
     session = RecordingSession()
     app = FastAPI()
     app.include_router(webhook.router)
@@ -55,6 +57,7 @@ def _app(handler_router: Router) -> tuple[FastAPI, RecordingSession]:
     app.state.dispatcher = dispatcher
     app.state.webhook = CREDENTIALS
     app.state.pending_updates = set()
+    app.state.intake = intake
     return app, session
 
 
@@ -72,34 +75,36 @@ async def _post(app: FastAPI, update: dict[str, Any]) -> httpx.Response:
         return await client.post(f"/telegram/webhook/{CREDENTIALS.path_key}", json=update, headers=headers)
 
 
-async def test_a_returned_method_is_the_http_answer() -> None:
+async def test_a_returned_method_is_the_http_answer(tmp_path: Path) -> None:
     router = Router()
 
     @router.callback_query()
     async def answer(query: CallbackQuery) -> AnswerCallbackQuery:
         return query.answer(text="✅")
 
-    app, session = _app(router)
-    response = await _post(app, _press("sa:1:0:1"))
+    async with running_intake(tmp_path) as intake:
+        app, session = _app(router, intake)
+        response = await _post(app, _press("sa:1:0:1"))
     assert response.status_code == 200
     assert response.json() == {"method": "answerCallbackQuery", "callback_query_id": "99", "text": "✅"}
     assert session.calls == []
 
 
-async def test_no_method_is_an_empty_200() -> None:
+async def test_no_method_is_an_empty_200(tmp_path: Path) -> None:
     router = Router()
 
     @router.callback_query()
     async def nothing(query: CallbackQuery) -> None:
         return None
 
-    app, _ = _app(router)
-    response = await _post(app, _press("x"))
+    async with running_intake(tmp_path) as intake:
+        app, _ = _app(router, intake)
+        response = await _post(app, _press("x"))
     assert (response.status_code, response.content) == (200, b"")
 
 
-async def test_a_method_from_a_slow_update_is_still_called(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(webhook, "ANSWER_WITHIN_SECONDS", 0)
+async def test_a_method_from_a_slow_update_is_still_called(tmp_path: Path) -> None:
+    """Past the spool's budget the webhook answers 200 at once; the method goes out when it is ready."""
     release = asyncio.Event()
     router = Router()
 
@@ -108,10 +113,14 @@ async def test_a_method_from_a_slow_update_is_still_called(monkeypatch: pytest.M
         await release.wait()
         return query.answer()
 
-    app, session = _app(router)
-    response = await _post(app, _press("x"))
-    assert (response.status_code, response.content) == (200, b"")
-    release.set()
+    async with running_intake(tmp_path, spool_after_ms=10) as intake:
+        app, session = _app(router, intake)
+        response = await _post(app, _press("x"))
+        assert (response.status_code, response.content) == (200, b"")
+        assert intake.depth == 1  # kept in the spool while it runs
+        release.set()
+    # Stopping waited for the update; its method was then handed on.
     while app.state.pending_updates:
         await asyncio.wait(set(app.state.pending_updates))
     assert [type(call) for call in session.calls] == [AnswerCallbackQuery]
+    assert intake.depth == 0, "handled after the answer: the spooled copy is done"
