@@ -110,6 +110,8 @@ MATRIX: tuple[Row, ...] = (
     Row("submit campaign", "console", "POST /console/campaigns/{campaign_id}/submit", SCOPED, "campaign:draft"),
     Row("approve campaign", "console", "POST /console/campaigns/{campaign_id}/approve", COORDINATORS,
         "campaign:submitted"),
+    Row("return campaign", "console", "POST /console/campaigns/{campaign_id}/reject", COORDINATORS,
+        "campaign:submitted", form={"reason": "The dates are wrong."}),
     Row("schedule campaign", "console", "POST /console/campaigns/{campaign_id}/schedule", SCOPED,
         "campaign:approved"),
     Row("pause campaign", "console", "POST /console/campaigns/{campaign_id}/pause", SCOPED, "campaign:scheduled"),
@@ -129,6 +131,8 @@ MATRIX: tuple[Row, ...] = (
         args=("--name", "Roads", "--text", "ka=გზების შეკეთება.", "--municipality", HERE)),
     Row("submit campaign", "cli", "campaign submit", SCOPED, "campaign:draft", args=("{campaign_id}",)),
     Row("approve campaign", "cli", "campaign approve", COORDINATORS, "campaign:submitted", args=("{campaign_id}",)),
+    Row("return campaign", "cli", "campaign reject", COORDINATORS, "campaign:submitted",
+        args=("{campaign_id}", "--reason", "The dates are wrong.")),
     Row("schedule campaign", "cli", "campaign schedule", SCOPED, "campaign:approved", args=("{campaign_id}",)),
     Row("pause campaign", "cli", "campaign pause", SCOPED, "campaign:scheduled", args=("{campaign_id}",)),
     Row("resume campaign", "cli", "campaign resume", SCOPED, "campaign:paused", args=("{campaign_id}",)),
@@ -185,6 +189,8 @@ MATRIX: tuple[Row, ...] = (
     Row("action plan", "console", "GET /console/m/{code}/plan", SCOPED),
     Row("sign out", "console", "POST /console/signout", STAFF),
     Row("approve campaign", "telegram", "adm:ap:{campaign_id}", COORDINATORS, "campaign:submitted"),
+    Row("review campaign", "telegram", "adm:rv:{campaign_id}", COORDINATORS, "campaign:submitted"),
+    Row("return campaign", "telegram", "adm:rj:{campaign_id}", COORDINATORS, "campaign:submitted"),
     Row("schedule campaign", "telegram", "adm:sc:{campaign_id}", SCOPED, "campaign:approved"),
     Row("municipality settings", "cli", "municipality set", SCOPED, args=(HERE, "quiet-hours", "off")),
     Row("benchmark period", "cli", "benchmark period add", COORDINATORS,
@@ -571,7 +577,13 @@ async def test_the_cli_follows_the_matrix(
 
 TELEGRAM_IDS = {Who.OFFICER_HERE: 9004, Who.OFFICER_OTHER: 9005, Who.COORDINATOR: 9003, Who.CITIZEN: 7001,
                 Who.ANONYMOUS: 7002}  # fmt: skip
-AFTER = {"adm:ap": CampaignStatus.APPROVED, "adm:sc": CampaignStatus.SCHEDULED}
+AFTER = {
+    "adm:ap": CampaignStatus.APPROVED,
+    "adm:sc": CampaignStatus.SCHEDULED,
+    "adm:rj": CampaignStatus.DRAFT,
+}
+FOLLOW_UP = {"adm:rj": "The dates are wrong."}  # what a button asks to be typed next
+VIEWS = {"adm:rv": "adm:ap:{campaign_id}"}  # read-only: done when the view offers this button
 
 
 async def test_the_telegram_staff_buttons_follow_the_matrix(
@@ -582,7 +594,8 @@ async def test_the_telegram_staff_buttons_follow_the_matrix(
     _CONTEXT.sessions, _CONTEXT.vault, _CONTEXT.policy = sessions, vault, policy
     if not _DISPATCHER:
         _DISPATCHER.append(build_dispatcher(cast(AppContext, _CONTEXT)))
-    bot = Bot("42:AAFakeTokenForThePermissionMatrix0000000", session=RecordingSession())
+    recorder = RecordingSession()
+    bot = Bot("42:AAFakeTokenForThePermissionMatrix0000000", session=recorder)
     wrong: list[str] = []
     updates = itertools.count(1)
     for row in (row for row in MATRIX if row.surface == "telegram"):
@@ -593,12 +606,24 @@ async def test_the_telegram_staff_buttons_follow_the_matrix(
             update = Update.model_validate({"update_id": next(updates), "callback_query": {
                 "id": str(next(updates)), "from": user, "chat_instance": "1", "message": message,
                 "data": _fill(row.entry, values)}}, context={"bot": bot})  # fmt: skip
+            before = len(recorder.calls)
             await _DISPATCHER[0].feed_update(bot, update)
+            button = row.entry.rsplit(":", 1)[0]
+            if button in FOLLOW_UP:
+                update = Update.model_validate({"update_id": next(updates), "message": {
+                    **message, "message_id": next(updates), "from": user, "text": FOLLOW_UP[button]}},
+                    context={"bot": bot})  # fmt: skip
+                await _DISPATCHER[0].feed_update(bot, update)
             async with sessions() as session:
                 status = await session.scalar(
                     select(Campaign.status).where(Campaign.id == int(values["campaign_id"]))
                 )
-            done = status == AFTER[row.entry.rsplit(":", 1)[0]]
+            if button in VIEWS:
+                offered = [b.callback_data for call in recorder.calls[before:] for line in
+                           getattr(getattr(call, "reply_markup", None), "inline_keyboard", None) or [] for b in line]  # fmt: skip
+                done = _fill(VIEWS[button], values) in offered
+            else:
+                done = status == AFTER[button]
             if done != (who in row.allowed):
                 wrong.append(f"{row.entry} as {who}: status {status}")
     assert not wrong, "\n".join(wrong)
