@@ -248,3 +248,25 @@ async def test_every_printed_next_hint_works_as_printed(migrated_url: str) -> No
         output = result.output
 
     assert followed == ["submit", "approve", "schedule", "status"]
+
+
+async def test_submit_says_who_was_told_and_reject_needs_a_reason_the_status_shows(
+    migrated_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    for args in (["--name", "a"], ["--name", "b", "--telegram-id", "222"], ["--name", "c"]):
+        await _cli(migrated_url, "staff", "grant", *args, "--role", "coordinator")
+    await _cli(migrated_url, "campaign", "create", "--as", "a", "--name", "Roads", "--text", "ka=გზები.")
+    submitted = await _cli(migrated_url, "campaign", "submit", "1", "--as", "a")
+    assert submitted.output.splitlines()[1] == "told on Telegram: b (they can approve it with /approve 1)"
+
+    bare = await _cli(migrated_url, "campaign", "reject", "1", "--reason", " ", "--as", "c")
+    assert bare.exit_code == 1 and "Say why the campaign is returned" in bare.output
+    own = await _cli(migrated_url, "campaign", "reject", "1", "--reason", "No.", "--as", "a")
+    assert own.exit_code == 1 and "You cannot return a campaign you wrote or submitted" in own.output
+    returned = await _cli(
+        migrated_url, "campaign", "reject", "1", "--reason", "Name the street, please.", "--as", "c"
+    )
+    assert returned.exit_code == 0 and "campaign 1 is draft again" in returned.output
+    status = await _cli(migrated_url, "campaign", "status", "1")
+    assert status.output.splitlines()[1].endswith("(Tbilisi time): Name the street, please.")
+    assert ("campaign.rejected", "c") in await _actions(sessions)
