@@ -54,6 +54,8 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 # How long the inbound replayer waits for `SELECT 1` before calling the database unavailable (seconds).
 DATABASE_PROBE_SECONDS = 1.0
+# How long /metrics waits for the outbox count before answering with the last one (seconds).
+METRICS_DATABASE_SECONDS = 1.0
 
 # Backoff while the Bot API is unreachable at start-up (seconds).
 TELEGRAM_RETRY_FIRST = 1.0
@@ -238,6 +240,15 @@ def build_dispatcher(context: AppContext) -> Dispatcher:
 BACKGROUND_COMPONENTS: list[Component] = [run_delivery, run_retention, run_scheduler, run_reminders]
 
 
+def _forget_count(counting: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def forget(task: asyncio.Task[None]) -> None:
+        counting.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("outbox not counted for /metrics: %s", type(task.exception()).__name__)
+
+    return forget
+
+
 def create_http_app(settings: Settings, service: Service | None = None) -> FastAPI:
     """The one HTTP surface: health, metrics, the Telegram webhook and (when configured) Twilio webhooks."""
 
@@ -281,10 +292,17 @@ def create_http_app(settings: Settings, service: Service | None = None) -> FastA
         }
 
     queue_depth = QueueDepth()
+    counting: set[asyncio.Task[None]] = set()
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        await queue_depth.refresh(app.state.service.engine)
+        """Metrics even while the database is stuck (the spool's depth matters most then): the outbox is
+        counted in the background, and a count that takes longer than a second leaves the last one."""
+        if not counting:
+            task = asyncio.create_task(queue_depth.refresh(app.state.service.engine))
+            counting.add(task)
+            task.add_done_callback(_forget_count(counting))
+        await asyncio.wait(counting, timeout=METRICS_DATABASE_SECONDS)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
