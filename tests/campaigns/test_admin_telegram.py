@@ -1,5 +1,6 @@
 """/broadcast and /approve end to end: `civicbot serve` against the fake Bot API, from an officer's
-first message to the citizens' phones (the scheduler and the delivery workers run in the service)."""
+first message to the citizens' phones (the scheduler and the delivery workers run in the service), with the
+staff notices in between: the coordinators told of the submission, the officer of approval and the end."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from campaigns import service
+from campaigns import service, staff
 from storage.db import unit_of_work
 from storage.models import AuditEntry
 from storage.models.campaigns import Campaign, CampaignStatus, Role
@@ -40,8 +41,17 @@ async def setting(
     sessions: async_sessionmaker[AsyncSession], migrated_url: str, tmp_path: Path
 ) -> AsyncIterator[Setting]:
     async with unit_of_work(sessions) as session:
-        await add_staff(session, "nino", Role.OFFICER, "marneuli", telegram_id=OFFICER)
-        giorgi = await add_staff(session, "giorgi", telegram_id=COORDINATOR)
+        await staff.grant(
+            session,
+            Role.OFFICER,
+            name="nino",
+            telegram_id=OFFICER,
+            municipality_code="marneuli",
+            language="en",
+        )
+        giorgi = await staff.grant(
+            session, Role.COORDINATOR, name="giorgi", telegram_id=COORDINATOR, language="en"
+        )
         await add_staff(session, "eka", telegram_id=OTHER_COORDINATOR)
         people = [await add_person(session, language=lang) for lang in ("ka", "az", "az")]
         citizens = {int(p.identities[0].address): p.language for p in people}
@@ -75,6 +85,12 @@ async def _press(fake: FakeTelegram, user: int, data: str, expect: int = 1) -> l
     return (await fake.wait_for_messages(user, before + expect, timeout=15))[before:]
 
 
+async def _notice(fake: FakeTelegram, user: int, text: str) -> BotMessage:
+    """The staff notice containing `text`, once the delivery workers have sent it."""
+    await fake.wait_for(lambda: any(text in (m.text or "") for m in fake.messages(user)), timeout=20)
+    return next(m for m in fake.messages(user) if text in (m.text or ""))
+
+
 async def _audit(sessions: async_sessionmaker[AsyncSession], action: str) -> list[AuditEntry]:
     async with sessions() as session:
         return list((await session.scalars(select(AuditEntry).where(AuditEntry.action == action))).all())
@@ -101,10 +117,18 @@ async def test_officer_broadcast_reaches_citizens_after_approval(setting: Settin
     new_id = setting.waiting + 1
     assert done.text == f"Submitted as campaign {new_id}. A coordinator will review it with /approve."
 
-    summaries = await _say(fake, COORDINATOR, "/approve", expect=3)  # his own needs another approver
-    mine = next(m for m in summaries if f"Campaign {new_id}:" in (m.text or ""))
-    assert "People: 3 (Telegram 3, SMS 0)" in (mine.text or "") and "Written by: nino" in (mine.text or "")
-    assert mine.buttons_data() == {f"adm:ap:{new_id}"}
+    told = await _notice(fake, COORDINATOR, "is waiting for your approval")
+    assert (told.text or "").startswith(f"Campaign {new_id} “Telegram broadcast by nino")
+    assert told.buttons_data() == {f"adm:rv:{new_id}"}
+    summary, step, decision = await _press(fake, COORDINATOR, f"adm:rv:{new_id}", expect=3)
+    assert "People: 3 (Telegram 3, SMS 0)" in (summary.text or "") and "Written by: nino" in (
+        summary.text or ""
+    )
+    assert step.text == (
+        "Step 1 of 1: as soon as it is scheduled\n\nქართული:\n<b>ხვალ</b> წყალი არ იქნება & ბოდიში"
+        "\n\nAzərbaycanca:\nSabah su <olmayacaq>"
+    )
+    assert decision.buttons_data() == {f"adm:ap:{new_id}", f"adm:rj:{new_id}"}
     [approved] = await _press(fake, COORDINATOR, f"adm:ap:{new_id}")
     assert approved.text == f"Campaign {new_id} is approved."
     [scheduled] = await _press(fake, COORDINATOR, f"adm:sc:{new_id}")
@@ -118,6 +142,9 @@ async def test_officer_broadcast_reaches_citizens_after_approval(setting: Settin
         campaign = await session.get_one(Campaign, new_id)
         assert campaign.status == CampaignStatus.DONE
         assert campaign.steps[0].texts == expected
+    await _notice(fake, OFFICER, f"Your campaign {new_id} “Telegram broadcast by nino")
+    finished = await _notice(fake, OFFICER, "has finished sending")
+    assert (finished.text or "").endswith("has finished sending: 3 sent, 0 not delivered.")
 
 
 async def test_refusals_are_polite_and_audited(setting: Setting) -> None:
@@ -153,6 +180,8 @@ async def test_refusals_are_polite_and_audited(setting: Setting) -> None:
 
 async def test_coordinator_menu_and_no_self_approval(setting: Setting) -> None:
     fake = setting.telegram
+    review = f"adm:rv:{setting.waiting}"  # eka is told of giorgi's campaign, in Georgian (her language)
+    await fake.wait_for(lambda: any(review in m.buttons_data() for m in fake.messages(OTHER_COORDINATOR)), 20)
     [menu] = await _say(fake, OTHER_COORDINATOR, "/broadcast")
     assert menu.buttons_data() == {
         "adm:m:batumi",
@@ -167,8 +196,8 @@ async def test_coordinator_menu_and_no_self_approval(setting: Setting) -> None:
     [cancelled] = await _press(fake, OTHER_COORDINATOR, "adm:x")
     assert cancelled.text == "Cancelled. Nothing was sent."
 
-    summary, note = await _say(fake, COORDINATOR, "/approve", expect=2)
-    assert summary.buttons_data() == set()
-    assert note.text == "You wrote or submitted this campaign, so another coordinator must approve it."
+    view = await _say(fake, COORDINATOR, "/approve", expect=3)  # his own: summary, step, no decision
+    assert all(m.buttons_data() == set() for m in view)
+    assert view[-1].text == "You wrote or submitted this campaign, so another coordinator must approve it."
     async with setting.sessions() as session:
         assert (await service.get(session, setting.waiting)).status == CampaignStatus.SUBMITTED
