@@ -248,16 +248,16 @@ def reschedule(
     ] = False,
 ) -> None:
     """Move a hearing: everyone who said they will (maybe) come is told the new time in their language;
-    answers stay and the reminders follow the new time.
+    answers stay, the reminders follow the new time, and notices not sent yet say the new time.
 
     Example: civicbot hearing reschedule 3 --starts-at "in 8 days at 15:00" --as nino
     """
     quiet = SchedulerSettings().quiet
 
-    async def _reschedule(session: AsyncSession) -> tuple[Hearing, Release, str]:
+    async def _reschedule(session: AsyncSession) -> tuple[Hearing, Release, str, int]:
         now = utcnow()
         member = await staff.by_ref(session, as_)
-        hearing, told, goes = await move(
+        hearing, told, goes, retimed = await move(
             session,
             hearing_id,
             parse_start(starts_at),
@@ -268,13 +268,16 @@ def reschedule(
             public_base_url=HttpSettings().public_base_url,
         )
         place = await session.get_one(Municipality, hearing.municipality_id)
-        return hearing, release(told, now, [goes]), place.name_in("en")
+        return hearing, release(told, now, [goes]), place.name_in("en"), retimed
 
-    hearing, told, place = _run(_reschedule)
+    hearing, told, place, retimed = _run(_reschedule)
     typer.echo(
         f"hearing {hearing_id} moved to {_local(hearing)} Tbilisi time; "
         f"{told.sentence('message', 'messages', place)}"
     )
+    if retimed:
+        waiting = "1 notice not sent yet says" if retimed == 1 else f"{retimed} notices not sent yet say"
+        typer.echo(f"{waiting} the new time")
     _warn_short_notice(hearing)
 
 

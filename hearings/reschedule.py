@@ -1,28 +1,45 @@
 """Moving a hearing to a new time: everyone who answered going or maybe is told in their language, the
-reminders follow the new time, and the answers stay.
+reminders follow the new time, notices still waiting in the outbox say the new time, and the answers stay.
 
 Reminders of the old time that have not gone yet are withdrawn; reminder keys carry the start
 (`hearings.reminders.reminder_key`), so the reminders of the new time are queued afresh by the next
 every-minute run and never twice, restart or not. The "moved" message's key carries the new start too:
 moving a hearing twice tells people twice, running the same move again tells nobody again.
+
+A notice not sent yet (held by quiet hours, or waiting its turn) is rendered again in place, under its
+own key: one row per person, so nobody gets the notice twice and the old time never goes out. Only a
+notice a delivery worker holds at that moment (claimed, its lease running) may still go with the old
+time: its reader is told of the move like those going or maybe.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, NamedTuple, cast
 
+from sqlalchemy import Select, and_, case, or_, select, union, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.errors import InvalidDefinition, InvalidTransition
 from campaigns.schedule import QuietHours
 from channels.message import Text
+from channels.payload import dump_outgoing
 from contacts.registry import audit
-from hearings import calendar, notice_period, notices, participants
+from hearings import calendar, notice_period, notices, participants, sms_notice
 from hearings.officers import ensure_scope, get, send_time
 from storage.base import utcnow
-from storage.models import Municipality
+from storage.models import Channel, Municipality
 from storage.models.campaigns import StaffMember
+from storage.models.deliveries import Delivery, DeliveryStatus
 from storage.models.hearings import Hearing, HearingStatus, Rsvp
+
+
+class Moved(NamedTuple):
+    hearing: Hearing
+    told: int  # "moved" messages queued
+    goes: datetime  # when they go out
+    retimed: int  # notices not sent yet that now say the new time
 
 
 def moved_key(hearing: Hearing) -> participants.KeyFor:
@@ -40,8 +57,9 @@ async def reschedule(
     quiet: QuietHours | None = None,
     urgent: bool = False,
     public_base_url: str | None = None,
-) -> tuple[Hearing, int, datetime]:
-    """Move the hearing to `starts_at` (UTC); returns it, how many were told, and when they are told."""
+) -> Moved:
+    """Move the hearing to `starts_at` (UTC); returns it, how many were told and when, and how many
+    waiting notices now say the new time."""
     now = now or utcnow()
     hearing = await get(session, hearing_id)
     subject = f"hearing:{hearing.id}"
@@ -56,11 +74,13 @@ async def reschedule(
     hearing.starts_at, hearing.updated_at = starts_at, now
     await session.flush()
     withdrawn = await participants.withdraw(session, hearing.id, ("rem",), now, reason="hearing moved")
-    told, goes = 0, now
+    told, goes, retimed = 0, now, 0
     if hearing.status == HearingStatus.ANNOUNCED:
         place = await session.get_one(Municipality, hearing.municipality_id)
         goes = await send_time(session, hearing, now, quiet=quiet, urgent=urgent)
-        who = participants.rsvp_contacts(hearing.id, (Rsvp.GOING, Rsvp.MAYBE))
+        retimed = await retime_notices(session, hearing, place.code, public_base_url, goes, now)
+        coming = participants.rsvp_contacts(hearing.id, (Rsvp.GOING, Rsvp.MAYBE))
+        who = cast(Select[int], select(union(coming, notices_in_flight(hearing.id, now)).subquery().c[0]))
         told = await participants.send_to(
             session,
             participants.reach(session, who),
@@ -80,9 +100,66 @@ async def reschedule(
             "to": starts_at.isoformat(),
             "told": told,
             "withdrawn": withdrawn,
+            "retimed": retimed,
             "urgent": urgent,
             "notice_days": round(notice_period.notice_days(hearing, now), 2),
         },
         now=now,
     )
-    return hearing, told, goes
+    return Moved(hearing, told, goes, retimed)
+
+
+def _notices(hearing_id: int) -> Any:
+    return Delivery.dedupe_key.startswith(f"h{hearing_id}:notice:", autoescape=True)
+
+
+def _waiting(now: datetime) -> Any:
+    """Not sent, and in no worker's hands: pending, or claimed by a worker whose lease ran out (the next
+    claim takes it again, with the payload it finds then)."""
+    expired = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until <= now)
+    return or_(Delivery.status == DeliveryStatus.PENDING, expired)
+
+
+def notices_in_flight(hearing_id: int, now: datetime) -> Select[Any]:
+    """People whose notice a worker is sending right now, with the old time."""
+    return select(Delivery.contact_id).where(
+        _notices(hearing_id),
+        Delivery.status == DeliveryStatus.SENDING,
+        Delivery.lease_until > now,
+        Delivery.contact_id.is_not(None),
+    )
+
+
+async def retime_notices(
+    session: AsyncSession,
+    hearing: Hearing,
+    code: str,
+    public_base_url: str | None,
+    goes: datetime,
+    now: datetime,
+) -> int:
+    """Render the hearing's waiting notices again for the new time, per channel and language as at
+    announcement, in place (same row, same key); one held past the new start goes with the news."""
+    groups = await session.execute(
+        select(Delivery.channel, Delivery.language).where(_notices(hearing.id), _waiting(now)).distinct()
+    )
+    retimed = 0
+    for channel, language in groups.all():
+        message = sms_notice.notice_for(hearing, Channel(channel), language, code, public_base_url)
+        result = await session.execute(
+            update(Delivery)
+            .where(
+                _notices(hearing.id),
+                _waiting(now),
+                Delivery.channel == channel,
+                Delivery.language == language,
+            )
+            .values(
+                payload=dump_outgoing(message),
+                not_before=case((Delivery.not_before > goes, goes), else_=Delivery.not_before),
+                updated_at=now,
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        retimed += cast(CursorResult[Any], result).rowcount
+    return retimed

@@ -50,7 +50,7 @@ async def test_moving_tells_going_and_maybe_and_retimes_reminders(
         assert await enqueue_due_reminders(session, STARTS - hours(24)) == 2
     at = STARTS - hours(23)
     async with sessions() as session, session.begin():
-        moved, told, goes = await reschedule(
+        moved, told, goes, _ = await reschedule(
             session, hearing_id, MOVED, await coordinator(session), at, public_base_url=BASE
         )
         assert (moved.starts_at, told, goes) == (MOVED, 2, at)
@@ -103,9 +103,9 @@ async def test_the_same_move_twice_tells_nobody_twice(sessions: async_sessionmak
         person = await add_person(session)
         await _answer(session, person.id, found.id, "go", NOW)
         by = await coordinator(session)
-        _, first, _ = await reschedule(session, found.id, MOVED, by, NOW)
-        _, back, _ = await reschedule(session, found.id, STARTS, by, NOW)
-        _, again, _ = await reschedule(session, found.id, MOVED, by, NOW)
+        _, first, _, _ = await reschedule(session, found.id, MOVED, by, NOW)
+        _, back, _, _ = await reschedule(session, found.id, STARTS, by, NOW)
+        _, again, _, _ = await reschedule(session, found.id, MOVED, by, NOW)
     assert (first, back, again) == (1, 1, 0)
 
 
@@ -158,6 +158,7 @@ async def test_cli_reschedule_says_who_is_told_and_when(
     now = datetime.now(UTC)
     starts, moved_to = now + timedelta(days=20), now + timedelta(days=22)
     async with sessions() as session, session.begin():
+        await add_person(session, topics=("hearings",))  # their notice waits in the outbox
         found = await hearing(session, now=now, starts_at=starts)
         person = await add_person(session, language="ru")
         await _answer(session, person.id, found.id, "maybe", now)
@@ -167,5 +168,6 @@ async def test_cli_reschedule_says_who_is_told_and_when(
     result = await asyncio.to_thread(CliRunner().invoke, app, args, env={"DATABASE_URL": migrated_url})
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"hearing {found.id} moved to {local} Tbilisi time; 1 message queued; ")
+    assert "\n1 notice not sent yet says the new time\n" in result.output
     result = await asyncio.to_thread(CliRunner().invoke, app, args, env={"DATABASE_URL": migrated_url})
     assert result.exit_code == 1 and "already starts at that time" in result.output

@@ -171,7 +171,7 @@ async def reschedule(request: Request, hearing_id: int) -> Response:
         now = utcnow()
         starts_at = parse_start(str(console.form.get("starts_at", "")).replace("T", " "))
         base_url = running_service(request).settings.http.public_base_url
-        hearing, told, goes = await move(
+        hearing, told, goes, _ = await move(
             console.session, hearing_id, starts_at, console.member, now, public_base_url=base_url
         )
         held = f"&held={int(goes.timestamp())}" if told and goes > now else ""
