@@ -5,7 +5,9 @@ that at most `INBOUND_SPOOL_AFTER_MS` (500 ms). If the handling transaction has 
 the database could not be reached, the raw event is written to the local spool (`channels.spool`,
 fsync'd) and the webhook answers 200: Telegram does not re-send, Twilio's message is not lost. Handling
 goes on in the background; if it commits, the spooled copy is marked done, if the database failed, the
-copy waits for the replayer. Replies still go out only after their transaction committed.
+copy waits for the replayer. Replies still go out only after their transaction committed. While
+`INBOUND_MAX_IN_FLIGHT` events are being handled, the next ones go to the spool straight away: answering
+fast must not pile up unbounded work on a database that is not keeping up.
 
 One replayer per process feeds the spool through the same handling path once the database answers again:
 each sender's events one at a time in arrival order, several senders side by side. A sender's later
@@ -19,8 +21,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -31,6 +32,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from channels.inbound_limits import sender_tag
 from channels.spool import InboundSpool, SpoolEntry
+from handlers.locks import SenderLocks
 from storage.outage import database_unavailable
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ Probe = Callable[[], Awaitable[bool]]
 
 REPLAY_FIRST_SECONDS = 0.5  # the replayer's first wait after a failed pass, doubled up to the maximum
 REPLAY_MAX_SECONDS = 5.0
-REPLAY_SENDERS = 4  # senders replayed side by side
+REPLAY_SENDERS = 8  # senders replayed side by side
 
 SPOOLED = Counter(
     "civicbot_inbound_spooled_total",
@@ -66,6 +68,9 @@ class SpoolSettings(BaseSettings):
     inbound_spool_after_ms: int = Field(
         default=500, ge=10, le=10_000, description="how long a webhook waits for the database before spooling"
     )
+    inbound_max_in_flight: int = Field(
+        default=200, ge=1, description="events handled at once; more arrivals go to the spool at once"
+    )
     inbound_attempt_seconds: float = Field(
         default=60.0, gt=0, description="handling still unfinished after this is cancelled and replayed later"
     )
@@ -80,30 +85,6 @@ class Arrival:
     spooled: int | None = None  # its number in the spool file, once durable
     writing: asyncio.Future[None] | None = None
     done: bool = False
-
-
-class SenderLocks:
-    """One unit of work per sender at a time; a lock lives while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    def busy(self, key: str) -> bool:
-        return key in self._locks
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 class Intake:
@@ -127,6 +108,7 @@ class Intake:
         self._events: dict[tuple[str, str], Arrival] = {}  # the same, by provider event id
         self._numbers = itertools.count(1)
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._attempts: set[asyncio.Future[Any]] = set()
         self._wake = asyncio.Event()
         self._replayer: asyncio.Future[None] | None = None
 
@@ -182,15 +164,19 @@ class Intake:
             log.info("inbound %s %s is already in the spool; answered", entry.channel, entry.event_id)
             return None
         arrival = Arrival(next(self._numbers), entry)
+        if len(self._attempts) >= self.settings.inbound_max_in_flight:  # the database is not keeping up
+            await self._spool_it(arrival, f"{len(self._attempts)} events already being handled")
+            return None
         attempt = asyncio.ensure_future(self._attempt(arrival, handle))
         self._track(attempt)
+        self._attempts.add(attempt)
+        attempt.add_done_callback(self._attempts.discard)
         finished, _ = await asyncio.wait({attempt}, timeout=self.budget)
         if finished:
             handled, result = attempt.result()
             return result if handled else None
         await self._spool_it(arrival, f"not handled within {self.budget:.2f} s")
-        if on_late is not None:
-            attempt.add_done_callback(lambda done: _late(done, on_late))
+        attempt.add_done_callback(lambda done: _late(done, entry, on_late))
         return None
 
     async def _attempt(self, arrival: Arrival, handle: Callable[[], Awaitable[R]]) -> tuple[bool, R | None]:
@@ -318,9 +304,18 @@ class Intake:
         return True
 
 
-def _late(attempt: asyncio.Future[tuple[bool, R | None]], on_late: Callable[[R], None]) -> None:
-    if attempt.cancelled() or attempt.exception() is not None:
+def _late(
+    attempt: asyncio.Future[tuple[bool, R | None]],
+    entry: SpoolEntry,
+    on_late: Callable[[R], None] | None,
+) -> None:
+    """A handling that ended after the webhook answered: its result handed on, its failure logged."""
+    if attempt.cancelled():
+        return
+    if (error := attempt.exception()) is not None:
+        log.error("inbound %s %s failed after it was answered", entry.channel, entry.event_id,
+                  exc_info=(type(error), error, error.__traceback__))  # fmt: skip
         return
     handled, result = attempt.result()
-    if handled:
+    if handled and on_late is not None:
         on_late(cast(R, result))

@@ -195,3 +195,30 @@ async def test_a_spooled_event_the_handler_refuses_is_given_up_not_retried_forev
         await _eventually(lambda: not intake.depth, "never given up")
         await asyncio.sleep(0.6)  # a second pass would have come by now
     assert tries == ["1"]
+
+
+async def test_past_the_in_flight_limit_events_go_straight_to_the_spool(tmp_path: Path) -> None:
+    database = Database()
+    database.stall.clear()
+    intake = Intake(tmp_path, "test", database.answers,
+                    SpoolSettings(inbound_spool_after_ms=BUDGET_MS, inbound_max_in_flight=2))  # fmt: skip
+    intake.register("telegram", database.replay)
+    intake.start()
+    try:
+        started: list[str] = []
+
+        def counted(event: str) -> Callable[[], Awaitable[str]]:
+            async def run() -> str:
+                started.append(event)
+                return await database.handle(event)()
+
+            return run
+
+        for n in range(4):
+            assert await intake.take(_entry(str(n), sender=f"s{n}"), counted(str(n))) is None
+        assert started == ["0", "1"] and intake.depth == 4
+        database.stall.set()
+        await _settled(intake, database, 4)
+    finally:
+        await intake.stop(timeout=5)
+    assert sorted(database.handled) == ["0", "1", "2", "3"]
