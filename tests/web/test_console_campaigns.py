@@ -135,3 +135,35 @@ def test_a_later_campaign_is_paused_resumed_and_cancelled(
         expect(nino.locator("[data-count=sent]")).to_have_text("0")
     finally:
         other.close()
+
+
+def test_a_coordinator_returns_a_campaign_with_a_reason(
+    page: Any, browser: Any, web_server: WebServer
+) -> None:
+    sign_in(page, "tamar")
+    page.goto("/console/campaigns/new")
+    page.get_by_label("Name", exact=True).fill("Road repairs")
+    page.locator("select[name=municipality]").select_option("marneuli")
+    page.locator("textarea[name=text_az]").fill("Yol təmiri bazar ertəsi başlayır.")
+    page.get_by_label("Fallback language for people whose language has no text").select_option("az")
+    page.locator("input[name=send_at]").fill("2031-07-01T10:00")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator(".badge")).to_have_text("submitted")
+
+    other = browser.new_context(base_url=web_server.base_url, locale="en-US")
+    try:
+        nino = other.new_page()
+        sign_in(nino, "nino")
+        nino.get_by_role("heading", name="Municipalities").wait_for()
+        nino.goto(page.url)
+        nino.get_by_label("Why return it? Its author will read this.").fill("Name the street, please.")
+        assert_accessible(nino)
+        nino.get_by_role("button", name="Return with a reason").click()
+        expect(nino.locator(".badge")).to_have_text("draft")
+    finally:
+        other.close()
+    page.reload()
+    expect(page.get_by_role("status")).to_contain_text("Returned by nino")
+    expect(page.get_by_role("status")).to_contain_text("Name the street, please.")
+    assert_accessible(page)
