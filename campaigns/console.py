@@ -139,10 +139,12 @@ class Console:
 
     async def review(self, campaign_id: int | None = None) -> list[Said]:
         """/approve [id]: the approval view of that campaign, or of the one waiting; several waiting: one
-        line each with its Review button. Starts over (a reason half asked for is dropped)."""
+        line each with its Review button. A reason asked for and not typed yet is dropped (a broadcast
+        being written is kept)."""
         if self.member.role != Role.COORDINATOR:
             return [_say(Text("Only coordinators can approve campaigns."))]
-        self._set(None)
+        if self.member.dialog_state == Stage.REASON:
+            self._set(None)
         if campaign_id is not None:
             campaign = await service.get(self.session, campaign_id)
             if campaign.status != CampaignStatus.SUBMITTED:

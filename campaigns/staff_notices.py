@@ -29,6 +29,7 @@ from channels.outbox import OutboxItem
 from storage.base import utcnow
 from storage.models.campaigns import Campaign, CampaignStatus, Role, StaffMember
 from storage.models.contacts import Channel
+from storage.models.deliveries import Delivery
 
 PREFIX = "staff:"
 SUBMITTED = N_(
@@ -103,17 +104,22 @@ async def report_finished(session: AsyncSession, now: datetime | None = None) ->
     dedupe keys keep a repeated or concurrent run (two leaders for a moment) from doubling it.
     """
     now = now or utcnow()
+    waiting = select(Delivery.id).where(
+        Delivery.campaign_id == Campaign.id, Delivery.status.in_(outbox.OPEN_STATUSES)
+    )
     done = await session.scalars(
         select(Campaign)
-        .where(Campaign.status == CampaignStatus.DONE, Campaign.finish_reported_at.is_(None))
+        .where(
+            Campaign.status == CampaignStatus.DONE,
+            Campaign.finish_reported_at.is_(None),
+            ~waiting.exists(),
+        )
         .order_by(Campaign.id)
         .limit(REPORT_BATCH)
     )
     reported = 0
     for campaign in done.all():
         progress = await outbox.progress(session, campaign_id=campaign.id, rates={})
-        if progress.remaining:
-            continue
         message = Outgoing.say(
             FINISHED,
             id=campaign.id,
