@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from channels.claims import Outcome, record
 from channels.delivery import ChannelSender
 from channels.lane import OUTCOMES, Backoff, DeliveryLane
-from channels.ratelimit import ChannelLimit, ChannelPacer, Clock, Sleep
+from channels.pace import Clock, Sleep
+from channels.ratelimit import ChannelLimit, ChannelPacer
 from channels.settings import DeliverySettings
 from channels.shared_limit import shared_pacers
 from channels.sms.sender import sms_sender_from_settings

@@ -5,7 +5,7 @@ broadcast. A send's slot is freed only once its outcome is committed, so a crash
 `concurrency` messages sent but unrecorded: the only ones a restart can send twice.
 Claims hold about `CLAIM_SECONDS` of sending, so a reply queued behind a broadcast is claimed within
 seconds; replies go out before the broadcast rows already in hand. A flood wait of the whole channel
-gives the rows in hand back to the table until it ends (`channels.ratelimit` explains the pacing).
+gives the rows in hand back to the table until it ends (`channels.pace` explains the pacing).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from channels.claims import Claimed, Outcome, Verdict, claim, recheck
 from channels.delivery import ChannelSender, OutcomeKind, SendOutcome
 from channels.holds import ChannelState, publish
+from channels.pace import Slot
 from channels.payload import load_outgoing
 from channels.ratelimit import ChannelPacer, Scope
 from storage.db import unit_of_work
@@ -262,12 +263,12 @@ class DeliveryLane:
             self._defer(row, wait)
             return False
         started = self.w.clock()
-        acquired = await self.pacer.acquire(address, reply=row.reply)
+        slot = await self.pacer.acquire(address, reply=row.reply)
         PACING_WAIT.labels(self.channel.value).observe(max(0.0, self.w.clock() - started))
-        if not acquired:
+        if slot is None:
             self._defer(row, self.pacer.recipient_delay(address, reply=row.reply))
             return False
-        task = asyncio.create_task(self._send(row), name=f"deliver-{row.id}")
+        task = asyncio.create_task(self._send(row, slot), name=f"deliver-{row.id}")
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
         return True
@@ -279,23 +280,24 @@ class DeliveryLane:
         else:
             heapq.heappush(self._deferred, (ready_at, next(self._seq), row))
 
-    async def _send(self, row: Claimed) -> None:
+    async def _send(self, row: Claimed, slot: Slot) -> None:
         try:
             if self.w.clock() >= row.lease_deadline:
                 outcome = self._release_outcome(row, 0.0)
             else:
-                outcome = self._judge(row, await self._attempt(row))
+                outcome = self._judge(row, await self._attempt(row, slot))
             await self.w.recorder.submit(outcome)
         except Exception:
             log.exception("recording delivery %s failed; it is sent again after its lease", row.id)
         finally:
             self._slots.release()
 
-    async def _attempt(self, row: Claimed) -> SendOutcome:
+    async def _attempt(self, row: Claimed, slot: Slot) -> SendOutcome:
         try:
             message = load_outgoing(row.payload)
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             return SendOutcome.failed(f"unreadable payload: {exc!r}")
+        started = self.w.clock()
         try:
             return await self.sender.send(
                 row.address or "", message, row.language, sms_latin=row.sms_latin, sms_sender=row.sms_sender
@@ -303,6 +305,8 @@ class DeliveryLane:
         except Exception as exc:  # an adapter bug or an unmapped error: retried, bounded by max_attempts
             log.exception("%s sender raised on delivery %s", self.channel, row.id)
             return SendOutcome.transient(f"{type(exc).__name__}: {exc}")
+        finally:  # whatever came back, the send has arrived by now if it ever will
+            self.pacer.answered(slot, started)
 
     def _judge(self, row: Claimed, result: SendOutcome) -> Outcome:
         now = self.w.now()

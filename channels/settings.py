@@ -12,6 +12,7 @@ import math
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels.pace import HEADROOM
 from channels.ratelimit import ChannelLimit
 
 
@@ -24,7 +25,7 @@ class DeliverySettings(BaseSettings):
         default=3, ge=1, description="messages of one reply that may go to a chat back to back"
     )
     delivery_headroom: float = Field(
-        default=0.03, ge=0, lt=0.5, description="share of each limit left unused, for jitter on the way"
+        default=HEADROOM, ge=0, lt=0.5, description="share of each limit left unused, for jitter on the way"
     )
     telegram_paid_broadcast: bool = Field(
         default=False, description="send with allow_paid_broadcast (billed in Telegram Stars)"

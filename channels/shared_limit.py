@@ -1,12 +1,13 @@
-"""One provider limit shared by every replica: the pacing of `channels.ratelimit` kept in Redis.
+"""One provider limit shared by every replica: the pacing of `channels.pace` kept in Redis.
 
 With `REDIS_URL` set, each channel's pace lives in one Redis hash instead of each process's memory, so
 three replicas together send at the provider's limit (not three times it) and a replica that starts or
 dies changes nothing anyone has to configure. The algorithm is exactly `Pace`/`RecipientLimiter`/
 `ChannelPacer`'s, run atomically by one Lua script on Redis's clock:
 
-- the channel's next departure time, advanced by `1 / (rate × (1 − headroom))` per reserved slot, never
-  saved up (after idle the next send goes at once);
+- the channel's grid of slots (`next`, advanced by `1 / (rate × (1 − headroom))` per reserved slot,
+  catching up at most `catch_up` seconds) and its window log (a list of the last `count` sends, each
+  moved to the latest time it can have arrived when a replica hears its answer);
 - the learned rate: multiplied by `decrease` on a channel-wide 429 (at most once per `window`, whichever
   replica saw it) and climbed back by `increase` × configured per second of accepted sends (each
   replica reports its accepted sends with its next reservation);
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pydantic import Field
@@ -33,12 +34,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from channels.ratelimit import HOLD_AFTER, ChannelLimit, ChannelPacer, Clock, Scope, Sleep
+from channels.pace import HOLD_AFTER, Clock, Sleep, Slot
+from channels.ratelimit import ChannelLimit, ChannelPacer, Scope
 from storage.models.contacts import Channel
 
 log = logging.getLogger(__name__)
 
-# KEYS: channel hash, chat hash. ARGV: op, then numbers (see `_call`). Times are Redis's clock (seconds).
+# KEYS: channel hash, chat hash, window log (newest first). ARGV: op, then numbers (see `_call`). Times
+# are Redis's clock (seconds); a replica's own times reach it only as durations.
 # Returns strings: Lua numbers would be truncated to integers on the way out.
 SCRIPT = """
 local t = redis.call('TIME')
@@ -50,11 +53,22 @@ local floor, window = tonumber(ARGV[6]), tonumber(ARGV[7])
 local accepted, retry_after, hold_after = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local chat_interval, burst, ttl = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local slot_at = tonumber(ARGV[14])
-local c = redis.call('HMGET', KEYS[1], 'next', 'held', 'rate', 'last_dec')
+local count, catch_up = tonumber(ARGV[15]), tonumber(ARGV[16])
+local c = redis.call('HMGET', KEYS[1], 'next', 'held', 'rate', 'last_dec', 'seq')
 local nxt = tonumber(c[1]) or -1e18
 local held = tonumber(c[2]) or -1e18
 local rate = tonumber(c[3]) or configured
 local last_dec = tonumber(c[4]) or -1e18
+local seq = tonumber(c[5]) or 0
+local reserved = -1
+for i = 17, #ARGV - 1, 2 do
+  local index = seq - 1 - tonumber(ARGV[i])
+  if index >= 0 and index < count then
+    local arrived = now - tonumber(ARGV[i + 1])
+    local entry = tonumber(redis.call('LINDEX', KEYS[3], index))
+    if entry ~= nil and arrived > entry then redis.call('LSET', KEYS[3], index, tostring(arrived)) end
+  end
+end
 if rate > configured then rate = configured end
 for _ = 1, accepted do
   if rate >= configured then break end
@@ -63,8 +77,19 @@ end
 local result = 'ok'
 local chat_wait = 0
 if op == 'reserve' then
-  local at = math.max(now, nxt, held)
-  nxt = at + 1 / (rate * (1 - headroom))
+  local interval = 1 / (rate * (1 - headroom))
+  local slot = math.max(nxt, held)
+  if redis.call('LLEN', KEYS[3]) >= count then
+    slot = math.max(slot, tonumber(redis.call('LINDEX', KEYS[3], count - 1)) + count * interval)
+  end
+  if now - slot > catch_up then slot = now end
+  local at = math.max(now, slot)
+  nxt = slot + interval
+  redis.call('LPUSH', KEYS[3], tostring(at))
+  redis.call('LTRIM', KEYS[3], 0, count - 1)
+  redis.call('EXPIRE', KEYS[3], 86400)
+  reserved = seq
+  seq = seq + 1
   result = tostring(at - now)
   chat_wait = at
 elseif op == 'chat' or op == 'hold_chat' or op == 'refused' then
@@ -101,9 +126,9 @@ elseif op == 'chat' or op == 'hold_chat' or op == 'refused' then
   end
 end
 redis.call('HSET', KEYS[1], 'next', tostring(nxt), 'held', tostring(held), 'rate', tostring(rate),
-           'last_dec', tostring(last_dec))
+           'last_dec', tostring(last_dec), 'seq', tostring(seq))
 redis.call('EXPIRE', KEYS[1], 86400)
-return {result, tostring(math.max(held - now, 0)), tostring(rate), tostring(chat_wait)}
+return {result, tostring(math.max(held - now, 0)), tostring(rate), tostring(chat_wait), tostring(reserved)}
 """
 
 
@@ -132,6 +157,7 @@ class SharedPacer(ChannelPacer):
         self.key = key
         self.script = redis.register_script(SCRIPT)
         self._accepted = 0
+        self._answered: list[tuple[int, float, float]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._local = False  # Redis unreachable: pacing in-process until it answers again
 
@@ -139,12 +165,21 @@ class SharedPacer(ChannelPacer):
         return f"{self.key}:chat:{address}"
 
     async def _call(
-        self, op: str, address: str = "", *, retry_after: float = 0.0, burst: int = 1, slot_at: float = 0.0
+        self,
+        op: str,
+        address: str = "",
+        *,
+        retry_after: float = 0.0,
+        burst: int = 1,
+        slot_at: float = 0.0,
     ) -> list[str]:
         pace = self.pace
         chat_interval = self.recipients.interval if self.recipients is not None else 0.0
         ttl = self.recipients.window if self.recipients is not None else 0.0
         accepted, self._accepted = (self._accepted, 0) if op == "reserve" else (0, self._accepted)
+        now = self.clock()
+        answered = [number for seq, trip, at in self._answered for number in (seq, trip + now - at)]
+        self._answered = []
         args: list[Any] = [
             op,
             pace.configured,
@@ -160,8 +195,12 @@ class SharedPacer(ChannelPacer):
             burst,
             ttl,
             slot_at,
+            pace.count,
+            pace.catch_up,
+            *answered,  # per answer since the last call: its slot's number, how long ago it may have arrived
         ]
-        raw = await self.script(keys=[self.key, self._chat_key(address)], args=args)
+        keys = [self.key, self._chat_key(address), f"{self.key}:log"]
+        raw = await self.script(keys=keys, args=args)
         answer = [value.decode() if isinstance(value, bytes) else str(value) for value in raw]
         pace.rate = float(answer[2])  # mirror what every replica learned
         if (held := float(answer[1])) > 0:
@@ -178,11 +217,12 @@ class SharedPacer(ChannelPacer):
                 "shared rate limit in Redis unreachable for %s (%s): pacing in-process", self.key, exc
             )
 
-    async def acquire(self, address: str, *, reply: bool = False) -> bool:
+    async def acquire(self, address: str, *, reply: bool = False) -> Slot | None:
         burst = self.limit.reply_burst if reply else 1
         try:
             while True:
                 reserved = await self._call("reserve")
+                slot = Slot(int(reserved[4]), self.clock() + max(0.0, float(reserved[0])))
                 if (wait := float(reserved[0])) > 0:
                     await self.sleep(wait)
                 answer = await self._call("chat", address, burst=burst, slot_at=float(reserved[3]))
@@ -192,13 +232,21 @@ class SharedPacer(ChannelPacer):
                 if result == "wait":
                     if self.recipients is not None:
                         self.recipients.hold(address, float(chat_wait))
-                    return False
+                    return None
                 if self.recipients is not None:
                     self.recipients.take(address)  # our own record: whether a 429 concerns this chat
-                return True
+                return slot
         except (RedisError, OSError) as exc:
             self._fallback(exc)
             return await super().acquire(address, reply=reply)
+
+    def answered(self, slot: Slot, started: float) -> None:
+        """Move the slot's entry in the shared log to the latest time its send can have arrived."""
+        if self._local:
+            super().answered(slot, started)
+            return
+        trip = self.pace.shortest_trip(self.clock() - started)
+        self._answered.append((slot.seq, trip, self.clock()))  # goes with the next call to Redis
 
     def accepted(self) -> None:
         super().accepted()
@@ -207,14 +255,17 @@ class SharedPacer(ChannelPacer):
     def throttled(self, address: str, retry_after: float) -> Scope:
         scope = super().throttled(address, retry_after)
         op = "hold_chat" if scope is Scope.RECIPIENT else "refused"
-        task = asyncio.get_running_loop().create_task(self._share(op, address, retry_after))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._share(op, address, retry_after=retry_after))
         return scope
 
-    async def _share(self, op: str, address: str, retry_after: float) -> None:
+    def _spawn(self, call: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(call)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _share(self, op: str, address: str = "", **numbers: Any) -> None:
         try:
-            await self._call(op, address, retry_after=retry_after)
+            await self._call(op, address, **numbers)
         except (RedisError, OSError) as exc:
             self._fallback(exc)
 

@@ -53,7 +53,8 @@ class PacedRequests(BaseRequestMiddleware):
             return await make_request(bot, method)
         address = str(getattr(method, "chat_id", ""))
         for attempt in range(1, self.attempts + 1):
-            await self.pacer.acquire_reply(address)
+            slot = await self.pacer.acquire_reply(address)
+            started = self.pacer.clock()
             try:
                 response = await make_request(bot, method)
             except TelegramRetryAfter as exc:
@@ -64,6 +65,8 @@ class PacedRequests(BaseRequestMiddleware):
                 if attempt == self.attempts:
                     raise
                 continue
+            finally:  # whatever came back, the request has arrived by now if it ever will
+                self.pacer.answered(slot, started)
             self.pacer.accepted()
             return response
         raise AssertionError("unreachable")

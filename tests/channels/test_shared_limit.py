@@ -131,3 +131,19 @@ def test_in_process_unless_redis_url_is_set() -> None:
     assert make is not None
     pacer = make(Channel.TELEGRAM, ChannelLimit(rate=30.0))
     assert isinstance(pacer, SharedPacer) and pacer.key == "x:telegram"
+
+
+async def test_the_window_log_is_shared_and_an_answer_moves_its_send_later(redis: Redis, key: str) -> None:
+    (a, b), _ = replicas(redis, key, ChannelLimit(rate=5.0, headroom=0.0))
+    first = await a.acquire("chat0")  # goes at once
+    assert first is not None and first.seq == 0
+    departed = float((await redis.lrange(f"{key}:log", 0, -1))[0])
+    a.answered(first, started=a.clock())  # heard now, a little after it left
+    assert await a.acquire("chat1")  # the answer reaches Redis with this call
+    log = [float(entry) for entry in await redis.lrange(f"{key}:log", 0, -1)]
+    assert log[1] > departed  # slot 0 now counts from when it may have arrived
+    slots = [await (b if i % 2 else a).acquire(f"chat{i}") for i in range(2, 8)]
+    assert [slot.seq for slot in slots if slot is not None] == list(range(2, 8))
+    log = [float(entry) for entry in await redis.lrange(f"{key}:log", 0, -1)]
+    assert len(log) == 5  # the provider's count per window, newest first
+    assert log == sorted(log, reverse=True)
