@@ -12,6 +12,7 @@ def routers() -> list[Router]:
         console,  # staff: sign-in links to the web console
         errors,
         fallback,
+        hearing_summary,  # staff: a hearing at a glance (/summary)
         hearings,
         membership,
         onboarding,
@@ -26,6 +27,7 @@ def routers() -> list[Router]:
         hearings.router,
         surveys.router,
         admin.router,
+        hearing_summary.router,
         console.router,
         actionplan.router,
         fallback.router,

@@ -1,6 +1,7 @@
 """Permissions as one matrix: every action × every role × every surface that has it, from ONE table.
 
-Surfaces: the web console, the CLI (`--as`) and the Telegram staff buttons (`adm:` callbacks).
+Surfaces: the web console, the CLI (`--as`) and the Telegram staff buttons (`adm:` and `hsum:` callbacks,
+and /summary).
 
 `MATRIX` says, for each entry point (a console route with its verb, a CLI command), which action it is
 and which roles may do it. The tests then
@@ -192,6 +193,8 @@ MATRIX: tuple[Row, ...] = (
     Row("review campaign", "telegram", "adm:rv:{campaign_id}", COORDINATORS, "campaign:submitted"),
     Row("return campaign", "telegram", "adm:rj:{campaign_id}", COORDINATORS, "campaign:submitted"),
     Row("schedule campaign", "telegram", "adm:sc:{campaign_id}", SCOPED, "campaign:approved"),
+    Row("hearing replies", "telegram", "hsum:v:{hearing_id}", SCOPED, "hearing:announced"),
+    Row("hearing replies", "telegram", "/summary {hearing_id}", SCOPED, "hearing:announced"),
     Row("municipality settings", "cli", "municipality set", SCOPED, args=(HERE, "quiet-hours", "off")),
     Row("benchmark period", "cli", "benchmark period add", COORDINATORS,
         args=("p{fresh}", "--start", "2030-01-01", "--end", "2030-12-31")),
@@ -298,11 +301,22 @@ def test_every_cli_command_has_a_row_or_is_an_operator_tool() -> None:
     assert set(commands) >= rows, "rows for commands that no longer exist"
 
 
+# The staff consoles over chat and their button namespaces (`<namespace>:<action>:<id>`).
+TELEGRAM_CONSOLES = {"adm": "campaigns/console.py", "hsum": "hearings/summary_chat.py"}
+
+
 def test_every_telegram_staff_button_has_a_row() -> None:
-    source = (Path(__file__).resolve().parents[2] / "campaigns" / "console.py").read_text(encoding="utf-8")
-    buttons = set(re.findall(r'case "(\w+)"', source))
-    rows = {row.entry.split(":")[1] for row in MATRIX if row.surface == "telegram"}
-    missing = buttons - rows - set(TELEGRAM_OWN_DRAFT)
+    root = Path(__file__).resolve().parents[2]
+    buttons = {
+        f"{namespace}:{action}"
+        for namespace, path in TELEGRAM_CONSOLES.items()
+        for action in re.findall(r'case "(\w+)"', (root / path).read_text(encoding="utf-8"))
+    }
+    rows = {
+        ":".join(row.entry.split(":")[:2]) for row in MATRIX if row.surface == "telegram" and ":" in row.entry
+    }
+    buttons -= {f"adm:{action}" for action in TELEGRAM_OWN_DRAFT}
+    missing = buttons - rows
     assert not missing, f"Telegram staff buttons without a row in MATRIX: {sorted(missing)}"
     assert rows <= buttons
 
@@ -584,6 +598,17 @@ AFTER = {
 }
 FOLLOW_UP = {"adm:rj": "The dates are wrong."}  # what a button asks to be typed next
 VIEWS = {"adm:rv": "adm:ap:{campaign_id}"}  # read-only: done when the view offers this button
+AUDITED = {"hsum:v": "hearing.summary_viewed", "/summary": "hearing.summary_viewed"}  # done: read, audited
+
+
+async def _audited(sessions: async_sessionmaker[AsyncSession], action: str, subject: str) -> int:
+    async with sessions() as session:
+        found = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == action, AuditEntry.subject == subject)
+        )
+        return int(found or 0)
 
 
 async def test_the_telegram_staff_buttons_follow_the_matrix(
@@ -606,9 +631,17 @@ async def test_the_telegram_staff_buttons_follow_the_matrix(
             update = Update.model_validate({"update_id": next(updates), "callback_query": {
                 "id": str(next(updates)), "from": user, "chat_instance": "1", "message": message,
                 "data": _fill(row.entry, values)}}, context={"bot": bot})  # fmt: skip
+            if row.entry.startswith("/"):  # a command with its argument
+                text = _fill(row.entry, values)
+                update = Update.model_validate({"update_id": next(updates), "message": {
+                    **message, "message_id": next(updates), "from": user, "text": text, "entities": [
+                        {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}},
+                    context={"bot": bot})  # fmt: skip
+            button = row.entry.split()[0] if row.entry.startswith("/") else row.entry.rsplit(":", 1)[0]
+            subject = f"hearing:{values.get('hearing_id')}"
+            read_before = await _audited(sessions, AUDITED[button], subject) if button in AUDITED else 0
             before = len(recorder.calls)
             await _DISPATCHER[0].feed_update(bot, update)
-            button = row.entry.rsplit(":", 1)[0]
             if button in FOLLOW_UP:
                 update = Update.model_validate({"update_id": next(updates), "message": {
                     **message, "message_id": next(updates), "from": user, "text": FOLLOW_UP[button]}},
@@ -616,9 +649,11 @@ async def test_the_telegram_staff_buttons_follow_the_matrix(
                 await _DISPATCHER[0].feed_update(bot, update)
             async with sessions() as session:
                 status = await session.scalar(
-                    select(Campaign.status).where(Campaign.id == int(values["campaign_id"]))
+                    select(Campaign.status).where(Campaign.id == int(values.get("campaign_id", 0)))
                 )
-            if button in VIEWS:
+            if button in AUDITED:
+                done = await _audited(sessions, AUDITED[button], subject) > read_before
+            elif button in VIEWS:
                 offered = [b.callback_data for call in recorder.calls[before:] for line in
                            getattr(getattr(call, "reply_markup", None), "inline_keyboard", None) or [] for b in line]  # fmt: skip
                 done = _fill(VIEWS[button], values) in offered
