@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web.security_headers import SecurityHeaders
+from web.security_headers import FramingSettings, SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 OPTIONAL_SURFACES = ("web.public", "web.simulator")
@@ -32,7 +32,8 @@ def mount_web(app: FastAPI, service: object | None = None) -> None:
         if router is not None:
             app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeaders)  # nosniff, no framing and no caching of console pages
+    framing = FramingSettings().public_frame_ancestors
+    app.add_middleware(SecurityHeaders, public_frame_ancestors=framing)  # CSP, no framing, no caching
 
 
 def _optional_router(name: str) -> APIRouter | None:
