@@ -103,6 +103,25 @@ def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_serv
         other.close()
 
 
+def test_a_send_time_in_the_past_is_refused_in_the_staff_members_language(
+    page: Any, web_server: WebServer
+) -> None:
+    sign_in(page, "tamar")
+    page.context.add_cookies([{"name": "lang", "value": "ru", "url": web_server.base_url}])
+    page.goto("/console/campaigns/new")
+    page.locator("input[name=name]").fill("Water works last winter")
+    page.locator("select[name=municipality]").select_option("marneuli")
+    page.locator("textarea[name=text_az]").fill("Su təchizatı işləri aparılacaq.")
+    page.locator("select[name=fallback_language]").select_option("az")
+    page.locator("input[name=send_at]").fill("2026-01-05T10:00")
+    page.locator("#builder button[type=submit]").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Этап 1 должен уйти 5 января 2026, 10:00 (по тбилисскому времени)")
+    expect(alert).to_contain_text("сейчас в Тбилиси")
+    expect(page.locator("input[name=name]")).to_have_value("Water works last winter")
+    page.context.clear_cookies(name="lang")
+
+
 def test_a_later_campaign_is_paused_resumed_and_cancelled(
     page: Any, browser: Any, web_server: WebServer
 ) -> None:
