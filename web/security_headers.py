@@ -53,7 +53,9 @@ class FramingSettings(BaseSettings):
     @classmethod
     def _origins(cls, value: str) -> str:
         sources = value.split()
-        if sources == ["'none'"] or (sources and all(_ORIGIN.fullmatch(s) for s in sources)):
+        if sources in ([], ["none"], ["'none'"]):  # unset, or the quotes lost on the way from a .env file
+            return "'none'"
+        if all(_ORIGIN.fullmatch(source) for source in sources):
             return " ".join(sources)
         raise ValueError(
             "PUBLIC_FRAME_ANCESTORS must be 'none' or https:// origins separated by spaces, "

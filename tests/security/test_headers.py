@@ -141,8 +141,16 @@ async def test_public_pages_are_framed_only_by_the_sites_listed() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["*", "http://batumi.gov.ge", "https://batumi.gov.ge; script-src *", "https://a.ge\r\nX: y", ""]
+    "value",
+    ["*", "'self'", "http://batumi.gov.ge", "https://batumi.gov.ge; script-src *", "https://a.ge\r\nX: y"],
 )
 async def test_a_framing_setting_that_is_not_a_list_of_https_sites_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="PUBLIC_FRAME_ANCESTORS"):
         await _framing(value)
+
+
+@pytest.mark.parametrize("value", ["", "none", "'none'"])
+async def test_an_empty_or_unquoted_none_framing_setting_means_no_site(value: str) -> None:
+    headers = await _framing(value)
+    assert _policy(headers["/m/batumi"]["content-security-policy"])["frame-ancestors"] == ["'none'"]
+    assert headers["/m/batumi"]["x-frame-options"] == "DENY"
