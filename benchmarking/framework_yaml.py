@@ -28,6 +28,7 @@ from benchmarking.framework import (
     Target,
 )
 from storage import safe_yaml
+from surveys.definition import CHOICE_VALUE_PATTERN
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "frameworks" / "default.yaml"
 MAX_BYTES = 1_000_000
@@ -295,6 +296,10 @@ class _Checker:
             where = (*path, "scores", str(key))
             if isinstance(key, bool) or not isinstance(key, str | int | float):
                 self.fail(where, 'an answer value is a text or a number (write "yes" and "no" in quotes)')
+                continue
+            if isinstance(key, str) and not CHOICE_VALUE_PATTERN.fullmatch(key):
+                # The answer tallies keep option values only; free text is scored by `otherwise` alone.
+                self.fail(where, "a text answer value is an option's value (a-z, 0-9, - and _, up to 20)")
                 continue
             scores.append((key, self.score(score, where)))
         otherwise = self.score(item["otherwise"], (*path, "otherwise")) if "otherwise" in item else None

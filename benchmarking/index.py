@@ -17,10 +17,12 @@ from enum import StrEnum
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from benchmarking.answer_scan import scan_tallies
+from benchmarking.answer_tallies import survey_tallies
 from benchmarking.figures import Figures, system_figures
 from benchmarking.framework import Dimension, Framework, Indicator, Source
 from benchmarking.periods import latest_assessments, window
-from benchmarking.survey_scores import MINORITY, OTHERS, Tally, survey_tallies
+from benchmarking.survey_scores import EVERYONE, MINORITY, OTHERS, Tallies, Tally
 from storage.models import Municipality
 from storage.models.benchmarking import BenchmarkPeriod
 from surveys.disclosure import MIN_GROUP, Grid, protect
@@ -96,9 +98,15 @@ def weighted(parts: Sequence[tuple[float, float | None]]) -> tuple[float | None,
 
 
 async def compute_index(
-    session: AsyncSession, framework: Framework, period_names: Sequence[str] | None = None
+    session: AsyncSession,
+    framework: Framework,
+    period_names: Sequence[str] | None = None,
+    *,
+    from_answers: bool = False,
 ) -> dict[tuple[str, str], MunicipalityIndex]:
-    """Every municipality's index for the named periods (all periods when None): {(period, code): index}."""
+    """Every municipality's index for the named periods (all periods when None): {(period, code): index}.
+    The survey scores come from the answer tallies; `from_answers` reads every answer instead (slow: it
+    is how tests and the benchmark check the tallies)."""
     if session.get_bind().dialect.name == "postgresql":
         # The aggregates are prepared statements whose plans depend on their parameters (the period's
         # dates, the mapped values); a cached generic plan made them 5 times slower after a few runs.
@@ -108,7 +116,7 @@ async def compute_index(
         query = query.where(BenchmarkPeriod.name.in_(period_names))
     periods = list((await session.scalars(query)).all())
     windows = [window(period) for period in periods]
-    tallies = await survey_tallies(session, framework, windows)
+    tallies = await (scan_tallies if from_answers else survey_tallies)(session, framework, windows)
     figures = await system_figures(session, windows)
     places = list((await session.scalars(select(Municipality).order_by(Municipality.id))).all())
     results: dict[tuple[str, str], MunicipalityIndex] = {}
@@ -134,7 +142,7 @@ class _Scorer:
         self,
         period: str,
         municipality_id: int,
-        tallies: dict[tuple[str, int, str, str], Tally],
+        tallies: Tallies,
         figures: Figures,
         assessed: dict[tuple[int, str], float],
     ) -> None:
@@ -146,14 +154,13 @@ class _Scorer:
 
     def indicator(self, item: Indicator) -> IndicatorScore:
         if item.source is Source.SURVEY:
-            parts = [t for t in (self.tally(item.code, MINORITY), self.tally(item.code, OTHERS)) if t]
-            count = sum(t.count for t in parts)
-            if not count:
+            everyone = self.tally(item.code, EVERYONE)
+            if everyone is None or not everyone.count:
                 return IndicatorScore(item, None, Status.MISSING, respondents=0)
-            if count < MIN_GROUP:
+            if everyone.people < MIN_GROUP:
                 return IndicatorScore(item, None, Status.HIDDEN, respondents=None)
-            mean = sum(t.total for t in parts) / count
-            return IndicatorScore(item, mean, Status.OK, raw=mean, respondents=count)
+            mean = everyone.total / everyone.count
+            return IndicatorScore(item, mean, Status.OK, raw=mean, respondents=everyone.count)
         if item.source is Source.SYSTEM:
             key = (self.period, self.municipality_id, item.figure)
             value = self.figures.get(key) if item.figure else None  # type: ignore[arg-type]
@@ -183,9 +190,9 @@ class _Scorer:
             if item.source is not Source.SURVEY:
                 continue
             minority, others = self.tally(item.code, MINORITY), self.tally(item.code, OTHERS)
-            sizes: dict[Hashable, int] = {
-                MINORITY: minority.count if minority else 0,
-                OTHERS: others.count if others else 0,
+            sizes: dict[Hashable, int] = {  # people, counted up to MIN_GROUP: all `protect` compares
+                MINORITY: minority.people if minority else 0,
+                OTHERS: others.people if others else 0,
             }
             grid = protect(
                 Grid(

@@ -8,8 +8,10 @@ index reads the latest one of a municipality, period and indicator, so the histo
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, utcnow
@@ -57,3 +59,37 @@ class MunicipalityPopulation(Base):
     year: Mapped[int]
     source: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AnswerTally(Base):
+    """How many answers of one value a survey question got, per period, municipality and reading language.
+
+    Kept by database triggers (migration 0016_answer_tallies) in the transaction that writes the answer,
+    so the index sums a few thousand of these rows instead of a million answers. The rows are defined by
+    the view `answer_tally_rows`: not declined, not empty, from a real (not simulated) person whose
+    response names a municipality, on a Tbilisi day inside a period. A text that cannot be an option's
+    value is counted as `{}`: free text never sits here, and only an `otherwise` score can match it.
+    Erasure, changed answers, moved periods and deleted responses update the counts in the same way.
+    """
+
+    __tablename__ = "answer_tallies"
+    __table_args__ = (
+        UniqueConstraint(
+            "period_id",
+            "municipality_id",
+            "survey_id",
+            "question",
+            "language",
+            "value",
+            name="uq_answer_tallies_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("benchmark_periods.id", ondelete="CASCADE"))
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    value: Mapped[Any] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
+    answers: Mapped[int]

@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarking.periods import add_period
-from storage.models import Municipality
+from storage.models import Contact, Municipality
 from storage.models.hearings import Hearing, HearingQuestion, HearingStatus, QuestionStatus
 from storage.models.surveys import ResponseStatus, SurveyAnswer, SurveyRecord, SurveyResponse
+from surveys import lifecycle
 from surveys.responses import to_json
-from tests.surveys.people import add_person, open_example
+from surveys.yaml_format import load_survey_yaml
+from tests.surveys.people import EXAMPLES, add_person, open_example
 
 BASELINE = ("2026-baseline", date(2026, 1, 1), date(2026, 6, 30))
 FOLLOWUP = ("2027-followup", date(2027, 1, 1), date(2027, 6, 30))
@@ -105,3 +107,47 @@ async def hearing(
         session.add(HearingQuestion(hearing_id=item.id, contact_id=person.id, text=f"q{n}", status=status))
     await session.flush()
     return item
+
+
+async def two_surveys(session: AsyncSession) -> list[SurveyRecord]:
+    """The questionnaire, and the same under a follow-up code (participation-2027)."""
+    first = await questionnaire(session)
+    text = (EXAMPLES / "participation_questionnaire.yaml").read_text(encoding="utf-8")
+    survey = load_survey_yaml(text.replace("code: participation-questionnaire", "code: participation-2027"))
+    record, _ = await lifecycle.import_survey(session, survey, "yaml")
+    return [first, await lifecycle.open_survey(session, record.code)]
+
+
+async def answer_as(
+    session: AsyncSession,
+    record: SurveyRecord,
+    contact: Contact,
+    answers: dict[str, Any],
+    at: datetime,
+    *,
+    language: str | None = None,
+    declined: frozenset[str] = frozenset(),
+) -> SurveyResponse:
+    """`contact`'s response to `record` with `answers` ({question: stored JSON value}) at `at`."""
+    response = SurveyResponse(
+        survey_id=record.id,
+        contact_id=contact.id,
+        channel="telegram",
+        language=language or contact.language,
+        status=ResponseStatus.COMPLETED,
+        started_at=at,
+    )
+    session.add(response)
+    await session.flush()
+    for question, value in answers.items():
+        session.add(
+            SurveyAnswer(
+                response_id=response.id,
+                question=question,
+                value=value,
+                declined=question in declined,
+                answered_at=at,
+            )
+        )
+    await session.flush()
+    return response

@@ -95,6 +95,12 @@ def test_the_default_framework_covers_the_five_dimensions_and_cites_its_method()
             "line 13: dimensions[0].indicators[0].scores.True: an answer value is a text or a number",
         ),
         (
+            "free text as a value",
+            '"yes": 100',
+            '"Yes, often": 100',
+            "line 13: dimensions[0].indicators[0].scores.Yes, often: a text answer value is an option's value",
+        ),
+        (
             "score above 100",
             '"yes": 100',
             '"yes": 150',
