@@ -139,7 +139,8 @@ async def retime_notices(
     now: datetime,
 ) -> int:
     """Render the hearing's waiting notices again for the new time, per channel and language as at
-    announcement, in place (same row, same key); one held past the new start goes with the news."""
+    announcement, in place (same row, same key). Each keeps its release time (quiet hours), unless
+    that is after the new start: then it goes when the news of the move goes (`goes`)."""
     groups = await session.execute(
         select(Delivery.channel, Delivery.language).where(_notices(hearing.id), _waiting(now)).distinct()
     )
@@ -156,7 +157,7 @@ async def retime_notices(
             )
             .values(
                 payload=dump_outgoing(message),
-                not_before=case((Delivery.not_before > goes, goes), else_=Delivery.not_before),
+                not_before=case((Delivery.not_before >= hearing.starts_at, goes), else_=Delivery.not_before),
                 updated_at=now,
             ),
             execution_options={"synchronize_session": False},

@@ -93,3 +93,20 @@ async def test_a_notice_already_sent_is_left_alone_and_one_being_sent_is_followe
         assert (_said(sent_after, "en"), _said(sending_after, "en")) == old_texts
         moved = (await session.scalars(select(Delivery).where(Delivery.dedupe_key.contains(":moved@")))).all()
         assert [row.contact_id for row in moved] == [on_its_way.id] != [got_it.id]
+
+
+async def test_a_held_notice_keeps_its_release_time_unless_that_is_after_the_new_start(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    at = NIGHT + timedelta(hours=1)  # 01:00 in Tbilisi; notices are held until 09:00
+    async with sessions() as session, session.begin():
+        await add_person(session, topics=("hearings",), language="en")
+        later, sooner = await hearing(session, now=NIGHT), await hearing(session, now=NIGHT)
+        release = (await _notices(session))[0].not_before
+        by = await coordinator(session)
+        await reschedule(session, later.id, MOVED, by, at)
+        early = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 08:00 in Tbilisi, before the quiet hours end
+        await reschedule(session, sooner.id, early, by, at)
+        kept, moved_up = await _notices(session)
+    assert kept.not_before == release, "moved later: it still waits for the end of quiet hours"
+    assert moved_up.not_before == at, "the hearing now starts before 09:00: it goes at once"
