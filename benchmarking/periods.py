@@ -28,8 +28,17 @@ from storage.models.benchmarking import BenchmarkPeriod, MunicipalityPopulation,
 from storage.models.campaigns import Role, StaffMember
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-# Residents at the 2014 general population census (Geostat), used until an officer enters a newer figure.
-CENSUS_2014 = {"batumi": 152_839, "chokhatauri": 19_001, "dmanisi": 19_094, "marneuli": 104_300}
+# Residents at the 2014 General Population Census (Geostat, the National Statistics Office of Georgia),
+# used until an officer enters a newer figure (`civicbot benchmark population set`). These were first
+# typed from memory; checked on 2026-12-05 against secondary sources quoting the census, not against
+# Geostat's own tables, which could not be reached from here. TO VERIFY against Geostat's 2014 census
+# results before a report is published:
+# - batumi 152,839: the census figure quoted for Batumi city (Wikipedia, "Batumi", demography).
+# - chokhatauri 19,001: quoted as the 2014 population (Wikipedia, "Chokhatauri Municipality").
+# - dmanisi 19,141: the census table of Wikipedia's "Dmanisi Municipality" (source: "Population
+#   statistics Georgia"); 19,094 had been entered from memory.
+# - marneuli 104,300: not found in any source reachable here (they give 2018/2021 estimates only).
+CENSUS_2014 = {"batumi": 152_839, "chokhatauri": 19_001, "dmanisi": 19_141, "marneuli": 104_300}
 CENSUS_SOURCE = "Geostat, 2014 General Population Census"
 
 
@@ -42,12 +51,13 @@ class Window:
     end: datetime
     starts_on: date
     ends_on: date
+    period_id: int  # the answer tallies are counted per stored period
 
 
 def window(period: BenchmarkPeriod) -> Window:
     start = datetime.combine(period.starts_on, time(), TIMEZONE).astimezone(UTC)
     end = datetime.combine(period.ends_on + timedelta(days=1), time(), TIMEZONE).astimezone(UTC)
-    return Window(period.name, start, end, period.starts_on, period.ends_on)
+    return Window(period.name, start, end, period.starts_on, period.ends_on, period.id)
 
 
 async def add_period(
