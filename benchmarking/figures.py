@@ -1,4 +1,5 @@
-"""Figures the system computes itself, per municipality and period, each by one aggregate query.
+"""Figures the system computes itself, per municipality and period, each by one aggregate query (the
+outbox and the people are read once for every period together: they are the big tables here).
 
 A figure that counts people is hidden when 1 to 4 people are behind it (as survey results are), and one
 with nothing to count (no hearing, no question, no action-plan item in the period) is missing; neither
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Table, and_, case, cast, func, inspect, select
+from sqlalchemy import ColumnElement, Float, Table, and_, case, cast, func, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarking.framework import Figure
@@ -72,11 +73,19 @@ async def system_figures(session: AsyncSession, windows: Sequence[Window]) -> Fi
     ):
         items = None
     for window in windows:
-        for step in (_notice_days, _hearing_rates, _questions_answered, _own_language, _response_rates):
+        for step in (_notice_days, _hearing_rates, _questions_answered):
             await step(session, window, found, people)
         if items is not None:
             await _on_time(session, window, found, items)
+    if windows:  # one pass over the outbox and one over the people serve every period
+        await _own_language(session, windows, found)
+        await _response_rates(session, windows, found)
     return found
+
+
+def _period(column: Any, windows: Sequence[Window]) -> Any:
+    """The name of the period an instant falls in (periods never overlap), else NULL."""
+    return case(*[(_in(column, window), window.name) for window in windows], else_=None)
 
 
 def _in(column: Any, window: Window) -> ColumnElement[bool]:
@@ -151,74 +160,82 @@ async def _questions_answered(
         found[(window.name, municipality_id, Figure.QUESTIONS_ANSWERED)] = FigureValue(value, hidden)
 
 
-async def _own_language(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
-    # Per person first, then per municipality: the people are counted as groups of the first step,
-    # a hash aggregate, where count(DISTINCT contact) sorted the period's notices (2x slower).
-    per_person = (
-        select(
-            Contact.municipality_id.label("municipality_id"),
-            func.count(Delivery.id).label("sent"),
-            func.sum(case((Delivery.language == Contact.language, 1), else_=0)).label("own"),
-        )
-        .join(Contact, Contact.id == Delivery.contact_id)
-        .where(
-            _in(Delivery.sent_at, window),
-            Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED)),
-            Contact.simulated.is_(False),
-        )
-        .group_by(Contact.municipality_id, Delivery.contact_id)
-        .subquery()
-    )
+async def _own_language(session: AsyncSession, windows: Sequence[Window], found: Figures) -> None:
+    """Messages received in the person's own language, of all received in the period. Hidden when 1 to
+    4 people received them: the sums come from one pass over the outbox, and whether 5 people stand
+    behind them from a look-up that stops at the fifth."""
+    received = Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED))
+    period = _period(Delivery.sent_at, windows)
     rows = await session.execute(
         select(
-            per_person.c.municipality_id,
-            func.sum(per_person.c.sent),
-            func.sum(per_person.c.own),
-            func.count(),
-        ).group_by(per_person.c.municipality_id)
+            period,
+            Contact.municipality_id,
+            func.count(Delivery.id),
+            func.sum(case((Delivery.language == Contact.language, 1), else_=0)),
+        )
+        .join(Contact, Contact.id == Delivery.contact_id)
+        .where(or_(*[_in(Delivery.sent_at, w) for w in windows]), received, Contact.simulated.is_(False))
+        .group_by(period, Contact.municipality_id)
     )
-    for municipality_id, total, in_own, persons in rows.all():
+    by_name = {window.name: window for window in windows}
+    for name, municipality_id, total, in_own in rows.all():
         if municipality_id is None or not total:
             continue
-        hidden = _small(int(persons))
+        window = by_name[name]
+        got_one = (
+            select(Delivery.id)
+            .where(Delivery.contact_id == Contact.id, _in(Delivery.sent_at, window), received)
+            .exists()
+        )
+        first_five = (
+            select(Contact.id)
+            .where(Contact.municipality_id == municipality_id, Contact.simulated.is_(False), got_one)
+            .limit(MIN_GROUP)
+            .subquery()
+        )
+        persons = int(await session.scalar(select(func.count()).select_from(first_five)) or 0)
+        hidden = _small(persons)
         value = None if hidden else 100 * float(in_own or 0) / float(total)
-        found[(window.name, municipality_id, Figure.NOTICES_IN_OWN_LANGUAGE)] = FigureValue(value, hidden)
+        found[(name, municipality_id, Figure.NOTICES_IN_OWN_LANGUAGE)] = FigureValue(value, hidden)
 
 
-async def _response_rates(session: AsyncSession, window: Window, found: Figures, _: dict[int, int]) -> None:
+async def _response_rates(session: AsyncSession, windows: Sequence[Window], found: Figures) -> None:
     """The share of consenting subscribers who answered a survey in the period, overall and per
     language group; parity is the minority-language group's rate over the others' (at most 100)."""
     group = case((Contact.language.in_(MINORITY_LANGUAGES), MINORITY), else_=OTHERS).label("grp")
-    subscribed = and_(
-        Contact.consent_at.is_not(None),
-        Contact.consent_at < window.end,
-        Contact.status != ContactStatus.ERASED,
-        Contact.municipality_id.is_not(None),
-        Contact.simulated.is_(False),
-    )
-    # One pass over the people: who could answer, and who of them started a response in the period
-    # (a hashed IN over the period's responses; a join with count(DISTINCT) sorted them, 4x slower).
-    responded = Contact.id.in_(
-        select(SurveyResponse.contact_id).where(_in(SurveyResponse.started_at, window))
-    )
-    rows = await session.execute(
-        select(
-            Contact.municipality_id,
-            group,
-            func.count(Contact.id),
-            func.sum(case((responded, 1), else_=0)),
+    counted = []
+    for window in windows:
+        # Subscribed by the period's end; who of them started a response in it (a hashed IN over the
+        # period's responses; a join with count(DISTINCT) sorted them, 4x slower).
+        subscribed = Contact.consent_at < window.end
+        responded = Contact.id.in_(
+            select(SurveyResponse.contact_id).where(_in(SurveyResponse.started_at, window))
         )
-        .where(subscribed)
+        counted += [
+            func.sum(case((subscribed, 1), else_=0)),
+            func.sum(case((and_(subscribed, responded), 1), else_=0)),
+        ]
+    rows = await session.execute(  # one pass over the people for every period
+        select(Contact.municipality_id, group, *counted)
+        .where(
+            Contact.consent_at.is_not(None),
+            Contact.status != ContactStatus.ERASED,
+            Contact.municipality_id.is_not(None),
+            Contact.simulated.is_(False),
+        )
         .group_by(Contact.municipality_id, group)
     )
-    rates: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for municipality_id, grp, size, did in rows.all():
-        rates[municipality_id][grp] = (int(size), int(did or 0))
-    for municipality_id, groups in rates.items():
+    rates: dict[tuple[str, int], dict[str, tuple[int, int]]] = defaultdict(dict)
+    for municipality_id, grp, *sizes in rows.all():
+        for n, window in enumerate(windows):
+            size, did = int(sizes[2 * n] or 0), int(sizes[2 * n + 1] or 0)
+            if size:
+                rates[(window.name, municipality_id)][grp] = (size, did)
+    for (name, municipality_id), groups in rates.items():
         size = sum(s for s, _ in groups.values())
         answered = sum(a for _, a in groups.values())
         hidden = _small(size) or _small(answered)
-        found[(window.name, municipality_id, Figure.SURVEY_RESPONSE_RATE)] = FigureValue(
+        found[(name, municipality_id, Figure.SURVEY_RESPONSE_RATE)] = FigureValue(
             None if hidden or not size else 100 * answered / size, hidden
         )
         if len(groups) < 2:
@@ -226,7 +243,7 @@ async def _response_rates(session: AsyncSession, window: Window, found: Figures,
         shares = {g: (a / s if s else 0.0) for g, (s, a) in groups.items()}
         hidden = any(_small(s) or _small(a) for s, a in groups.values())
         value = None if hidden or not shares[OTHERS] else 100 * min(1.0, shares[MINORITY] / shares[OTHERS])
-        found[(window.name, municipality_id, Figure.RESPONSE_RATE_PARITY)] = FigureValue(value, hidden)
+        found[(name, municipality_id, Figure.RESPONSE_RATE_PARITY)] = FigureValue(value, hidden)
 
 
 async def _on_time(session: AsyncSession, window: Window, found: Figures, items: Table) -> None:
