@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,11 +65,12 @@ class AnswerTally(Base):
     """How many answers of one value a survey question got, per period, municipality and reading language.
 
     Kept by database triggers (migration 0016_answer_tallies) in the transaction that writes the answer,
-    so the index sums a few thousand of these rows instead of a million answers. The rows are defined by
-    the view `answer_tally_rows`: not declined, not empty, from a real (not simulated) person whose
-    response names a municipality, on a Tbilisi day inside a period. A text that cannot be an option's
-    value is counted as `{}`: free text never sits here, and only an `otherwise` score can match it.
-    Erasure, changed answers, moved periods and deleted responses update the counts in the same way.
+    so the index sums a few thousand of these rows (over their 8 shards) instead of a million answers.
+    The rows are defined by the view `answer_tally_rows`: not declined, not empty, from a real (not
+    simulated) person whose response names a municipality, on a Tbilisi day inside a period. A text that
+    cannot be an option's value is counted as `{}`: free text never sits here, and only an `otherwise`
+    score can match it. Erasure, changed answers, moved periods and deleted responses update the counts
+    in the same way.
     """
 
     __tablename__ = "answer_tallies"
@@ -81,6 +82,7 @@ class AnswerTally(Base):
             "question",
             "language",
             "value",
+            "shard",
             name="uq_answer_tallies_key",
         ),
     )
@@ -92,4 +94,7 @@ class AnswerTally(Base):
     question: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8))
     value: Mapped[Any] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
+    # The response id modulo 8: answers of one value come in bursts after a poll invitation, and the
+    # row an answer adds to stays locked until its transaction commits; 8 rows per key share the load.
+    shard: Mapped[int] = mapped_column(SmallInteger)
     answers: Mapped[int]

@@ -101,7 +101,7 @@ async def _both_ways(sessions: Sessions, framework: Framework) -> dict[tuple[str
     async with sessions() as session:
         tallied = await compute_index(session, framework)
         scanned = await compute_index(session, framework, from_answers=True)
-        key = "period_id, municipality_id, survey_id, question, language, value"
+        key = "period_id, municipality_id, survey_id, question, language, value, shard"
         kept = await session.execute(text(f"SELECT {key}, answers FROM answer_tallies WHERE answers <> 0"))
         recount = await session.execute(text(f"SELECT {key}, count(*) FROM answer_tally_rows GROUP BY {key}"))
         assert sorted(map(_row, kept.all())) == sorted(map(_row, recount.all()))
@@ -113,7 +113,7 @@ async def _both_ways(sessions: Sessions, framework: Framework) -> dict[tuple[str
 
 def _row(row: Any) -> tuple[Any, ...]:
     value = row[5] if isinstance(row[5], str) else json.dumps(row[5], sort_keys=True)
-    return (*row[:5], value, row[6])
+    return (*row[:5], value, *row[6:])
 
 
 def _shape(result: MunicipalityIndex) -> list[Any]:

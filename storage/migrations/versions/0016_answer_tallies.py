@@ -34,7 +34,8 @@ down_revision: str | None = "0015_merge"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-KEY = "period_id, municipality_id, survey_id, question, language, value"
+KEY = "period_id, municipality_id, survey_id, question, language, value, shard"
+SHARDS = 8  # one row per key and shard: concurrent answers of one value rarely wait on the same row
 JOIN = " AND ".join(f"answer_tallies.{c} = s.{c}" for c in KEY.split(", "))
 OPTION_VALUE = "^[a-z0-9][a-z0-9_-]{0,19}$"  # surveys.definition.CHOICE_VALUE_PATTERN
 
@@ -43,7 +44,8 @@ CREATE VIEW answer_tally_rows AS
 SELECT a.id AS answer_id, a.response_id, p.id AS period_id, r.municipality_id, r.survey_id, a.question,
        r.language,
        CASE WHEN jsonb_typeof(a.value) = 'string' AND (a.value #>> '{{}}') !~ '{OPTION_VALUE}'
-            THEN '{{}}'::jsonb ELSE a.value END AS value
+            THEN '{{}}'::jsonb ELSE a.value END AS value,
+       a.response_id % {SHARDS} AS shard
 FROM survey_answers a
 JOIN survey_responses r ON r.id = a.response_id
 JOIN benchmark_periods p
@@ -53,7 +55,7 @@ WHERE NOT a.declined AND a.value IS NOT NULL AND a.value NOT IN ('null'::jsonb, 
   AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = r.contact_id AND c.simulated)
 """
 
-SQLITE_VIEW = """
+SQLITE_VIEW = f"""
 CREATE VIEW answer_tally_rows AS
 SELECT a.id AS answer_id, a.response_id, p.id AS period_id, r.municipality_id, r.survey_id, a.question,
        r.language,
@@ -61,7 +63,8 @@ SELECT a.id AS answer_id, a.response_id, p.id AS period_id, r.municipality_id, r
                  length(json_extract(a.value, '$')) BETWEEN 1 AND 20
                  AND json_extract(a.value, '$') GLOB '[a-z0-9]*'
                  AND json_extract(a.value, '$') NOT GLOB '*[^-a-z0-9_]*')
-            THEN '{}' ELSE a.value END AS value
+            THEN '{{}}' ELSE a.value END AS value,
+       a.response_id % {SHARDS} AS shard
 FROM survey_answers a
 JOIN survey_responses r ON r.id = a.response_id
 JOIN benchmark_periods p ON date(a.answered_at, '+4 hours') BETWEEN p.starts_on AND p.ends_on
@@ -196,6 +199,7 @@ def upgrade() -> None:
         sa.Column("question", sa.String(length=40), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("value", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("shard", sa.SmallInteger(), nullable=False),
         sa.Column("answers", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["period_id"],
