@@ -30,7 +30,7 @@ from storage.models.campaigns import Role, StaffMember
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 # Residents at the 2014 General Population Census (Geostat, the National Statistics Office of Georgia),
 # used until an officer enters a newer figure (`civicbot benchmark population set`). These were first
-# typed from memory; checked on 2026-12-05 against secondary sources quoting the census, not against
+# typed from memory; checked on 2026-12-04 against secondary sources quoting the census, not against
 # Geostat's own tables, which could not be reached from here. TO VERIFY against Geostat's 2014 census
 # results before a report is published:
 # - batumi 152,839: the census figure quoted for Batumi city (Wikipedia, "Batumi", demography).

@@ -20,7 +20,7 @@ so an answer written concurrently is either counted by the backfill or sees the 
 
 Revision ID: 0016_answer_tallies
 Revises: 0015_merge
-Create Date: 2026-12-05 09:00:00
+Create Date: 2026-12-04 09:00:00
 """
 
 from collections.abc import Sequence
