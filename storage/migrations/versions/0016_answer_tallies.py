@@ -3,20 +3,24 @@
 `answer_tally_rows` (a view) says which answers count and under which key: not declined and not empty,
 from a real person whose response names a municipality, answered on a Tbilisi day inside a benchmark
 period; a text that cannot be an option's value is keyed as `{}`. `answer_tallies` holds those rows
-counted per period, municipality, survey, question, reading language and value. Triggers keep it exact
-in the transaction of every write that can change the view: an answer inserted, changed (erasure blanks
-free text) or deleted; a response's facets changed or the response deleted; a person's `simulated` flag
-flipped; a period added or its dates moved (its tallies are rebuilt). The pattern is the same for each:
-take the affected rows out of the counts before the change and put them back after it.
+counted per period, municipality, survey, question, reading language, value and shard (response id
+mod 8, so that concurrent answers of one value rarely wait on one row lock until their commit).
+Triggers keep it exact in the transaction of every write that can change the view: an answer
+inserted, changed (erasure blanks free text) or deleted; a response's facets changed or the response
+deleted; a person's `simulated` flag flipped; a period added or its dates moved (its tallies are
+rebuilt). The pattern is the same for each: take the affected rows out of the counts before the change
+and put them back after it. Not followed: a simulated person deleted outright while their responses
+stay (their answers would turn "real"); `contacts.simulated.purge_simulated` deletes the responses first.
 
 Why triggers rather than an upsert in `surveys.responses.store_answer`: the counts must equal the
-answers whatever writes them (erasure, cascades, the simulator's purge, bulk loads, tests and fixes made
-in SQL), and a trigger cannot be forgotten by the next writer. SQLite has no stored functions, so each
-of its triggers spells out the statements that PostgreSQL's triggers call as functions. Asia/Tbilisi has kept
-UTC+4 without daylight saving since 2005, which SQLite's `date(..., '+4 hours')` relies on.
+answers whatever writes them (erasure, cascades, the simulator's purge, bulk loads, tests and fixes
+made in SQL), and a trigger cannot be forgotten by the next writer. SQLite has no stored functions, so
+each of its triggers spells out the statements that PostgreSQL's triggers call as functions.
+Asia/Tbilisi has kept UTC+4 without daylight saving since 2005, which SQLite's `+4 hours` relies on.
 
 Adding a period on PostgreSQL takes a SHARE lock on survey_answers while it counts the period's answers,
-so an answer written concurrently is either counted by the backfill or sees the new period itself.
+so an answer written concurrently is either counted by the backfill or sees the new period itself
+(answer writes wait for the backfill: a few seconds for half a million answers).
 
 Revision ID: 0016_answer_tallies
 Revises: 0015_merge
