@@ -6,19 +6,21 @@
      interval, not the previous departure plus one, so a sender that fell behind (a stall of its event
      loop, a slow claim) makes the lost time up by going at once, up to `catch_up` seconds of it; a sender
      later than that (an idle spell, a hold, a restart) starts a fresh grid at once, with no burst;
-  2. the window itself: a log of the last `count` sends (the provider's count per window) where none may
-     go until the oldest is `count` intervals old, so a catch-up never puts more than `count` sends in
-     `window / (1 − headroom)` at our side. Each entry moves to the latest time its send can have
-     arrived once its answer is in (answer time less the shortest round trip seen lately), so a send that
-     was slow on its way, or a provider that stamped it late, delays the send `count` later instead of
-     making it a 429. The headroom (2 %) is the margin left for what that estimate cannot see.
+  2. the window itself: a log of the last sends, where no send may go while the `allowed` before it
+     (the whole sends a window holds at the learned limit: 30 at 30/s) are less than a window (plus a
+     0.5 % `MARGIN`) old. Each entry moves to the latest time its send can have arrived once its answer
+     is in (answer time less the shortest round trip seen lately), so a send slow on its way, or
+     stamped late by the provider, holds back the one a window later instead of becoming a 429.
+  The grid sets the pace, the log guarantees the window: the headroom (2 %) is what lets the log's
+  slack absorb a catch-up, and the log, not the headroom, is what keeps jitter from the provider.
 - The real limit can be lower than the configured one (a shared token, a throttled account) and the
   provider does not say what it is, only 429. So the pace is learned with AIMD, as TCP learns an unknown
   capacity from loss: a 429 that concerns the whole channel multiplies the pace by `decrease` (0.95), at
   most once per window (sends in flight left at the old pace); every accepted send adds back a little,
   so the pace climbs by `increase` (1 %) of the configured rate per second of sending, never above it.
-  This finds a lower limit within a few windows (30/s to 24/s in about five) and holds within ~5 % under
-  it (a 429 every few seconds) instead of swinging around it.
+  This finds a lower limit within a few windows (30/s to 24/s in about five); the log then holds each
+  window to the whole sends the learned limit allows, so the pace settles just under the real limit
+  (a 429 every few seconds) instead of swinging around it.
 - A `retry_after` above `HOLD_AFTER` (2 s) is a flood wait: the channel is held until it ends, then
   resumes on a fresh grid, never with a catch-up burst.
 `channels.ratelimit` adds the per-chat limit, which limit a 429 concerns, and replies first.
@@ -39,6 +41,7 @@ Sleep = Callable[[float], Awaitable[None]]
 HEADROOM = 0.02  # default share of the limit left unused, for what the arrival estimate cannot see
 HOLD_AFTER = 2.0  # a retry_after longer than this holds the channel (or chat): a flood wait
 CATCH_UP = 0.1  # seconds of lateness a sender may make up by going at once (bounded by the window)
+MARGIN = 0.005  # share of a window the log adds for what answers cannot show (clock reads, the reply)
 TRIP_EPOCH = 10.0  # the shortest round trip is the least seen in the last 10 to 20 seconds
 
 
@@ -92,6 +95,17 @@ class Pace:
         return 1.0 / (self.rate * (1.0 - self.headroom))
 
     @property
+    def allowed(self) -> int:
+        """Sends a window may hold at the learned limit (the configured one's `count` at most)."""
+        return max(1, min(self.count, math.floor(self.rate * self.window + 1e-9)))
+
+    @property
+    def span(self) -> float:
+        """The least time `allowed + 1` sends may take: a window (longer when fewer than one send a
+        window is allowed), plus `MARGIN` for what the answers cannot show."""
+        return max(self.window, self.allowed / self.rate) + MARGIN * self.window
+
+    @property
     def held_until(self) -> float:
         return self._held_until
 
@@ -106,8 +120,8 @@ class Pace:
         if now - grid > self.catch_up:
             grid = now
         at = max(now, grid)
-        if len(self._log) == self.count:
-            at = max(at, self._log[0] + self.count * self.interval)
+        if len(self._log) >= (allowed := self.allowed):
+            at = max(at, self._log[-allowed] + self.span)
         return grid, at
 
     def delay(self) -> float:

@@ -34,7 +34,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from channels.pace import HOLD_AFTER, Clock, Sleep, Slot
+from channels.pace import HOLD_AFTER, MARGIN, Clock, Sleep, Slot
 from channels.ratelimit import ChannelLimit, ChannelPacer, Scope
 from storage.models.contacts import Channel
 
@@ -53,7 +53,7 @@ local floor, window = tonumber(ARGV[6]), tonumber(ARGV[7])
 local accepted, retry_after, hold_after = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local chat_interval, burst, ttl = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local slot_at = tonumber(ARGV[14])
-local count, catch_up = tonumber(ARGV[15]), tonumber(ARGV[16])
+local count, catch_up, margin = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
 local c = redis.call('HMGET', KEYS[1], 'next', 'held', 'rate', 'last_dec', 'seq')
 local nxt = tonumber(c[1]) or -1e18
 local held = tonumber(c[2]) or -1e18
@@ -61,7 +61,7 @@ local rate = tonumber(c[3]) or configured
 local last_dec = tonumber(c[4]) or -1e18
 local seq = tonumber(c[5]) or 0
 local reserved = -1
-for i = 17, #ARGV - 1, 2 do
+for i = 18, #ARGV - 1, 2 do
   local index = seq - 1 - tonumber(ARGV[i])
   if index >= 0 and index < count then
     local arrived = now - tonumber(ARGV[i + 1])
@@ -78,13 +78,15 @@ local result = 'ok'
 local chat_wait = 0
 if op == 'reserve' then
   local interval = 1 / (rate * (1 - headroom))
-  local slot = math.max(nxt, held)
-  if redis.call('LLEN', KEYS[3]) >= count then
-    slot = math.max(slot, tonumber(redis.call('LINDEX', KEYS[3], count - 1)) + count * interval)
+  local grid = math.max(nxt, held)
+  if now - grid > catch_up then grid = now end
+  local at = math.max(now, grid)
+  local allowed = math.max(1, math.min(count, math.floor(rate * window + 1e-9)))
+  if redis.call('LLEN', KEYS[3]) >= allowed then
+    local span = math.max(window, allowed / rate) + margin * window
+    at = math.max(at, tonumber(redis.call('LINDEX', KEYS[3], allowed - 1)) + span)
   end
-  if now - slot > catch_up then slot = now end
-  local at = math.max(now, slot)
-  nxt = slot + interval
+  nxt = math.max(grid, at - catch_up) + interval
   redis.call('LPUSH', KEYS[3], tostring(at))
   redis.call('LTRIM', KEYS[3], 0, count - 1)
   redis.call('EXPIRE', KEYS[3], 86400)
@@ -197,6 +199,7 @@ class SharedPacer(ChannelPacer):
             slot_at,
             pace.count,
             pace.catch_up,
+            MARGIN,
             *answered,  # per answer since the last call: its slot's number, how long ago it may have arrived
         ]
         keys = [self.key, self._chat_key(address), f"{self.key}:log"]
