@@ -1,28 +1,34 @@
 """Provider event ids already handled (Twilio MessageSid, Telegram update_id): a re-send runs once.
 
-Looked up, then inserted, inside the caller's transaction and without a savepoint: on SQLite a savepoint
-opened before any write commits on release (pysqlite's transaction handling), which would record the
-event even when the transaction that handles it is rolled back. Concurrent deliveries of one event are
-serialised by the caller (a per-sender lock); a race that still slips through fails on the unique key.
+Recorded inside the caller's transaction with one `INSERT … ON CONFLICT DO NOTHING` (SQLite: the same
+clause, `INSERT OR IGNORE`'s spelling with a conflict target): no look-up first and no savepoint. A
+savepoint would cost two more round trips, and on SQLite one opened before any write commits on release
+under pysqlite's own transaction handling (`storage.db` turns that off), which would record the event
+even when the transaction that handles it is rolled back. Concurrent deliveries of one event are
+serialised by the caller (a per-sender lock); two that still race meet at the unique key, where the
+second waits for the first's transaction and then inserts nothing.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.base import utcnow
 from storage.models import InboundEvent
 
 
-async def record_event(session: AsyncSession, channel: str, external_id: str) -> bool:
+async def record_event(
+    session: AsyncSession, channel: str, external_id: str, now: datetime | None = None
+) -> bool:
     """Record the event; False when it was recorded before (nothing to do)."""
-    known = await session.scalar(
-        select(InboundEvent.id).where(
-            InboundEvent.channel == channel, InboundEvent.external_id == external_id
-        )
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(InboundEvent)
+        .values(channel=channel, external_id=external_id, received_at=now or utcnow())
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
     )
-    if known is not None:
-        return False
-    session.add(InboundEvent(channel=channel, external_id=external_id))
-    await session.flush()
-    return True
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))

@@ -12,17 +12,16 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update, User
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import negotiate
 from channels.inbound_limits import TOO_MANY, InboundLimiter, InboundLimitSettings, Verdict
 from channels.message import Outgoing
 from channels.telegram.send import Replies
-from contacts.registry import find_identity
 from handlers.context import AppContext
+from storage.identities import find_contact
+from storage.inbound import record_event
 from storage.locks import lock_address
-from storage.models import Channel, Contact, InboundEvent
+from storage.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +80,15 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         async with self.app.sessions() as session, session.begin():
             if user is not None:
                 await lock_address(session, "telegram", str(user.id))
-            try:
-                async with session.begin_nested():
-                    session.add(InboundEvent(channel="telegram", external_id=str(event.update_id)))
-            except IntegrityError:
+            if not await record_event(session, Channel.TELEGRAM.value, str(event.update_id)):
                 log.info("update %s already handled; skipped", event.update_id)
                 return None
             data["session"] = session
             data["app"] = self.app
             data["replies"] = replies
-            data["contact"] = await _known_contact(session, user)
+            data["contact"] = (
+                await find_contact(session, Channel.TELEGRAM, str(user.id)) if user is not None else None
+            )
             data["lang"] = (
                 data["contact"].language
                 if data["contact"]
@@ -118,12 +116,3 @@ def _hold_back(event: Update, data: dict[str, Any], replies: Replies, verdict: V
     chat = data.get("event_chat")
     if verdict is Verdict.WARN and chat is not None:
         replies.add(chat.id, [Outgoing.say(TOO_MANY)], data["lang"])
-
-
-async def _known_contact(session: AsyncSession, user: User | None) -> Contact | None:
-    if user is None:
-        return None
-    identity = await find_identity(session, Channel.TELEGRAM, str(user.id))
-    if identity is None:
-        return None
-    return await session.get(Contact, identity.contact_id)
