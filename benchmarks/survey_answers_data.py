@@ -3,7 +3,9 @@ updates they send, and the count that proves every answer was stored exactly onc
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,6 +158,28 @@ async def stored(url: str) -> tuple[int, int, int]:
                 .where(SurveyResponse.status == ResponseStatus.COMPLETED)
             )
             return int(answers or 0), int(pairs or 0), int(completed or 0)
+    finally:
+        await engine.dispose()
+
+
+async def wait_stored(
+    url: str, expected: int, patience: float = 30.0, table: Any = SurveyAnswer
+) -> tuple[float, int]:
+    """When the rows of `table` (answers; responses for the starts) reached `expected` (perf_counter), or
+    when they stopped growing for `patience` seconds; and how many there were. A webhook may answer before
+    the work is stored (civicbot spools what the database does not take within its budget), so the
+    answered requests alone do not say it."""
+    engine = create_engine(url)
+    try:
+        count, grew = -1, time.perf_counter()
+        while True:
+            async with engine.connect() as conn:
+                now = int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+            if now != count:
+                count, grew = now, time.perf_counter()
+            if count >= expected or time.perf_counter() - grew > patience:
+                return grew, count
+            await asyncio.sleep(0.05)
     finally:
         await engine.dispose()
 

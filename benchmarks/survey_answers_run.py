@@ -30,6 +30,7 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    over_one_second: int = 0  # answered after more than 1 s: Telegram may have given up and re-sent
 
 
 def free_port() -> int:
@@ -110,6 +111,7 @@ async def send_all(
         round(cuts[49] * 1000, 1),
         round(cuts[98] * 1000, 1),
         errors,
+        sum(latency > 1.0 for latency in latencies),
     )
 
 
