@@ -222,8 +222,11 @@ class Intake:
             self._forget(arrival)
             raise
         SPOOLED.labels(entry.channel).inc()
-        log.warning("inbound %s %s from %s spooled: %s; %d waiting", entry.channel, entry.event_id,
-                    sender_tag(entry.channel, entry.sender), reason, self.depth)  # fmt: skip
+        if self.depth == 1:  # once per episode; every event below at INFO
+            log.warning("the database did not take an inbound event in time: inbound events wait in %s "
+                        "and are handled once it answers", self._spool.path)  # fmt: skip
+        log.info("inbound %s %s from %s spooled: %s; %d waiting", entry.channel, entry.event_id,
+                 sender_tag(entry.channel, entry.sender), reason, self.depth)  # fmt: skip
         if arrival.done:  # handled while being written
             await self._spool.done(arrival.spooled)
 
@@ -246,6 +249,8 @@ class Intake:
         """Handled (or failed for good): out of the waiting lists at once, its `done` line soon."""
         arrival.done = True
         self._forget(arrival)
+        if arrival.spooled is not None and not self._events:
+            log.warning("the inbound spool is empty again: every spooled event was handled")
         if arrival.spooled is not None and self._spool is not None:
             self._track(asyncio.ensure_future(self._spool.done(arrival.spooled)))
         if self._waiting:

@@ -235,6 +235,10 @@ async def test_a_frozen_database_and_a_killed_service_lose_and_double_nothing(tm
     slowest = _check_answers(answers)
     assert telegram.stats()["webhook_failures"] == 0, "an update was answered late or not 2xx: re-sent"
     assert spooled["civicbot_inbound_spool_depth"] == events, spooled
+    for route in ("telegram", "twilio_sms"):  # as the service itself measured its answers
+        buckets = {k: v for k, v in spooled.items() if f'route="{route}"' in k and 'status="200"' in k}
+        within = next(v for k, v in buckets.items() if 'le="1.0"' in k)
+        assert within == next(v for k, v in buckets.items() if 'le="+Inf"' in k) > 0, buckets
     assert len(order) == events + len(SMS_TEXTS) + len(TELEGRAM_TEXTS)  # the control's too, none twice
     await _handled_in_order(url, answers, order)
     for user in USERS:
@@ -248,6 +252,7 @@ async def test_a_frozen_database_and_a_killed_service_lose_and_double_nothing(tm
     handled = 'civicbot_inbound_replayed_total{channel="%s",outcome="handled"}'
     assert replayed[handled % "sms"] + replayed[handled % "telegram"] == events, replayed
     assert f"{events} inbound events wait in" in log and "spooled: not handled within 0.50 s" in log
+    assert "the inbound spool is empty again" in log
     assert "Traceback" not in log, log[log.index("Traceback") - 500 :][:3000]
     print(f"{events} messages while the database was frozen; SMS answered within {slowest:.2f} s; "
           "all replayed once, in order, after the kill")  # fmt: skip
