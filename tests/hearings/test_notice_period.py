@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from benchmarking.figures import system_figures
 from benchmarking.framework import Figure
-from benchmarking.periods import Window
+from benchmarking.periods import add_period, window
 from bot.cli import app
 from hearings.notice_period import notice_days, too_short
 from hearings.reschedule import reschedule
@@ -56,15 +56,11 @@ async def test_recorded_notice_is_what_benchmarking_counts(
                 .order_by(AuditEntry.id)
             )
         ).all()
-    window = Window(
-        "2026-12",
-        datetime(2026, 12, 1, tzinfo=UTC),
-        datetime(2027, 1, 1, tzinfo=UTC),
-        date(2026, 12, 1),
-        date(2026, 12, 31),
-    )
+        period = await add_period(
+            session, "2026-12", date(2026, 12, 1), date(2026, 12, 31), actor="test", now=moved_at
+        )
     async with sessions() as session:
-        figures = await system_figures(session, [window])
+        figures = await system_figures(session, [window(period)])
     [value] = [v for (_, _, figure), v in figures.items() if figure == Figure.NOTICE_DAYS]
     assert days == pytest.approx(4 + 1 / 24)  # 1 December 10:00 UTC to 5 December 11:00 UTC
     assert value.value == pytest.approx(days, abs=1e-3)
