@@ -29,7 +29,9 @@ from storage.models.deliveries import Delivery
 from tests.campaigns.people import add_person, draft, scheduled
 from tests.conftest import PG_ADMIN_DSN, drop_pg_database, migrated_pg_database
 
-NOW = datetime(2026, 11, 30, 11, 0, tzinfo=TBILISI)
+# APScheduler runs jobs by the real clock, so the tests' "now" is tomorrow at 11:00 in Tbilisi (a fixed date
+# became a past one, and its jobs fired at once instead of being planned)
+NOW = (datetime.now(TBILISI) + timedelta(days=1)).replace(hour=11, minute=0, second=0, microsecond=0)
 FAST = SchedulerSettings(scheduler_leader_retry_seconds=0.1, scheduler_resync_seconds=3600)
 
 
