@@ -7,9 +7,11 @@ contacts, web and CLI find people by address.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import joinedload
 
 from storage.models.contacts import Channel, ChannelIdentity, Contact, ContactStatus, IdentityStatus
 
@@ -23,20 +25,28 @@ async def find_identity(session: AsyncSession, channel: Channel, address: str) -
 async def find_contact(session: AsyncSession, channel: Channel, address: str) -> Contact | None:
     """The person behind an address with their addresses, in one query (every inbound message needs it:
     an identity look-up, the contact and its identities were three round trips)."""
-    found = aliased(ChannelIdentity)
-    return (
-        (
-            await session.scalars(
-                select(Contact)
-                .join(found, found.contact_id == Contact.id)
-                .join(Contact.identities)
-                .where(found.channel == channel, found.address == address)
-                .options(contains_eager(Contact.identities))
-            )
+    return (await find_contacts(session, channel, [address])).get(address)
+
+
+async def find_contacts(
+    session: AsyncSession, channel: Channel, addresses: Sequence[str]
+) -> dict[str, Contact]:
+    """`find_contact` for several addresses of one channel in one query, by address."""
+    contacts = (
+        await session.scalars(
+            select(Contact)
+            .join(ChannelIdentity, ChannelIdentity.contact_id == Contact.id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.address.in_(addresses))
+            .options(joinedload(Contact.identities))
         )
-        .unique()
-        .one_or_none()
-    )
+    ).unique()
+    wanted = set(addresses)
+    return {
+        identity.address: contact
+        for contact in contacts
+        for identity in contact.identities
+        if identity.channel == channel and identity.address in wanted
+    }
 
 
 async def set_identity_reachable(

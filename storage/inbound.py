@@ -11,6 +11,7 @@ second waits for the first's transaction and then inserts nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,6 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import utcnow
 from storage.models import InboundEvent
+
+
+async def record_events(
+    session: AsyncSession, events: Sequence[tuple[str, str]], now: datetime | None = None
+) -> set[tuple[str, str]]:
+    """Record several (channel, event id) at once; returns those recorded now (the others were before)."""
+    if not events:
+        return set()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    at = now or utcnow()
+    statement = (
+        insert(InboundEvent)
+        .values([{"channel": c, "external_id": e, "received_at": at} for c, e in events])
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboundEvent.channel, InboundEvent.external_id)
+    )
+    return {(channel, external_id) for channel, external_id in (await session.execute(statement)).all()}
 
 
 async def record_event(

@@ -1,27 +1,27 @@
-"""One unit of work per update: one person at a time, a transaction, the update recorded once, and the
-replies sent only after the transaction has committed."""
+"""One unit of work per update: one person at a time, a (shared) transaction, the update recorded once, and
+the replies sent only after the transaction has committed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.i18n import negotiate
 from channels.inbound_limits import TOO_MANY, InboundLimiter, InboundLimitSettings, Verdict
 from channels.message import Outgoing
 from channels.telegram.send import Replies
 from handlers.context import AppContext
-from storage.identities import find_contact
-from storage.inbound import record_event
-from storage.locks import lock_address
-from storage.models import Channel
+from storage.group_commit import Event, GroupCommit, Skipped
+from storage.identities import find_contacts
+from storage.models import Channel, Contact
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,17 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     database did not keep. A re-sent update is recognised by its update_id and skipped. A person's
     messages and taps beyond the flood limit (`channels.inbound_limits`) are recorded but reach no
     handler; the first of them in a window gets one "too many messages".
+
+    The transaction is shared (`storage.group_commit`): updates of different people that wait at the same
+    moment are handled one after the other in one transaction, with one statement for all their locks,
+    one for all their update records and one for all their contacts, and one commit. A handler that
+    raises fails alone: the others of its transaction run again, each in its own.
     """
 
     def __init__(self, app: AppContext, limiter: InboundLimiter | None = None) -> None:
         self.app = app
         self.locks = PersonLocks()
+        self.transactions: GroupCommit[Contact] = GroupCommit(lambda: self.app.sessions, _contacts)
         if limiter is None:
             limiter = InboundLimiter(per_window=InboundLimitSettings().telegram_inbound_per_minute)
         self.limiter = limiter
@@ -76,30 +82,25 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             return await self._run(handler, event, data, user)
 
     async def _run(self, handler: Handler, event: Update, data: dict[str, Any], user: User | None) -> Any:
-        replies = Replies()
-        async with self.app.sessions() as session, session.begin():
-            if user is not None:
-                await lock_address(session, "telegram", str(user.id))
-            if not await record_event(session, Channel.TELEGRAM.value, str(event.update_id)):
-                log.info("update %s already handled; skipped", event.update_id)
-                return None
-            data["session"] = session
-            data["app"] = self.app
-            data["replies"] = replies
-            data["contact"] = (
-                await find_contact(session, Channel.TELEGRAM, str(user.id)) if user is not None else None
-            )
-            data["lang"] = (
-                data["contact"].language
-                if data["contact"]
-                else negotiate(user.language_code if user else None)
-            )
-            verdict = self._verdict(event, user)
-            if verdict is Verdict.HANDLE:
-                result = await handler(event, data)
-            else:
-                result = None
-                _hold_back(event, data, replies, verdict)
+        verdicts: list[Verdict] = []  # decided once: a unit run again alone does not count twice
+
+        async def work(session: AsyncSession, contact: Contact | None) -> tuple[Any, Replies]:
+            replies = Replies()
+            context = {**data, "session": session, "app": self.app, "replies": replies, "contact": contact}
+            context["lang"] = contact.language if contact else negotiate(user.language_code if user else None)
+            if not verdicts:
+                verdicts.append(self._verdict(event, user))
+            if verdicts[0] is Verdict.HANDLE:
+                return await handler(event, context), replies
+            _hold_back(event, context, replies, verdicts[0])
+            return None, replies
+
+        address = str(user.id) if user is not None else None
+        done = await self.transactions.run(Event(Channel.TELEGRAM.value, address, str(event.update_id)), work)
+        if done is Skipped.DUPLICATE:
+            log.info("update %s already handled; skipped", event.update_id)
+            return None
+        result, replies = done
         bot: Bot = data["bot"]
         await replies.send(bot)
         return result
@@ -116,3 +117,7 @@ def _hold_back(event: Update, data: dict[str, Any], replies: Replies, verdict: V
     chat = data.get("event_chat")
     if verdict is Verdict.WARN and chat is not None:
         replies.add(chat.id, [Outgoing.say(TOO_MANY)], data["lang"])
+
+
+async def _contacts(session: AsyncSession, addresses: Sequence[str]) -> dict[str, Contact]:
+    return await find_contacts(session, Channel.TELEGRAM, addresses)
