@@ -43,6 +43,7 @@ from tests.fakes.telegram_api import DEFAULT_TOKEN
 OUT = ROOT / "benchmarks" / "out"
 FAKE_DEFAULTS = {"mode": "strict", "global_limit": 30, "hidden_limit": None, "flood_at": None}
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+MODES = ["strict", "hidden", "flood"]  # at 30/s; `--paid` adds the paid broadcast
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class Run:
     idle_rss_mb: float | None = None
     enqueue_seconds: float | None = None
     enqueue_peak_rss_mb: float | None = None
+    slack_ms: float | None = None
+    load_average: str = ""
 
 
 @dataclass
@@ -122,11 +125,12 @@ async def score(
     first_id: int,
     timing: Timing,
     rss: float,
+    load: str,
     **extra: Any,
 ) -> Run:
     stats = await fake.stats()
     sends = await fake.control("GET", "sends")
-    arrivals = analyse(sends["accepted"], sends["flood_until"], mode.measure_from)
+    arrivals = analyse(sends["accepted"], sends["flood_until"], mode.measure_from, int(mode.real))
     counts = await fake.per_chat_counts(first_id, mode.recipients)
     requests = stats["sent"] + stats["rate_limited"]
     return Run(
@@ -147,6 +151,8 @@ async def score(
         None if arrivals.resume_after is None else round(arrivals.resume_after, 2),
         arrivals.peak_after,
         **extra,
+        slack_ms=None if arrivals.slack is None else round(arrivals.slack * 1000, 1),
+        load_average=f"{load} → {load_average()[0]}",
     )
 
 
@@ -166,6 +172,7 @@ async def civicbot_run(fake: FakeTelegramProcess, url: str, workdir: Path, mode:
     `mode.replies` people write /start and wait for the answer."""
     await prepare(url, first_id, mode.recipients)
     await fake.control("POST", "reset", {})
+    load = load_average()[0]
     env = {
         "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
         "TELEGRAM_API_BASE": fake.base_url,
@@ -199,6 +206,7 @@ async def civicbot_run(fake: FakeTelegramProcess, url: str, workdir: Path, mode:
         first_id,
         timing,
         rss,
+        load,
         reply_p95_s=round(p95(latencies), 2) if latencies else None,
         idle_rss_mb=round(idle, 1),
         enqueue_seconds=round(queued["seconds"], 2),
@@ -208,6 +216,7 @@ async def civicbot_run(fake: FakeTelegramProcess, url: str, workdir: Path, mode:
 
 async def baseline_run(fake: FakeTelegramProcess, kind: str, workdir: Path, mode: Mode, first_id: int) -> Run:
     await fake.control("POST", "reset", {})
+    load = load_average()[0]
     args = [
         "-m",
         "benchmarks.broadcast_baselines",
@@ -227,7 +236,7 @@ async def baseline_run(fake: FakeTelegramProcess, kind: str, workdir: Path, mode
     lines = child.log.read_text().strip().splitlines()
     result = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"peak_rss_mb": float("nan")}
     name = {"naive": "naive aiogram loop", "ptb": "PTB AIORateLimiter"}[kind]
-    return await score(fake, name, mode, first_id, timing, result["peak_rss_mb"])
+    return await score(fake, name, mode, first_id, timing, result["peak_rss_mb"], load)
 
 
 async def database_url(kind: str, workdir: Path, name: str) -> str:
@@ -275,6 +284,7 @@ def modes(args: argparse.Namespace) -> list[Mode]:
             {"global_limit": 30, "flood_at": 100, "flood_seconds": args.flood_seconds},
         ),
     ]
+    chosen = [mode for mode in chosen if mode.name.split()[0] in args.modes]
     if args.paid:
         chosen.append(
             Mode(
@@ -343,6 +353,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.broadcast", description="broadcast delivery")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--modes", nargs="*", default=["strict", "hidden", "flood"], choices=MODES)
     parser.add_argument("--recipients", type=int, default=1000, help="the strict and hidden-limit runs")
     parser.add_argument("--hidden-lower", type=float, default=0.2, help="how much lower the real limit is")
     parser.add_argument("--flood-recipients", type=int, default=300)

@@ -2,8 +2,9 @@
 
 Times are the fake's own monotonic clock at arrival, where a provider counts: the rate between the
 first and the last accepted send (from `measure_from` seconds after the first, for a hidden limit
-that must first be found), the most sends in any sliding second, and around a flood wait how long
-after its end the first send came and the most in any second after it.
+that must first be found), the most sends in any sliding second, how close any `limit + 1` sends came
+to one window (the margin the jitter left), and around a flood wait how long after its end the first
+send came and the most in any second after it.
 """
 
 from __future__ import annotations
@@ -33,9 +34,19 @@ class Arrivals:
     peak: int  # most accepted sends in any sliding second
     resume_after: float | None = None  # seconds from a flood wait's end to the next accepted send
     peak_after: int | None = None  # most in any second after the flood wait
+    slack: float | None = None  # the shortest span of limit + 1 accepted sends, less the window
 
 
-def analyse(times: Sequence[float], flood_until: float | None, measure_from: float = 0.0) -> Arrivals:
+def slack(ordered: Sequence[float], limit: int, window: float = 1.0) -> float | None:
+    """How close the sender came to the limit where it is counted: the shortest time `limit + 1`
+    consecutive accepted sends took, less the window (never negative: the fake refuses the one over)."""
+    spans = [ordered[k + limit] - ordered[k] for k in range(len(ordered) - limit)]
+    return min(spans) - window if spans else None
+
+
+def analyse(
+    times: Sequence[float], flood_until: float | None, measure_from: float = 0.0, limit: int = 0
+) -> Arrivals:
     ordered = sorted(times)
     if len(ordered) < 2:
         return Arrivals(0.0, len(ordered))
@@ -51,7 +62,8 @@ def analyse(times: Sequence[float], flood_until: float | None, measure_from: flo
             resume = after[0] - flood_until
             peak_after = most_in_any_window(after)
     rate = (len(counted) - 1) / span if span > 0 and len(counted) >= 10 else 0.0  # too few: no rate
-    return Arrivals(rate, most_in_any_window(ordered), resume, peak_after)
+    tightest = slack(ordered, limit) if limit else None
+    return Arrivals(rate, most_in_any_window(ordered), resume, peak_after, tightest)
 
 
 def p95(values: Sequence[float]) -> float:
