@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -23,11 +24,27 @@ from storage.models.surveys import ResponseStatus, SurveyAnswer, SurveyRecord, S
 from surveys.definition import Answer, AnswerValue, QuestionKind, Survey
 from surveys.logic import is_relevant
 
+# The statements every answer runs are built once, with bound parameters: building one per call and
+# computing its cache key cost about as much as running it (0.56 against 0.29 ms for the response).
+_RESPONSE_WITH_SURVEY = (
+    select(SurveyResponse, SurveyRecord)
+    .join(SurveyRecord, SurveyRecord.id == SurveyResponse.survey_id)
+    .where(SurveyResponse.id == bindparam("response_id"))
+    .options(defer(SurveyRecord.definition))
+)
+
+
+@cache
+def _insert_ignoring(model: Any, keys: tuple[str, ...], dialect: str) -> Any:
+    """Of the model's table, not the model: the ORM would run it as a bulk INSERT, without a row count."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model.__table__).on_conflict_do_nothing(index_elements=list(keys))
+
 
 async def _insert_new(session: AsyncSession, table: Any, keys: list[str], **values: Any) -> bool:
     """INSERT ... ON CONFLICT (keys) DO NOTHING on either database; True when a row was inserted."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
+    statement = _insert_ignoring(table, tuple(keys), session.get_bind().dialect.name)
+    result = await session.execute(statement, values)
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -36,14 +53,7 @@ async def response_with_survey(
 ) -> tuple[SurveyResponse, SurveyRecord] | None:
     """One round trip for what every answer needs: the response and its survey (without its document,
     which `lifecycle.survey_of` has cached)."""
-    row = (
-        await session.execute(
-            select(SurveyResponse, SurveyRecord)
-            .join(SurveyRecord, SurveyRecord.id == SurveyResponse.survey_id)
-            .where(SurveyResponse.id == response_id)
-            .options(defer(SurveyRecord.definition))
-        )
-    ).first()
+    row = (await session.execute(_RESPONSE_WITH_SURVEY, {"response_id": response_id})).first()
     return (row[0], row[1]) if row else None
 
 
