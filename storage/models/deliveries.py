@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, utcnow
@@ -39,6 +39,16 @@ class Delivery(Base):
         # broadcast's worth of rows (they share one `not_before`) for every batch.
         Index("ix_deliveries_due", "status", "channel", "not_before", "id"),
         Index("ix_deliveries_campaign_id_step_id", "campaign_id", "step_id"),
+        # Messages received, in recipient order: the own-language figure reads only this index. An entry
+        # is added when a message becomes sent or delivered (those updates already touch ix_deliveries_due).
+        Index(
+            "ix_deliveries_received",
+            "contact_id",
+            "sent_at",
+            "language",
+            postgresql_where=text("status IN ('sent', 'delivered')"),
+            sqlite_where=text("status IN ('sent', 'delivered')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false, text
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,7 +81,11 @@ class SurveyResponse(Base):
     ticked so far on a multiple-choice question before Done."""
 
     __tablename__ = "survey_responses"
-    __table_args__ = (UniqueConstraint("survey_id", "contact_id"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "contact_id"),
+        # Each person's responses with their start, in person order: the response-rate figure reads it.
+        Index("ix_survey_responses_contact_id_started_at", "contact_id", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The unique (survey_id, contact_id) index also serves lookups by survey.
