@@ -48,4 +48,4 @@ def test_the_migrations_have_one_head() -> None:
     from storage.migrate import alembic_config
 
     heads = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://")).get_heads()
-    assert heads == ["0017_merge"]
+    assert heads == ["0017_index_figures"]

@@ -9,7 +9,7 @@ merge them, instead of hashing 100,000 people or 80,000 responders per period: `
 a message becomes sent or delivered, an update that already rewrites `ix_deliveries_due`.
 
 Revision ID: 0017_index_figures
-Revises: 0016_answer_tallies
+Revises: 0017_merge
 Create Date: 2026-12-04 10:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_index_figures"
-down_revision: str | None = "0016_answer_tallies"
+down_revision: str | None = "0017_merge"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
