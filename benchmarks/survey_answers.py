@@ -101,6 +101,7 @@ async def run_backend(
     rate: float | None = None,
     bot: str = "civicbot",
     profile: Path | None = None,
+    spool_after_ms: int | None = None,
 ) -> Result:
     url = await new_database(backend, workdir)
     fake_port, app_port = free_port(), free_port()
@@ -148,6 +149,7 @@ async def run_backend(
                 "TELEGRAM_RATE_PER_SECOND": "100000",
                 "TELEGRAM_PER_CHAT_PER_SECOND": "1000",
                 "TELEGRAM_INBOUND_PER_MINUTE": "1000000",
+                **({"INBOUND_SPOOL_AFTER_MS": str(spool_after_ms)} if spool_after_ms else {}),
             },
         )
         connector = aiohttp.TCPConnector(limit=senders)
@@ -291,8 +293,17 @@ def machine() -> dict[str, str]:
     }
 
 
-def report(results: list[Result], people: int, questions: int, senders: int, rate: float | None) -> str:
+def report(
+    results: list[Result],
+    people: int,
+    questions: int,
+    senders: int,
+    rate: float | None,
+    spool_after_ms: int | None = None,
+) -> str:
     pace = f"paced at {rate:g} answers/s" if rate else "each sending when answered"
+    if spool_after_ms:
+        pace += f"; civicbot spools after {spool_after_ms} ms"
     lines = [
         f"{people * questions} answers from {people} people, {senders} concurrent senders ({pace}); machine: "
         + ", ".join(f"{k} {v}" for k, v in machine().items()),
@@ -332,6 +343,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--bot", choices=["civicbot", "peer", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=1, help="alternate the bots this many times")
     parser.add_argument("--profile", type=Path, help="sample the app with py-spy into this folder")
+    parser.add_argument(
+        "--spool-after-ms",
+        type=int,
+        help="civicbot's INBOUND_SPOOL_AFTER_MS (default: the service's, 500): how long its webhook waits "
+        "for an update to be handled before spooling it and answering",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "survey_answers.json")
     options = parser.parse_args(args)
     backends = ["sqlite", "postgres"] if options.backend == "both" else [options.backend]
@@ -349,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     options.rate,
                     bot,
                     options.profile,
+                    options.spool_after_ms,
                 )
             )
         expected = options.people * options.questions
@@ -361,7 +379,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"{result.completed} completed); expected {expected} exactly once"
             )
         results.append(result)
-        print(report([result], options.people, options.questions, options.senders, options.rate), flush=True)
+        line = report(
+            [result], options.people, options.questions, options.senders, options.rate, options.spool_after_ms
+        )
+        print(line, flush=True)
     options.json.parent.mkdir(parents=True, exist_ok=True)
     options.json.write_text(
         json.dumps(
@@ -372,7 +393,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             indent=2,
         )
     )
-    print(report(results, options.people, options.questions, options.senders, options.rate))
+    print(
+        report(
+            results, options.people, options.questions, options.senders, options.rate, options.spool_after_ms
+        )
+    )
 
 
 if __name__ == "__main__":
