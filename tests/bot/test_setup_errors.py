@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e import forked
 from tests.e2e.service import free_port
 
 pytestmark = pytest.mark.slow
@@ -18,15 +18,7 @@ def _civicbot(cwd: Path, database_url: str | None, *args: str) -> subprocess.Com
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     if database_url is not None:
         env["DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return forked.run(args, env, cwd)  # `python -m bot.cli`, without a new interpreter's imports
 
 
 def test_postgresql_not_running(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Run the real `civicbot serve` as a subprocess against fake providers, as a user's machine would."""
+"""Run the real `civicbot serve` in a process of its own against fake providers, as a user's machine would
+(forked from an interpreter that has its third-party packages imported: `tests/e2e/forked.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.databases import TEMPLATES
+from tests.e2e import forked
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +29,7 @@ def free_port() -> int:
 
 @dataclass
 class RunningService:
-    process: subprocess.Popen[bytes]
+    process: forked.Process
     base_url: str
     log_path: Path
 
@@ -59,14 +60,8 @@ async def civicbot_serve(
         "LOG_LEVEL": "INFO",
         **env,
     }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: ASYNC220 - starting the server is not a blocking wait
-            [sys.executable, "-m", "bot.cli", "serve"],
-            cwd=workdir,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    log_path.write_bytes(b"")
+    process = forked.start(["serve"], full_env, workdir, log_path)
     service = RunningService(process, f"http://127.0.0.1:{port}", log_path)
     try:
         await _wait_healthy(service, startup_timeout)

@@ -36,6 +36,8 @@ async def test_webhook_mode_checks_the_secret_and_survives_malformed_updates(
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
     }
     async with civicbot_serve(env, tmp_path, port=port) as service:
+        # /healthz answers while the service still connects to Telegram: wait for the webhook it sets
+        await telegram.wait_for(lambda: bool(telegram.feed.webhook_info()["url"]), timeout=30)
         registered = telegram.feed.webhook_info()["url"]
         path = registered.removeprefix(service.base_url)
         assert path.startswith("/telegram/webhook/") and len(path) > len("/telegram/webhook/") + 20
@@ -97,6 +99,7 @@ async def test_webhook_without_a_configured_secret_still_requires_one(
         },
     }
     async with civicbot_serve(env, tmp_path, port=port) as service:
+        await telegram.wait_for(lambda: bool(telegram.feed.webhook_info()["url"]), timeout=30)
         path = telegram.feed.webhook_info()["url"].removeprefix(service.base_url)
         async with httpx.AsyncClient(base_url=service.base_url) as client:
             for target in ("/telegram/webhook", path):

@@ -12,7 +12,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -26,6 +25,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import create_engine, session_factory, unit_of_work
+from tests.e2e import forked
 from tests.e2e.service import free_port, prepare_database
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -50,7 +50,7 @@ class WebServer:
     base_url: str
     database_url: str
     workdir: Path
-    process: subprocess.Popen[bytes]
+    process: forked.Process
 
     def log(self) -> str:
         return (self.workdir / "civicbot.log").read_text(errors="replace")
@@ -97,14 +97,8 @@ def start_server(workdir: Path, env: dict[str, str] | None = None, timeout: floa
     for name in ("TELEGRAM_BOT_TOKEN", "TWILIO_ACCOUNT_SID", "PUBLIC_BASE_URL"):
         if env is None or name not in env:
             full_env.pop(name, None)
-    with (workdir / "civicbot.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"],
-            cwd=workdir,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    (workdir / "civicbot.log").write_bytes(b"")
+    process = forked.start(["serve"], full_env, workdir, workdir / "civicbot.log")
     server = WebServer(f"http://127.0.0.1:{port}", database_url, workdir, process)
     deadline = time.monotonic() + timeout
     while True:
