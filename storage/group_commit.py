@@ -7,16 +7,18 @@ Here the units waiting at a moment form a batch (at most `most`; up to `slots` b
 batch does that work once for all of them: one statement takes every sender's advisory lock (sorted, so
 two batches never wait on each other in a circle), one records every event id (`INSERT … ON CONFLICT DO
 NOTHING RETURNING`: the ids it returns are new, the others were handled before), one query loads the
-senders (`prepare`); then each unit's handler runs in turn, in its own task, on the batch's session, and
-is flushed; one COMMIT ends the batch, and only then does each unit return (its replies go out after the
-commit, as before). Alone, a unit is a batch of one: no timer holds anyone back.
+senders (`prepare`); then each unit's handler runs in turn, in its own task, on the batch's session; one
+COMMIT ends the batch (the ORM writes what the handlers left pending together, e.g. every answered survey
+response in one executemany), and only then does each unit return (its replies go out after the commit,
+as before). Alone, a unit is a batch of one: no timer holds anyone back.
 
 Guarantees kept: a sender's next unit cannot join before the previous one has returned (the caller holds
 a per-sender lock around `run`), so one person's units stay in order; an event id is handled once; a unit
 returns only once its transaction has committed. If a handler raises, the batch is rolled back: that
-unit's exception propagates (a database error is first retried alone: it may have been the batch's, e.g.
-a deadlock with another replica), and every other unit of the batch runs again alone, in a transaction
-of its own, from the start (its lock, record and look-up included), so a failure is never shared.
+unit's exception propagates (an SQLAlchemy error is first retried alone: it may have been the batch's, e.g.
+a deadlock with another replica, or an earlier unit's pending change flushed by this unit's query), and
+every other unit of the batch runs again alone, in a transaction of its own, from the start (its lock,
+record and look-up included), so a failure is never shared.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.inbound import record_events
@@ -107,10 +109,9 @@ class GroupCommit(Generic[P]):
         session, prepared = given
         try:
             result = await work(session, prepared)
-            await session.flush()
         except BaseException as exc:
             unit.done.set_result(False)
-            if isinstance(exc, DBAPIError):  # perhaps the batch's, not this unit's: once more, alone
+            if isinstance(exc, SQLAlchemyError):  # perhaps the batch's, not this unit's: once more, alone
                 await asyncio.shield(unit.outcome)
                 return await self._alone(unit)
             raise

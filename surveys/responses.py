@@ -52,8 +52,11 @@ async def response_with_survey(
     session: AsyncSession, response_id: int
 ) -> tuple[SurveyResponse, SurveyRecord] | None:
     """One round trip for what every answer needs: the response and its survey (without its document,
-    which `lifecycle.survey_of` has cached)."""
-    row = (await session.execute(_RESPONSE_WITH_SURVEY, {"response_id": response_id})).first()
+    which `lifecycle.survey_of` has cached). Without autoflush: it reads only this person's response, and
+    in a shared transaction (`storage.group_commit`) the other people's answered responses then wait for
+    the commit, where the ORM writes them with one statement instead of one flush each."""
+    with session.no_autoflush:
+        row = (await session.execute(_RESPONSE_WITH_SURVEY, {"response_id": response_id})).first()
     return (row[0], row[1]) if row else None
 
 
@@ -114,17 +117,19 @@ async def answers_of(session: AsyncSession, survey: Survey, response_id: int) ->
 async def store_answer(
     session: AsyncSession, response_id: int, question: str, answer: Answer, now: datetime
 ) -> bool:
-    """Insert the answer unless this question already has one; True when this call stored it."""
-    return await _insert_new(
-        session,
-        SurveyAnswer,
-        ["response_id", "question"],
-        response_id=response_id,
-        question=question,
-        value=to_json(answer.value),
-        declined=answer.declined,
-        answered_at=now,
-    )
+    """Insert the answer unless this question already has one; True when this call stored it. Without
+    autoflush, as `response_with_survey`: the row needs nothing pending, only its stored response."""
+    with session.no_autoflush:
+        return await _insert_new(
+            session,
+            SurveyAnswer,
+            ["response_id", "question"],
+            response_id=response_id,
+            question=question,
+            value=to_json(answer.value),
+            declined=answer.declined,
+            answered_at=now,
+        )
 
 
 def to_json(value: AnswerValue) -> Any:

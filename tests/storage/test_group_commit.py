@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.group_commit import Event, GroupCommit, Skipped
@@ -148,3 +149,28 @@ async def test_a_unit_cancelled_while_it_waits_holds_nobody_up(
     with pytest.raises(asyncio.CancelledError):
         await waiting
     assert await _stored(sessions, "work") == Counter({"first": 1, "person 3": 1})
+
+
+async def test_a_change_left_pending_fails_its_own_unit_not_the_one_whose_query_flushed_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    group: GroupCommit[str] = GroupCommit(lambda: sessions, Prepared(), slots=1)
+
+    async def leaves_a_bad_row(session: AsyncSession, person: str | None) -> str:
+        session.add(InboundEvent(channel="work", external_id=None))  # fails when flushed
+        return "a"
+
+    async def queries(session: AsyncSession, person: str | None) -> str:
+        await session.execute(select(InboundEvent.id).limit(1))  # autoflushes what the batch left pending
+        await _mark(session, "b")
+        return "b"
+
+    a, b = await asyncio.gather(
+        group.run(Event("telegram", "a", "u-a"), leaves_a_bad_row),
+        group.run(Event("telegram", "b", "u-b"), queries),
+        return_exceptions=True,
+    )
+    assert isinstance(a, IntegrityError)
+    assert b == "b"
+    assert await _stored(sessions, "work") == Counter({"b": 1})
+    assert await _stored(sessions, "telegram") == Counter({"u-b": 1})
