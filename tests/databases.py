@@ -4,8 +4,9 @@ PostgreSQL: the template `civicbot_template_<digest>` is built once (under an ad
 pytest processes at once build it once) and named after a digest of everything that shapes it (the
 migrations, the models, the seed), so a template left by an earlier run of other migrations is never
 reused. A background thread clones it ahead of the tests (`CREATE DATABASE … TEMPLATE`, whose cost is
-mostly waiting on the disk) and drops what the tests are done with, so a test waits for neither.
-SQLite: the template is a file, copied for each test.
+mostly waiting on the disk) and puts the databases tests are done with back into the template's state for
+the next test (`tests/pg_recycle.py`: a reset is far cheaper than the checkpoint a drop costs), so a test
+waits for neither. SQLite: the template is a file, copied for each test.
 
 Every test still gets a database of its own; nothing here is shared between two tests.
 """
@@ -29,6 +30,7 @@ import asyncpg
 from storage.db import create_engine, session_factory, unit_of_work
 from storage.migrate import upgrade
 from storage.seed import seed_municipalities
+from tests.pg_recycle import Snapshot, reset
 
 PG_ADMIN_DSN = os.environ.get("CIVICBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_PREFIX = "civicbot_test_"
@@ -46,6 +48,10 @@ def schema_digest() -> str:
     for path in sorted(files):
         digest.update(str(path.relative_to(_STORAGE)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def pg_dsn(name: str) -> str:
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
 
 
 def pg_url(name: str) -> str:
@@ -139,16 +145,21 @@ async def _drop_unused_templates(conn: asyncpg.Connection, keep: str) -> None:
 
 
 class PgClones:
-    """Migrated databases cloned from the template by a background thread, `ahead` of the tests.
+    """Migrated databases cloned from the template by a background thread, `ahead` of the tests, and
+    reset for the next test once a test is done with them (dropped only at the end, or when a test
+    changed the schema).
 
-    Clones and drops run on `connections` connections at once: their cost is mostly waiting on the disk,
-    which several share.
+    Resets, clones and drops run on `connections` connections at once: their cost is mostly waiting on
+    the disk, which several share.
     """
 
     def __init__(self, ahead: int = 4, connections: int = 2) -> None:
         self._ahead, self._connections = ahead, connections
         self._ready: queue.Queue[str] = queue.Queue()
         self._dropping: queue.Queue[str] = queue.Queue()
+        self._returned: queue.Queue[str] = queue.Queue()  # done with by a test: to reset or drop
+        self._ours: set[str] = set()  # clones of the template made (or adopted) here: resettable
+        self._snapshot: Snapshot | None = None
         self._cloning = 0
         self._stop = threading.Event()
         self._failure: BaseException | None = None
@@ -175,12 +186,17 @@ class PgClones:
             return name
 
     def discard(self, name: str) -> None:
-        """Drop a database a test is done with, without making the test wait."""
-        self._dropping.put(name)
+        """Take back a database a test is done with, without making the test wait: a clone is reset
+        for the next test, anything else dropped."""
+        (self._returned if name in self._ours else self._dropping).put(name)
         self._poke()
 
+    def adopt(self, name: str) -> None:
+        """`name` is now a clone of the template (renamed from one): reset it, not drop it, when done."""
+        self._ours.add(name)
+
     def close(self) -> None:
-        """Drop what is left (the clones no test took, the drops not done yet) and stop."""
+        """Drop every database left (the pool of clones, the drops not done yet) and stop."""
         self._stop.set()
         self._poke()
         self._thread.join(timeout=300)
@@ -204,19 +220,24 @@ class PgClones:
         finally:
             await conn.close()
         await asyncio.gather(*(self._work() for _ in range(self._connections)))
-        while not self._ready.empty():  # every connection has stopped cloning by now
-            self._dropping.put(self._ready.get())
-        await asyncio.gather(*(self._work() for _ in range(self._connections)))
+        left: set[str] = set()  # every connection has stopped by now
+        for waiting in (self._ready, self._returned, self._dropping):
+            while not waiting.empty():
+                left.add(waiting.get())
+        # At once: concurrent drops share PostgreSQL's checkpoints instead of forcing one each.
+        await asyncio.gather(*(drop(name) for name in left))
 
     async def _work(self) -> None:
         conn = await asyncpg.connect(PG_ADMIN_DSN)
         try:
             while True:
                 self._changed.clear()
-                if not self._dropping.empty():
-                    await conn.execute(f'DROP DATABASE IF EXISTS "{self._dropping.get()}" WITH (FORCE)')
-                elif self._stop.is_set():
+                if self._stop.is_set():
                     return
+                if not self._returned.empty():
+                    await self._recycle(conn, self._returned.get())
+                elif not self._dropping.empty():
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{self._dropping.get()}" WITH (FORCE)')
                 elif self._ready.qsize() + self._cloning < self._ahead:
                     self._cloning += 1
                     try:
@@ -228,6 +249,14 @@ class PgClones:
         finally:
             await conn.close()
 
+    async def _recycle(self, conn: asyncpg.Connection, name: str) -> None:
+        assert self._snapshot is not None
+        if await reset(conn, pg_dsn(name), name, self._snapshot):
+            self._ready.put(name)
+        else:  # the test changed the schema
+            self._ours.discard(name)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     async def _clone(self, conn: asyncpg.Connection) -> str:
         name = f"{TEST_PREFIX}{uuid.uuid4().hex[:12]}"
         try:
@@ -236,6 +265,17 @@ class PgClones:
             async with self._template_lock:
                 self._template = await ensure_pg_template(conn, schema_digest())
             await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        # A commit need not wait for the disk: only a crash of the server itself could lose it.
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        if self._snapshot is None:  # the first clone, untouched yet: what every reset goes back to
+            async with self._template_lock:
+                if self._snapshot is None:
+                    fresh = await asyncpg.connect(pg_dsn(name))
+                    try:
+                        self._snapshot = await Snapshot.of(fresh)
+                    finally:
+                        await fresh.close()
+        self._ours.add(name)
         return name
 
 
@@ -306,7 +346,8 @@ class Templates:
         return url
 
     async def discard(self, url: str) -> None:
-        """Drop a PostgreSQL database a test is done with (in the background once clones are made)."""
+        """Hand back a PostgreSQL database a test is done with: reset for another test or dropped (in the
+        background once clones are made)."""
         self.prepared.discard(url)
         if not url.startswith("postgresql"):
             return
@@ -332,7 +373,7 @@ class Templates:
     async def _replace_if_empty(self, url: str) -> bool:
         """Swap an empty test database (nothing connected) for a clone under the same name."""
         name = database_name(url)
-        probe = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name)
+        probe = await asyncpg.connect(pg_dsn(name))
         try:
             tables = await probe.fetchval(
                 "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
@@ -357,6 +398,8 @@ class Templates:
         finally:
             await conn.close()
         self.prepared.discard(pg_url(clone))
+        assert self._pg is not None
+        self._pg.adopt(name)
         await self.discard(pg_url(emptied))
         return True
 
