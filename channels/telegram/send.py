@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -16,12 +17,27 @@ from channels.telegram.render import render_telegram
 
 log = logging.getLogger(__name__)
 
+
+class SendMessageQuietly(SendMessage):
+    """`sendMessage` for a reply, whose sent message nothing reads: Telegram's answer is checked (errors,
+    429s and the pacer work as for any call) but not parsed into a `Message` with its chat, sender and
+    keyboard, about a fifth of a reply's CPU. The name keeps the "Send" the pacer looks for."""
+
+    __returning__ = Any  # type: ignore[assignment]  # the result is not read
+
+
+class EditMessageTextQuietly(EditMessageText):
+    """`editMessageText` for a reply, its answer not parsed (see `SendMessageQuietly`)."""
+
+    __returning__ = Any  # type: ignore[assignment]  # the result is not read
+
+
 # aiogram validates each answer as `Response[<method's result>]`; pydantic keeps these generic classes only
 # weakly, so the garbage collector drops them and a reply rebuilds one every few dozen calls (~20 ms each,
 # ~14 % of the CPU of a survey answer before this). Held here for the methods a reply uses.
 RESPONSE_TYPES = tuple(
     Response[method.__returning__]  # type: ignore[name-defined]
-    for method in (SendMessage, EditMessageText, AnswerCallbackQuery)
+    for method in (SendMessageQuietly, SendMessage, EditMessageText, AnswerCallbackQuery)
 )
 
 
@@ -39,18 +55,20 @@ async def send_reply(
         rendered = render_telegram(message, lang)
         if message.edit and edit_message_id is not None:
             try:
-                await bot.edit_message_text(
-                    text=rendered.text,
-                    chat_id=chat_id,
-                    message_id=edit_message_id,
-                    reply_markup=rendered.reply_markup,
+                await bot(
+                    EditMessageTextQuietly(
+                        text=rendered.text,
+                        chat_id=chat_id,
+                        message_id=edit_message_id,
+                        reply_markup=rendered.reply_markup,
+                    )
                 )
                 continue
             except TelegramBadRequest as exc:
                 if "message is not modified" in str(exc):
                     continue
                 log.info("edit failed (%s); sending a new message instead", exc)
-        await bot.send_message(chat_id=chat_id, text=rendered.text, reply_markup=rendered.reply_markup)
+        await bot(SendMessageQuietly(chat_id=chat_id, text=rendered.text, reply_markup=rendered.reply_markup))
 
 
 async def acknowledge(bot: Bot, query_id: str, text: str | None = None) -> None:
