@@ -27,7 +27,9 @@ def _differences(connection: Connection) -> list[Any]:
 
 
 async def test_schema_matches_the_models(migrated_url: str) -> None:
-    assert await current_revision(migrated_url) == "0017_index_figures"  # the one head, which includes 0005_hearings
+    assert (
+        await current_revision(migrated_url) == "0017_index_figures"
+    )  # the one head, which includes 0005_hearings
     engine = create_engine(migrated_url)
     try:
         async with engine.connect() as connection:
