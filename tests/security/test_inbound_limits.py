@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import pytest
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import Chat, Update, User
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -185,6 +186,11 @@ class FakeBot:
 
     async def send_message(self, chat_id: int | str, text: str, **_: Any) -> None:
         self.sent.append((chat_id, text))
+
+    async def __call__(self, method: TelegramMethod[Any], request_timeout: int | None = None) -> None:
+        """Replies go as method objects (`channels.telegram.send`)."""
+        if isinstance(method, SendMessage):
+            self.sent.append((method.chat_id, method.text))
 
 
 def _update(update_id: int, user_id: int, text: str) -> Update:
