@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from itsdangerous import URLSafeSerializer
 from starlette.types import Receive, Scope, Send
 
 import bot.app
@@ -20,16 +20,24 @@ from bot.settings import DatabaseSettings, PrivacySettings, Settings
 from campaigns import staff
 from campaigns import staff_access as access
 from storage.models.campaigns import Role
+from web.console.auth import SESSION_COOKIE, signer
 from web.security_headers import SecurityHeaders
 
 
-async def test_private_pages_are_not_framed_or_cached_and_public_ones_not_framed_by_default(
-    migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def served(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FastAPI, Service]:
+    """The whole HTTP app as `civicbot serve` builds it, without its background work."""
     monkeypatch.setattr(bot.app, "BACKGROUND_COMPONENTS", [])
     settings = Settings(db=DatabaseSettings(database_url=migrated_url),
                         privacy=PrivacySettings(state_dir=tmp_path / "state"))  # fmt: skip
-    app = create_http_app(settings, Service.build(settings))
+    service = Service.build(settings)
+    return create_http_app(settings, service), service
+
+
+async def test_private_pages_are_not_framed_or_cached_and_public_ones_not_framed_by_default(
+    served: tuple[FastAPI, Service],
+) -> None:
+    app, _ = served
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://civicbot.test") as client:
@@ -78,15 +86,9 @@ def _get_paths(router: Any) -> set[str]:
     return found
 
 
-async def test_every_html_response_carries_the_strict_policy(
-    migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_every_html_response_carries_the_strict_policy(served: tuple[FastAPI, Service]) -> None:
     """Every GET route, anonymous and as a signed-in coordinator (unknown ids give the console's 404 page)."""
-    monkeypatch.setattr(bot.app, "BACKGROUND_COMPONENTS", [])
-    settings = Settings(db=DatabaseSettings(database_url=migrated_url),
-                        privacy=PrivacySettings(state_dir=tmp_path / "state"))  # fmt: skip
-    service = Service.build(settings)
-    app = create_http_app(settings, service)
+    app, service = served
     sample = {"code": "marneuli", "hearing_id": "999", "campaign_id": "999", "kind": "csv"}
     paths = sorted(
         re.sub(r"{(\w+)(:\w+)?}", lambda m: sample.get(m.group(1), "x"), p) for p in _get_paths(app)
@@ -96,15 +98,12 @@ async def test_every_html_response_carries_the_strict_policy(
         async with service.sessions() as session, session.begin():
             member = await staff.grant(session, Role.COORDINATOR, name="nino")
             opened = await access.redeem_link(session, await access.issue_link(session, member), "10.0.0.1")
-        signer = URLSafeSerializer(
-            service.context.vault.address_hash("console", "cookie-signing-key"), salt="session"
-        )
+        cookie = signer(service, "session").dumps(opened.token)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as client:
             for signed_in in (False, True):
                 if signed_in:
-                    client.cookies.set("civicbot_console", signer.dumps(opened.token),
-                                       domain="console.test", path="/console")  # fmt: skip
+                    client.cookies.set(SESSION_COOKIE, cookie, domain="console.test", path="/console")
                 for path in [*paths, "/no-such-page"]:
                     response = await client.get(path)
                     if response.headers.get("content-type", "").startswith("text/html"):
