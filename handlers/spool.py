@@ -1,11 +1,16 @@
 """Store and forward for the inbound webhooks: answered within a budget, handled once, in order per sender.
 
-A signed inbound event (a Twilio SMS, a Telegram update) is handled as before, but the webhook waits for
-that at most `INBOUND_SPOOL_AFTER_MS` (500 ms). If the handling transaction has not committed by then, or
-the database could not be reached, the raw event is written to the local spool (`channels.spool`,
-fsync'd) and the webhook answers 200: Telegram does not re-send, Twilio's message is not lost. Handling
-goes on in the background; if it commits, the spooled copy is marked done, if the database failed, the
-copy waits for the replayer. Replies still go out only after their transaction committed. While
+A signed inbound event (a Twilio SMS, a Telegram update) is handled as before, and the webhook waits for
+it. The spool is for a database that is stuck, not for one that is busy: if the handling transaction has
+not committed within `INBOUND_SPOOL_AFTER_MS` (500 ms) and no other handling in this process has finished
+in that time either, or the database could not be reached, the raw event is written to the local spool
+(`channels.spool`, fsync'd) and the webhook answers 200: Telegram does not re-send, Twilio's message is
+not lost. While other events keep finishing the database is moving, and the webhook keeps waiting, up to
+`INBOUND_ANSWER_WITHIN_MS` (5 s; Telegram waits 60 s for an answer, Twilio 15 s). Answering a busy
+database's events early would undo the providers' own back-pressure (Telegram sends a chat's next update
+only once the last one was answered) and turn overload into a spool of everything. Handling goes on in
+the background; if it commits, the spooled copy is marked done, if the database failed, the copy waits
+for the replayer. Replies still go out only after their transaction committed. While
 `INBOUND_MAX_IN_FLIGHT` events are being handled, the next ones go to the spool straight away: answering
 fast must not pile up unbounded work on a database that is not keeping up.
 
@@ -21,6 +26,8 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +73,13 @@ class SpoolSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     inbound_spool_after_ms: int = Field(
-        default=500, ge=10, le=10_000, description="how long a webhook waits for the database before spooling"
+        default=500, ge=10, le=10_000, description="how long a webhook waits for a stuck database"
+    )
+    inbound_answer_within_ms: int = Field(
+        default=5_000,
+        ge=10,
+        le=30_000,
+        description="how long a webhook waits for a busy database (other events still finishing) at most",
     )
     inbound_max_in_flight: int = Field(
         default=200, ge=1, description="events handled at once; more arrivals go to the spool at once"
@@ -111,10 +124,16 @@ class Intake:
         self._attempts: set[asyncio.Future[Any]] = set()
         self._wake = asyncio.Event()
         self._replayer: asyncio.Future[None] | None = None
+        self._progress_at = -math.inf  # when a handling last finished (time.monotonic)
 
     @property
     def budget(self) -> float:
         return self.settings.inbound_spool_after_ms / 1000
+
+    @property
+    def patience(self) -> float:
+        """The longest a webhook waits while the database is busy but moving (never below the budget)."""
+        return max(self.settings.inbound_answer_within_ms, self.settings.inbound_spool_after_ms) / 1000
 
     @property
     def depth(self) -> int:
@@ -155,7 +174,8 @@ class Intake:
         handle: Callable[[], Awaitable[R]],
         on_late: Callable[[R], None] | None = None,
     ) -> R | None:
-        """`handle()`'s result if it finished within the budget; else None once `entry` is spooled.
+        """`handle()`'s result if it finished in time (see `_finishes_in_time`); else None once `entry` is
+        spooled.
 
         A failure that is not the database's propagates, as it did before the spool. `on_late` gets the
         result of a handling that finished after the budget.
@@ -171,13 +191,31 @@ class Intake:
         self._track(attempt)
         self._attempts.add(attempt)
         attempt.add_done_callback(self._attempts.discard)
-        finished, _ = await asyncio.wait({attempt}, timeout=self.budget)
-        if finished:
+        if await self._finishes_in_time(attempt):
             handled, result = attempt.result()
             return result if handled else None
-        await self._spool_it(arrival, f"not handled within {self.budget:.2f} s")
+        await self._spool_it(arrival, self._why_late())
         attempt.add_done_callback(lambda done: _late(done, entry, on_late))
         return None
+
+    async def _finishes_in_time(self, attempt: asyncio.Future[Any]) -> bool:
+        """Wait for `attempt` while the database is moving: until no handling has finished for a budget's
+        length (stuck), or the patience is spent (busy beyond what a webhook may wait)."""
+        started = time.monotonic()
+        wait = self.budget
+        while True:
+            finished, _ = await asyncio.wait({attempt}, timeout=wait)
+            if finished:
+                return True
+            now = time.monotonic()
+            wait = min(self._progress_at + self.budget, started + self.patience) - now
+            if wait <= 0:
+                return False
+
+    def _why_late(self) -> str:
+        if time.monotonic() - self._progress_at > self.budget:
+            return f"nothing was handled for {self.budget:.2f} s"
+        return f"not handled within {self.patience:.2f} s"
 
     async def _attempt(self, arrival: Arrival, handle: Callable[[], Awaitable[R]]) -> tuple[bool, R | None]:
         entry = arrival.entry
@@ -196,6 +234,7 @@ class Intake:
                     raise
                 await self._spool_it(arrival, f"the database is unavailable ({type(exc).__name__})")
                 return False, None
+            self._progress_at = time.monotonic()
             self._finish(arrival)
         return True, result
 
@@ -305,6 +344,7 @@ class Intake:
                     REPLAYED.labels(entry.channel, "failed").inc()
                 else:
                     REPLAYED.labels(entry.channel, "handled").inc()
+                    self._progress_at = time.monotonic()
                 self._finish(arrival)
         return True
 

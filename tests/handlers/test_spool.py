@@ -104,6 +104,53 @@ async def test_a_slow_database_is_answered_within_the_budget_and_finished_later(
     assert (tmp_path / "test.jsonl").stat().st_size == 0
 
 
+async def _busy(intake: Intake, database: Database, senders: int, each: float) -> list[str | None]:
+    """`senders` people at once on a database that handles one event at a time, `each` seconds apiece."""
+    one_at_a_time = asyncio.Lock()
+
+    def handle(event: str) -> Callable[[], Awaitable[str]]:
+        async def run() -> str:
+            async with one_at_a_time:
+                await asyncio.sleep(each)  # the database's work
+                return await database.handle(event)()
+
+        return run
+
+    takes = (intake.take(_entry(str(n), sender=f"s{n}"), handle(str(n))) for n in range(senders))
+    return list(await asyncio.gather(*takes))
+
+
+async def test_a_busy_database_that_keeps_finishing_work_is_waited_for_not_spooled(tmp_path: Path) -> None:
+    """Ten people at once, 40 ms each, one at a time: the last waits 400 ms, four budgets, but something
+    finishes every 40 ms. Spooling them would answer Telegram early and invite each chat's next update."""
+    database = Database()
+    spooled = _metric("civicbot_inbound_spooled_total", channel="telegram")
+    async with _intake(tmp_path, database) as intake:
+        answers = await _busy(intake, database, senders=10, each=0.04)
+        assert intake.depth == 0
+    assert answers == [f"reply to {n}" for n in range(10)]
+    assert _metric("civicbot_inbound_spooled_total", channel="telegram") == spooled
+    assert (tmp_path / "test.jsonl").stat().st_size == 0
+
+
+async def test_a_busy_database_is_waited_for_no_longer_than_the_patience(tmp_path: Path) -> None:
+    database = Database()
+    settings = SpoolSettings(inbound_spool_after_ms=BUDGET_MS, inbound_answer_within_ms=2 * BUDGET_MS)
+    intake = Intake(tmp_path, "test", database.answers, settings)
+    intake.register("telegram", database.replay)
+    intake.start()
+    try:
+        started = time.perf_counter()
+        answers = await _busy(intake, database, senders=10, each=0.04)
+        waited = time.perf_counter() - started
+        assert waited < 2 * BUDGET_MS / 1000 + 0.3, "answered once the patience was spent"
+        assert answers[0] == "reply to 0" and None in answers
+        await _settled(intake, database, 10)
+    finally:
+        await intake.stop(timeout=5)
+    assert sorted(database.handled, key=int) == [str(n) for n in range(10)], "each handled once"
+
+
 async def test_a_database_outage_spools_and_replays_each_event_once_in_order_per_sender(
     tmp_path: Path,
 ) -> None:
