@@ -11,6 +11,7 @@ only: `hsum:v:<hearing id>`.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -95,11 +96,18 @@ class SummaryDesk:
         except CampaignError as refusal:
             return [_say(refusal.message)]
         place = await self.session.get_one(Municipality, found.hearing.municipality_id)
-        return [Outgoing(parts=tuple(sections(found, place, self.member.label)))]
+        return [Outgoing(parts=tuple(sections(found, place, as_option(self.member))))]
+
+
+def as_option(member: StaffMember) -> str:
+    """How `--as` names `member` so that a printed command works as printed: the name, quoted for the
+    shell where it needs it, else the Telegram id (the `tg:` of `label` is for reading; `--as` refuses it)."""
+    return shlex.quote(member.name) if member.name else str(member.telegram_id)
 
 
 def sections(found: Summary, place: Municipality, actor: str) -> list[Renderable]:
-    """The summary's parts in reading order; each question is a part of its own."""
+    """The summary's parts in reading order; each question is a part of its own. `actor` is the
+    `--as` value of the table command offered at the end (`as_option`)."""
     hearing = found.hearing
     parts: list[Renderable] = [
         Text.of(

@@ -3,11 +3,13 @@ in another language's summary), numbers and people's words as they are."""
 
 from __future__ import annotations
 
+import shlex
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from campaigns import staff
 from channels.i18n import LANGUAGES, render
 from channels.message import Joined
 from hearings import officers
@@ -15,6 +17,7 @@ from hearings.service import HearingConversation
 from hearings.summary import summary
 from hearings.summary_chat import SummaryDesk, sections
 from storage.models import Channel, Contact, Municipality
+from storage.models.campaigns import Role
 from storage.models.hearings import HearingQuestion, Moderation
 from tests.campaigns.people import add_person
 from tests.hearings.builders import NOW, coordinator, hearing, officer
@@ -90,3 +93,22 @@ async def test_a_hearing_number_that_does_not_exist_is_said_so(
         assert render(reply.parts[0], "en") == "No hearing 999."
         [reply] = await desk.command("budget")
         assert render(reply.parts[0], "en") == "Send /summary and the hearing's number, like /summary 3."
+
+
+@pytest.mark.parametrize(
+    ("name", "telegram_id"),
+    [("Nino Beridze", 5550101), (None, 5550102), ("o'neil", None)],
+    ids=["a name with a space", "a Telegram id only", "a quote in the name"],
+)
+async def test_the_table_command_names_its_reader_as_the_cli_takes_them(
+    sessions: async_sessionmaker[AsyncSession], name: str | None, telegram_id: int | None
+) -> None:
+    """The printed command works as printed: its --as, split as a shell splits it, finds the reader."""
+    async with sessions() as session, session.begin():
+        reader = await staff.grant(session, Role.COORDINATOR, name=name, telegram_id=telegram_id)
+        found = await hearing(session)
+        [reply] = await SummaryDesk(session, reader, NOW).command(str(found.id))
+        said = render(reply.parts[-1], "en")
+        words = shlex.split(said[said.index("civicbot") :])
+        assert words[:4] == ["civicbot", "hearing", "summary", str(found.id)]
+        assert await staff.by_ref(session, words[words.index("--as") + 1]) is reader
