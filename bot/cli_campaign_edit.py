@@ -6,6 +6,7 @@ refusal (not a draft, outside an officer's municipality, a time in the past) is 
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -109,4 +110,4 @@ def edit_command(
         typer.echo(f"campaign {campaign.id} edited ({campaign.status}):")
     for change in changes:
         typer.echo(f"  {change.field}: {_short(change.before)} -> {_short(change.after)}")
-    typer.echo(f"next: civicbot campaign submit {campaign.id} --as {as_}")
+    typer.echo(f"next: civicbot campaign submit {campaign.id} --as {shlex.quote(as_)}")  # works as printed

@@ -4,6 +4,7 @@ is refused; an officer stays in their municipality; a time in the past is refuse
 from __future__ import annotations
 
 import asyncio
+import shlex
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -184,3 +185,15 @@ async def test_the_cli_replaces_the_definition_from_a_file(
     async with sessions() as session:
         stored = await session.get_one(Campaign, 1)
         assert stored.steps[0].schedule_kind == ScheduleKind.AT
+
+
+async def test_the_next_step_works_as_printed_for_a_name_with_a_space(migrated_url: str) -> None:
+    await _cli(migrated_url, "staff", "grant", "--name", "Nino Beridze", "--role", "coordinator")
+    await _cli(
+        migrated_url, "campaign", "create", "--as", "Nino Beridze", "--name", "Water", "--text", "ka=წყალი."
+    )
+    edited = await _cli(migrated_url, "campaign", "edit", "1", "--as", "Nino Beridze", "--name", "Water cut")
+    assert edited.exit_code == 0, edited.output
+    next_step = edited.output.splitlines()[-1].removeprefix("next: civicbot ")
+    submitted = await _cli(migrated_url, *shlex.split(next_step))
+    assert submitted.exit_code == 0, submitted.output
