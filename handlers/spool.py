@@ -31,7 +31,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Final, TypeVar, cast, final
 
 from prometheus_client import Counter, Gauge
 from pydantic import Field
@@ -63,6 +63,18 @@ REPLAYED = Counter(
     ["channel", "outcome"],
 )
 DEPTH = Gauge("civicbot_inbound_spool_depth", "Inbound events waiting in the local spool")
+
+
+@final
+class Kept:
+    """What `Intake.take` returns for an event it left to the spool: the webhook answers without waiting
+    for its handling (which goes on, or is replayed)."""
+
+    def __repr__(self) -> str:
+        return "KEPT"
+
+
+KEPT: Final = Kept()
 
 
 class SpoolUnavailable(Exception):
@@ -173,30 +185,30 @@ class Intake:
         entry: SpoolEntry,
         handle: Callable[[], Awaitable[R]],
         on_late: Callable[[R], None] | None = None,
-    ) -> R | None:
-        """`handle()`'s result if it finished in time (see `_finishes_in_time`); else None once `entry` is
-        spooled.
+    ) -> R | Kept:
+        """`handle()`'s result if it finished in time (see `_finishes_in_time`); else `KEPT` once `entry`
+        is spooled.
 
         A failure that is not the database's propagates, as it did before the spool. `on_late` gets the
         result of a handling that finished after the budget.
         """
         if (entry.channel, entry.event_id) in self._events:
             log.info("inbound %s %s is already in the spool; answered", entry.channel, entry.event_id)
-            return None
+            return KEPT
         arrival = Arrival(next(self._numbers), entry)
         if len(self._attempts) >= self.settings.inbound_max_in_flight:  # the database is not keeping up
             await self._spool_it(arrival, f"{len(self._attempts)} events already being handled")
-            return None
+            return KEPT
         attempt = asyncio.ensure_future(self._attempt(arrival, handle))
         self._track(attempt)
         self._attempts.add(attempt)
         attempt.add_done_callback(self._attempts.discard)
         if await self._finishes_in_time(attempt):
             handled, result = attempt.result()
-            return result if handled else None
+            return cast(R, result) if handled else KEPT
         await self._spool_it(arrival, self._why_late())
         attempt.add_done_callback(lambda done: _late(done, entry, on_late))
-        return None
+        return KEPT
 
     async def _finishes_in_time(self, attempt: asyncio.Future[Any]) -> bool:
         """Wait for `attempt` while the database is moving: until no handling has finished for a budget's

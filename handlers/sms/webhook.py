@@ -160,8 +160,10 @@ async def incoming_sms(request: Request) -> Response:
     except Exception:  # nothing was kept (one transaction, no spool): Twilio does not send it again
         log.exception("incoming SMS %s could not be handled", sms.message_sid)
         return Response("could not handle the message", status_code=500, media_type="text/plain")
-    inline = answer.replies if answer is not None and answer.contact_id is None else []
-    return _twiml([render_sms(reply, answer.language) for reply in inline] if answer else [])
+    if not isinstance(answer, SmsAnswer):  # nothing to say in the answer, or kept in the spool for later
+        return _twiml([])
+    inline = answer.replies if answer.contact_id is None else []
+    return _twiml([render_sms(reply, answer.language) for reply in inline])
 
 
 def _inbound(form: Mapping[str, str], config: SmsWebhookConfig) -> Inbound | None:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
-from aiogram.methods import TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import TelegramObject, Update, User
 from aiogram.types.update import UpdateTypeLookupError
 
@@ -79,13 +79,24 @@ def _sender(update: Update) -> str:
     return str(user.id) if isinstance(user, User) else "-"
 
 
+def skip_button_answer(method: TelegramMethod[Any]) -> bool:
+    """True for the answer to a button press whose update was spooled: the webhook answered the press
+    when it spooled it, and a callback query is answered once (again is an error from Telegram)."""
+    if not isinstance(method, AnswerCallbackQuery):
+        return False
+    log.debug("callback query %s was answered when it was spooled; the late answer is not sent",
+              method.callback_query_id)  # fmt: skip
+    return True
+
+
 def replayer(dispatcher: Dispatcher, bot: Bot) -> Replay:
-    """Feed a spooled update again; a Bot API method it returns is called (there is no webhook answer)."""
+    """Feed a spooled update again; a Bot API method it returns is called (there is no webhook answer),
+    except the answer to a button press, which the webhook gave when it spooled the update."""
 
     async def replay(entry: SpoolEntry) -> None:
         update = Update.model_validate(entry.payload, context={"bot": bot})
         result = await feed(dispatcher, bot, update)
-        if isinstance(result, TelegramMethod):
+        if isinstance(result, TelegramMethod) and not skip_button_answer(result):
             await Dispatcher.silent_call_request(bot, result)
 
     return replay

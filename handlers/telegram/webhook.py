@@ -19,8 +19,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from handlers.spool import Intake, SpoolUnavailable
-from handlers.telegram.deferral import feed, update_entry
+from handlers.spool import KEPT, Intake, SpoolUnavailable
+from handlers.telegram.deferral import feed, skip_button_answer, update_entry
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -100,7 +100,18 @@ async def telegram_webhook(path_key: str, request: Request) -> Response:
     except Exception:  # already logged by the dispatcher's error handler; Telegram must not re-send
         log.debug("update %s raised", update.update_id, exc_info=True)
         return Response(status_code=200)
+    if result is KEPT:
+        return _stop_the_spinner(update) or Response(status_code=200)
     return _reply_with(bot, result) or Response(status_code=200)
+
+
+def _stop_the_spinner(update: Update) -> Response | None:
+    """A button press left to the spool is answered now, with no text: the person's app stops its
+    spinner instead of waiting for a database that is stuck. The handler's own answer, when it comes, is
+    not sent (`skip_button_answer`): a callback query is answered once."""
+    if update.callback_query is None:
+        return None
+    return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": update.callback_query.id})
 
 
 def _reply_with(bot: Bot, result: Any) -> Response | None:
@@ -120,8 +131,9 @@ def _reply_with(bot: Bot, result: Any) -> Response | None:
 
 
 def _call_late(bot: Bot, result: Any, pending: set[asyncio.Future[Any]]) -> None:
-    """The update finished after we answered: its method must still reach Telegram."""
-    if not isinstance(result, TelegramMethod):
+    """The update finished after we answered: its method must still reach Telegram (unless it answers
+    the button press the webhook answered already)."""
+    if not isinstance(result, TelegramMethod) or skip_button_answer(result):
         return
     call = asyncio.ensure_future(Dispatcher.silent_call_request(bot, result))
     pending.add(call)

@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from channels.spool import InboundSpool, SpoolEntry
-from handlers.spool import Intake, SpoolSettings
+from handlers.spool import KEPT, Intake, Kept, SpoolSettings
 from storage.outage import DatabaseUnavailable
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -96,7 +96,7 @@ async def test_a_slow_database_is_answered_within_the_budget_and_finished_later(
         started = time.perf_counter()
         answer = await intake.take(_entry("1"), database.handle("1"), on_late=late.append)
         waited = time.perf_counter() - started
-        assert answer is None and intake.depth == 1
+        assert answer is KEPT and intake.depth == 1
         assert waited < BUDGET_MS / 1000 + 0.5
         database.stall.set()
         await _settled(intake, database, 1)
@@ -104,7 +104,7 @@ async def test_a_slow_database_is_answered_within_the_budget_and_finished_later(
     assert (tmp_path / "test.jsonl").stat().st_size == 0
 
 
-async def _busy(intake: Intake, database: Database, senders: int, each: float) -> list[str | None]:
+async def _busy(intake: Intake, database: Database, senders: int, each: float) -> list[str | Kept]:
     """`senders` people at once on a database that handles one event at a time, `each` seconds apiece."""
     one_at_a_time = asyncio.Lock()
 
@@ -144,7 +144,7 @@ async def test_a_busy_database_is_waited_for_no_longer_than_the_patience(tmp_pat
         answers = await _busy(intake, database, senders=10, each=0.04)
         waited = time.perf_counter() - started
         assert waited < 2 * BUDGET_MS / 1000 + 0.3, "answered once the patience was spent"
-        assert answers[0] == "reply to 0" and None in answers
+        assert answers[0] == "reply to 0" and KEPT in answers
         await _settled(intake, database, 10)
     finally:
         await intake.stop(timeout=5)
@@ -161,7 +161,7 @@ async def test_a_database_outage_spools_and_replays_each_event_once_in_order_per
     arrivals = [("a1", "ana"), ("b1", "bakur"), ("a2", "ana"), ("a3", "ana"), ("b2", "bakur")]
     async with _intake(tmp_path, database) as intake:
         for n, (event, sender) in enumerate(arrivals):
-            assert await intake.take(_entry(event, sender, n), database.handle(event)) is None
+            assert await intake.take(_entry(event, sender, n), database.handle(event)) is KEPT
         assert intake.depth == len(arrivals)
         await asyncio.sleep(0.3)  # the replayer probes meanwhile, and waits
         assert database.handled == []
@@ -181,7 +181,7 @@ async def test_a_later_event_waits_behind_its_senders_spooled_one(tmp_path: Path
     async with _intake(tmp_path, database) as intake:
         await intake.take(_entry("a1", "ana"), database.handle("a1"))
         database.up = True
-        assert await intake.take(_entry("a2", "ana", 1), database.handle("a2")) is None
+        assert await intake.take(_entry("a2", "ana", 1), database.handle("a2")) is KEPT
         assert await intake.take(_entry("b1", "bakur", 2), database.handle("b1")) == "reply to b1"
         await _settled(intake, database, 3)
     assert [e for e in database.handled if e.startswith("a")] == ["a1", "a2"]
@@ -198,7 +198,7 @@ async def test_a_re_sent_event_waiting_in_the_spool_is_answered_without_handling
             calls.append("again")
             return "x"
 
-        assert await intake.take(_entry("1"), counted) is None
+        assert await intake.take(_entry("1"), counted) is KEPT
         assert calls == [] and intake.depth == 1
 
 
@@ -262,7 +262,7 @@ async def test_past_the_in_flight_limit_events_go_straight_to_the_spool(tmp_path
             return run
 
         for n in range(4):
-            assert await intake.take(_entry(str(n), sender=f"s{n}"), counted(str(n))) is None
+            assert await intake.take(_entry(str(n), sender=f"s{n}"), counted(str(n))) is KEPT
         assert started == ["0", "1"] and intake.depth == 4
         database.stall.set()
         await _settled(intake, database, 4)

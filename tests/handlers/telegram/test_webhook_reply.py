@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
-from aiogram.methods import AnswerCallbackQuery, TelegramMethod
-from aiogram.types import CallbackQuery
+from aiogram.methods import AnswerCallbackQuery, SendMessage, TelegramMethod
+from aiogram.types import CallbackQuery, Message
 from fastapi import FastAPI
 
+from channels.spool import SpoolEntry
 from handlers.spool import Intake
-from handlers.telegram import webhook
+from handlers.telegram import deferral, webhook
 from tests.handlers.intake import running_intake
 
 TOKEN = "42:AAFakeTokenForTheWebhookReplyTests000000"
@@ -68,6 +70,12 @@ def _press(data: str) -> dict[str, Any]:
                                                "data": data, "message": message}}  # fmt: skip
 
 
+def _typed(text: str) -> dict[str, Any]:
+    user = {"id": 7, "is_bot": False, "first_name": "Nino"}
+    message = {"message_id": 4, "date": 0, "chat": {"id": 7, "type": "private"}, "from": user, "text": text}
+    return {"update_id": 2, "message": message}
+
+
 async def _post(app: FastAPI, update: dict[str, Any]) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
@@ -104,23 +112,69 @@ async def test_no_method_is_an_empty_200(tmp_path: Path) -> None:
 
 
 async def test_a_method_from_a_slow_update_is_still_called(tmp_path: Path) -> None:
-    """Past the spool's budget the webhook answers 200 at once; the method goes out when it is ready."""
+    """Past the spool's budget (a stuck database) the webhook answers 200 at once; a method the update
+    returns goes out when it is ready."""
     release = asyncio.Event()
     router = Router()
 
-    @router.callback_query()
-    async def slow(query: CallbackQuery) -> AnswerCallbackQuery:
+    @router.message()
+    async def slow(message: Message) -> SendMessage:
         await release.wait()
-        return query.answer()
+        return message.answer("late")
 
     async with running_intake(tmp_path, spool_after_ms=10) as intake:
         app, session = _app(router, intake)
-        response = await _post(app, _press("x"))
+        response = await _post(app, _typed("hello"))
         assert (response.status_code, response.content) == (200, b"")
         assert intake.depth == 1  # kept in the spool while it runs
         release.set()
     # Stopping waited for the update; its method was then handed on.
     while app.state.pending_updates:
         await asyncio.wait(set(app.state.pending_updates))
-    assert [type(call) for call in session.calls] == [AnswerCallbackQuery]
+    assert [type(call) for call in session.calls] == [SendMessage]
     assert intake.depth == 0, "handled after the answer: the spooled copy is done"
+
+
+async def test_a_spooled_button_press_is_answered_at_once_and_only_once(tmp_path: Path) -> None:
+    """The person's spinner stops when the press is spooled; the handler's late answer is not sent
+    (Telegram answers a second answerCallbackQuery with QUERY_ID_INVALID)."""
+    release = asyncio.Event()
+    router = Router()
+
+    @router.callback_query()
+    async def slow(query: CallbackQuery) -> AnswerCallbackQuery:
+        await release.wait()
+        return query.answer(text="✅")
+
+    async with running_intake(tmp_path, spool_after_ms=10) as intake:
+        app, session = _app(router, intake)
+        response = await _post(app, _press("x"))
+        assert response.status_code == 200
+        assert response.json() == {"method": "answerCallbackQuery", "callback_query_id": "99"}
+        release.set()
+    while app.state.pending_updates:
+        await asyncio.wait(set(app.state.pending_updates))
+    assert session.calls == []
+    assert intake.depth == 0
+
+
+async def test_a_replayed_update_sends_its_method_but_not_a_button_answer() -> None:
+    """Replayed from the spool there is no webhook answer: a returned message is sent, the answer to the
+    press is not (it was given when the press was spooled)."""
+    router = Router()
+
+    @router.callback_query()
+    async def pressed(query: CallbackQuery) -> AnswerCallbackQuery:
+        return query.answer(text="✅")
+
+    @router.message()
+    async def typed(message: Message) -> SendMessage:
+        return message.answer("noted")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    session = RecordingSession()
+    replay = deferral.replayer(dispatcher, Bot(TOKEN, session=session))
+    for update in (_press("x"), _typed("hello")):
+        await replay(SpoolEntry("telegram", str(update["update_id"]), "7", datetime.now(UTC), update))
+    assert [type(call) for call in session.calls] == [SendMessage]
