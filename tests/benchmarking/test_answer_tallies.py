@@ -9,8 +9,10 @@ period moved, with answers on both sides of Tbilisi midnight at the periods' edg
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +25,7 @@ from benchmarking.framework_yaml import load_framework
 from benchmarking.index import MunicipalityIndex, Status, compute_index
 from benchmarking.periods import add_period
 from contacts.privacy import erase
+from contacts.simulated import purge_simulated
 from contacts.vault import DataVault
 from storage.models import Contact
 from storage.models.benchmarking import AnswerTally, BenchmarkPeriod
@@ -31,6 +34,7 @@ from tests.benchmarking.index_data import answer_as, periods, two_surveys
 from tests.surveys.people import add_person
 
 Sessions = async_sessionmaker[AsyncSession]
+TALLIES_MIGRATION = importlib.import_module("storage.migrations.versions.0016_answer_tallies")
 LABEL = "label: {ka: ა, az: a, hy: ա, ru: а, en: a}"
 BOTH = "[participation-questionnaire, participation-2027]"
 FRAMEWORK = f"""
@@ -94,20 +98,33 @@ async def _generate(session: AsyncSession, seed: int) -> list[int]:
     return people
 
 
-async def _both_ways(sessions: Sessions, framework: Framework) -> dict[tuple[str, str], MunicipalityIndex]:
-    """The index from the tallies equals the index from the answers, and every tally equals a recount of
-    the rows the view `answer_tally_rows` defines (which catches a change the index would not show, such
-    as a language moved within its group)."""
+async def _compare(
+    sessions: Sessions, framework: Framework
+) -> tuple[dict[tuple[str, str], MunicipalityIndex], list[str]]:
+    """The index from the tallies, and where it or the tallies differ from the answers: the index
+    computed from every answer, and a recount of the rows the view `answer_tally_rows` defines (which
+    catches a change the index would not show, such as a language moved within its group)."""
     async with sessions() as session:
         tallied = await compute_index(session, framework)
         scanned = await compute_index(session, framework, from_answers=True)
         key = "period_id, municipality_id, survey_id, question, language, value, shard"
         kept = await session.execute(text(f"SELECT {key}, answers FROM answer_tallies WHERE answers <> 0"))
         recount = await session.execute(text(f"SELECT {key}, count(*) FROM answer_tally_rows GROUP BY {key}"))
-        assert sorted(map(_row, kept.all())) == sorted(map(_row, recount.all()))
-    assert tallied.keys() == scanned.keys()
-    for key, result in tallied.items():
-        assert _shape(result) == pytest.approx(_shape(scanned[key])), key
+        differences = [] if sorted(map(_row, kept.all())) == sorted(map(_row, recount.all())) else ["tallies"]
+    if tallied.keys() != scanned.keys():
+        differences.append(f"indexes computed: {sorted(tallied.keys() ^ scanned.keys())}")
+    differences += [
+        f"index of {key}"
+        for key in sorted(tallied.keys() & scanned.keys())
+        if _shape(tallied[key]) != pytest.approx(_shape(scanned[key]))
+    ]
+    return tallied, differences
+
+
+async def _both_ways(sessions: Sessions, framework: Framework) -> dict[tuple[str, str], MunicipalityIndex]:
+    """The index from the tallies, after checking that it and the tallies equal the answers'."""
+    tallied, differences = await _compare(sessions, framework)
+    assert not differences
     return tallied
 
 
@@ -137,14 +154,18 @@ def _shape(result: MunicipalityIndex) -> list[Any]:
     return found
 
 
-async def test_the_tallies_give_the_index_the_answers_give_through_every_kind_of_change(
+Stage = tuple[str, dict[tuple[str, str], MunicipalityIndex], list[str]]
+
+
+async def _every_kind_of_change(
     sessions: Sessions, framework: Framework, vault: DataVault
-) -> None:
+) -> AsyncIterator[Stage]:
+    """Generated answers, then each kind of write the tallies must follow; after each, the stage's name,
+    the index from the tallies and how it or the tallies differ from the answers (see `_compare`)."""
     async with sessions() as session, session.begin():
         await periods(session)
         people = await _generate(session, seed=8)
-    first = await _both_ways(sessions, framework)
-    assert any(i.status is Status.OK for r in first.values() for d in r.dimensions for i in d.indicators)
+    yield ("generated", *await _compare(sessions, framework))
     rng = random.Random(9)
     async with sessions() as session, session.begin():
         for contact_id in rng.sample(people, 6):  # erased: free text blanked, chosen answers kept
@@ -161,16 +182,20 @@ async def test_the_tallies_give_the_index_the_answers_give_through_every_kind_of
             update(SurveyAnswer).where(SurveyAnswer.id.in_(rng.sample(ids, 8))).values(declined=True)
         )
         await session.execute(delete(SurveyAnswer).where(SurveyAnswer.id.in_(rng.sample(ids, 8))))
-    await _both_ways(sessions, framework)
+    yield ("erased, answers changed and deleted", *await _compare(sessions, framework))
     async with sessions() as session, session.begin():
-        responses = list((await session.scalars(select(SurveyResponse.id).order_by(SurveyResponse.id))).all())
+        # Counted responses of people who stay real here (the person flagged below is the first's).
+        last_counted = text(
+            "SELECT DISTINCT response_id FROM answer_tally_rows ORDER BY response_id DESC LIMIT 8"
+        )
+        responses = list((await session.scalars(last_counted)).all())
         counted_response = text("SELECT min(response_id) FROM answer_tally_rows")
         await session.execute(
             delete(SurveyResponse).where(SurveyResponse.id == await session.scalar(counted_response))
         )
         flipped = case((SurveyResponse.language == "ka", "az"), else_="ka")  # each changes group
         await session.execute(
-            update(SurveyResponse).where(SurveyResponse.id.in_(responses[1:9])).values(language=flipped)
+            update(SurveyResponse).where(SurveyResponse.id.in_(responses)).values(language=flipped)
         )
         counted = text(
             "SELECT min(r.contact_id) FROM answer_tally_rows v JOIN survey_responses r ON r.id = v.response_id"
@@ -180,7 +205,11 @@ async def test_the_tallies_give_the_index_the_answers_give_through_every_kind_of
         )
         await session.execute(update(Contact).where(Contact.id == people[17]).values(simulated=False))
         await session.execute(delete(Contact).where(Contact.id == people[7]))  # its responses stay, anonymous
-    await _both_ways(sessions, framework)
+    yield ("a response deleted, languages changed, people flagged", *await _compare(sessions, framework))
+    async with sessions() as session, session.begin():
+        purged = await purge_simulated(session, now=datetime.now(UTC) + timedelta(days=2))
+    assert purged  # people[3] at least (people[17] is real again)
+    yield ("simulated people purged", *await _compare(sessions, framework))
     async with sessions() as session, session.begin():
         await add_period(session, "2026-autumn", date(2026, 9, 1), date(2026, 9, 30), actor="test")
         await session.execute(
@@ -188,8 +217,35 @@ async def test_the_tallies_give_the_index_the_answers_give_through_every_kind_of
             .where(BenchmarkPeriod.name == "2027-followup")
             .values(starts_on=date(2027, 1, 1), ends_on=date(2027, 6, 29))
         )
-    after = await _both_ways(sessions, framework)
-    assert ("2026-autumn", "dmanisi") in after
+    yield ("a period added, another moved", *await _compare(sessions, framework))
+
+
+async def test_the_tallies_give_the_index_the_answers_give_through_every_kind_of_change(
+    sessions: Sessions, framework: Framework, vault: DataVault
+) -> None:
+    stages = []
+    async for stage, result, differences in _every_kind_of_change(sessions, framework, vault):
+        assert not differences, stage
+        stages.append((stage, result))
+    first, last = stages[0][1], stages[-1][1]
+    assert any(i.status is Status.OK for r in first.values() for d in r.dimensions for i in d.indicators)
+    assert ("2026-autumn", "dmanisi") in last
+
+
+@pytest.mark.parametrize("trigger", [name for name, *_ in TALLIES_MIGRATION.TRIGGERS])
+async def test_without_any_one_trigger_the_tallies_no_longer_equal_the_answers(
+    sessions: Sessions, framework: Framework, vault: DataVault, trigger: str
+) -> None:
+    """Each trigger of migration 0016 is needed: the same changes, with that one dropped, leave the
+    tallies or the index apart from the answers at some stage (on SQLite and PostgreSQL alike)."""
+    table = next(table for name, _, table, *_ in TALLIES_MIGRATION.TRIGGERS if name == trigger)
+    async with sessions() as session, session.begin():
+        postgres = session.get_bind().dialect.name == "postgresql"
+        await session.execute(text(f"DROP TRIGGER {trigger}" + (f" ON {table}" if postgres else "")))
+    async for _, _, differences in _every_kind_of_change(sessions, framework, vault):
+        if differences:
+            return
+    pytest.fail(f"every stage equal without {trigger}")
 
 
 async def test_a_tbilisi_day_decides_the_period(sessions: Sessions, framework: Framework) -> None:
