@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from benchmarking.figures import FigureValue, system_figures
@@ -105,3 +105,22 @@ async def test_response_rates_of_both_periods_count_who_had_subscribed_by_each_e
     assert ("2026-baseline", "dmanisi", parity) not in found
     assert found[("2027-followup", "dmanisi", rate)] == FigureValue(pytest.approx(65))
     assert found[("2027-followup", "dmanisi", parity)] == FigureValue(pytest.approx(62.5))
+
+
+async def test_the_figures_give_back_the_planner_settings_they_change(sessions: Sessions) -> None:
+    """On PostgreSQL two figures run with hash joins and parallel workers off, for the transaction only:
+    afterwards it has the values its caller had set, and the next transaction the server's."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's; SQLite has none to change")
+    async with sessions() as session, session.begin():
+        await periods(session)
+    show = text(
+        "SELECT current_setting('enable_hashjoin'), current_setting('max_parallel_workers_per_gather')"
+    )
+    async with sessions() as session:
+        defaults = tuple((await session.execute(show)).one())
+        await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 1"))  # the caller's own
+        await system_figures(session, [window(period) for period in await stored_periods(session)])
+        assert tuple((await session.execute(show)).one()) == (defaults[0], "1")
+        await session.commit()
+        assert tuple((await session.execute(show)).one()) == defaults
