@@ -3,8 +3,11 @@ reminders follow the new time, notices still waiting in the outbox say the new t
 
 Reminders of the old time that have not gone yet are withdrawn; reminder keys carry the start
 (`hearings.reminders.reminder_key`), so the reminders of the new time are queued afresh by the next
-every-minute run and never twice, restart or not. The "moved" message's key carries the new start too:
-moving a hearing twice tells people twice, running the same move again tells nobody again.
+every-minute run and never twice, restart or not. A withdrawn reminder gives up its key (a suffix names
+the move), so a hearing moved back to that time gets its reminders again. The "moved" message's key
+names the move (its new start and when it was made): moved, moved back and moved again is news each time.
+The same move cannot be made twice: the hearing's row is locked while it moves, so a second move racing
+the first (a double click) waits, then finds the hearing already at that time and is refused.
 
 A notice not sent yet (held by quiet hours, or waiting its turn) is rendered again in place, under its
 own key: one row per person, so nobody gets the notice twice and the old time never goes out. Only a
@@ -24,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.errors import InvalidDefinition, InvalidTransition
 from campaigns.schedule import QuietHours
 from channels.message import Text
+from channels.outbox import OPEN_STATUSES
 from channels.payload import dump_outgoing
 from contacts.registry import audit
 from hearings import calendar, notice_period, notices, participants, sms_notice
@@ -42,9 +46,10 @@ class Moved(NamedTuple):
     retimed: int  # notices not sent yet that now say the new time
 
 
-def moved_key(hearing: Hearing) -> participants.KeyFor:
-    start = int(hearing.starts_at.timestamp())
-    return lambda p: f"h{hearing.id}:moved@{start}:p{p.contact_id}:{p.channel}"
+def moved_key(hearing: Hearing, now: datetime) -> participants.KeyFor:
+    """The news of this move: its new start and the moment (to the microsecond) it was made."""
+    start, made = int(hearing.starts_at.timestamp()), round(now.timestamp() * 1_000_000)
+    return lambda p: f"h{hearing.id}:moved@{start}:at{made}:p{p.contact_id}:{p.channel}"
 
 
 async def reschedule(
@@ -62,6 +67,7 @@ async def reschedule(
     waiting notices now say the new time."""
     now = now or utcnow()
     hearing = await get(session, hearing_id)
+    await session.refresh(hearing, with_for_update=True)  # a racing move waits, then sees this one's time
     subject = f"hearing:{hearing.id}"
     await ensure_scope(session, actor, hearing.municipality_id, action="reschedule", subject=subject, now=now)
     if hearing.status not in (HearingStatus.DRAFT, HearingStatus.ANNOUNCED) or hearing.starts_at <= now:
@@ -73,7 +79,7 @@ async def reschedule(
     was = hearing.starts_at
     hearing.starts_at, hearing.updated_at = starts_at, now
     await session.flush()
-    withdrawn = await participants.withdraw(session, hearing.id, ("rem",), now, reason="hearing moved")
+    withdrawn = await withdraw_reminders(session, hearing.id, now)
     told, goes, retimed = 0, now, 0
     if hearing.status == HearingStatus.ANNOUNCED:
         place = await session.get_one(Municipality, hearing.municipality_id)
@@ -85,7 +91,7 @@ async def reschedule(
             session,
             participants.reach(session, who),
             notices.moved(hearing, was, calendar.file_url(public_base_url, place.code, hearing.id)),
-            moved_key(hearing),
+            moved_key(hearing, now),
             not_before=goes,
             now=now,
         )
@@ -107,6 +113,27 @@ async def reschedule(
         now=now,
     )
     return Moved(hearing, told, goes, retimed)
+
+
+async def withdraw_reminders(session: AsyncSession, hearing_id: int, now: datetime) -> int:
+    """Withdraw the hearing's reminders not sent yet (`participants.withdraw`), each giving up its key:
+    the key names only the start, so moved back to that time, the hearing's reminders are due again."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.dedupe_key.startswith(f"h{hearing_id}:rem", autoescape=True),
+            Delivery.status.in_(OPEN_STATUSES),
+        )
+        .values(
+            status=DeliveryStatus.CANCELLED,
+            last_error="hearing moved",
+            lease_until=None,
+            updated_at=now,
+            dedupe_key=Delivery.dedupe_key + f":withdrawn@{round(now.timestamp() * 1_000_000)}",
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _notices(hearing_id: int) -> Any:

@@ -20,7 +20,7 @@ from hearings.reminders import enqueue_due_reminders
 from hearings.reschedule import reschedule
 from hearings.service import HearingConversation
 from storage.models import AuditEntry, Channel, Contact
-from storage.models.campaigns import Role
+from storage.models.campaigns import Role, StaffMember
 from storage.models.deliveries import DeliveryStatus
 from storage.models.hearings import HearingRsvp, Rsvp
 from tests.campaigns.people import add_person, add_staff
@@ -97,16 +97,86 @@ async def test_moving_tells_going_and_maybe_and_retimes_reminders(
     )
 
 
-async def test_the_same_move_twice_tells_nobody_twice(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_moving_back_and_forth_tells_people_each_move(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Moved, moved back, moved again: each is news (after the second they expect the first time)."""
+    async with sessions() as session, session.begin():
+        found = await hearing(session)
+        person = await add_person(session, language="en")
+        await _answer(session, person.id, found.id, "go", NOW)
+        by = await coordinator(session)
+        _, first, _, _ = await reschedule(session, found.id, MOVED, by, NOW)
+        _, back, _, _ = await reschedule(session, found.id, STARTS, by, NOW + timedelta(minutes=1))
+        _, again, _, _ = await reschedule(session, found.id, MOVED, by, NOW + timedelta(minutes=2))
+        rows = [r for r in await deliveries(session) if ":moved@" in r.dedupe_key]
+    assert (first, back, again) == (1, 1, 1)
+    said = [render(load_outgoing(row.payload).parts[0], "en") for row in rows]
+    assert [text.split(" has moved ")[1] for text in said] == [
+        "from 15 December 2026, 15:00 to 17 December 2026, 15:00. Your answer still stands.",
+        "from 17 December 2026, 15:00 to 15 December 2026, 15:00. Your answer still stands.",
+        "from 15 December 2026, 15:00 to 17 December 2026, 15:00. Your answer still stands.",
+    ]
+
+
+async def test_moving_back_brings_back_the_reminders_the_move_withdrew(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A reminder withdrawn by a move is due again when the hearing is moved back to its time."""
     async with sessions() as session, session.begin():
         found = await hearing(session)
         person = await add_person(session)
         await _answer(session, person.id, found.id, "go", NOW)
+        hearing_id = found.id
+    async with sessions() as session, session.begin():
+        assert await enqueue_due_reminders(session, STARTS - hours(24)) == 1
+    async with sessions() as session, session.begin():
         by = await coordinator(session)
-        _, first, _, _ = await reschedule(session, found.id, MOVED, by, NOW)
-        _, back, _, _ = await reschedule(session, found.id, STARTS, by, NOW)
-        _, again, _, _ = await reschedule(session, found.id, MOVED, by, NOW)
-    assert (first, back, again) == (1, 1, 0)
+        await reschedule(session, hearing_id, MOVED, by, STARTS - hours(23))
+        await reschedule(session, hearing_id, STARTS, by, STARTS - hours(22))
+    async with sessions() as session, session.begin():
+        assert await enqueue_due_reminders(session, STARTS - hours(22) + timedelta(minutes=1)) == 1
+        assert await enqueue_due_reminders(session, STARTS - hours(21)) == 0, "and once only"
+    async with sessions() as session:
+        waiting = [
+            r
+            for r in await deliveries(session)
+            if ":rem" in r.dedupe_key and r.status == DeliveryStatus.PENDING
+        ]
+    assert [r.dedupe_key for r in waiting] == [
+        f"h{hearing_id}:rem24h@{int(STARTS.timestamp())}:p{person.id}:telegram"
+    ]
+
+
+async def test_the_same_move_made_twice_at_once_tells_people_once(
+    sessions: async_sessionmaker[AsyncSession], migrated_url: str
+) -> None:
+    """Two moves to the same time racing (a double click in the console): the hearing is locked while
+    it moves, so the second finds it already there and is refused."""
+    if not migrated_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer in at a time: the second move cannot start alongside")
+    async with sessions() as session, session.begin():
+        found = await hearing(session)
+        person = await add_person(session)
+        await _answer(session, person.id, found.id, "go", NOW)
+        hearing_id, by_id = found.id, (await coordinator(session)).id
+    async with sessions() as first, first.begin():
+        await reschedule(first, hearing_id, MOVED, await first.get_one(StaffMember, by_id), NOW)
+        racing = asyncio.create_task(_move(sessions, hearing_id, by_id, NOW + timedelta(seconds=1)))
+        done, _ = await asyncio.wait({racing}, timeout=0.5)
+        assert not done, "the second move waits for the first"
+    with pytest.raises(InvalidDefinition, match="already starts at that time"):
+        await racing
+    async with sessions() as session:
+        told = [r for r in await deliveries(session) if ":moved@" in r.dedupe_key]
+    assert len(told) == 1
+
+
+async def _move(
+    sessions: async_sessionmaker[AsyncSession], hearing_id: int, by_id: int, now: datetime
+) -> None:
+    async with sessions() as session, session.begin():
+        await reschedule(session, hearing_id, MOVED, await session.get_one(StaffMember, by_id), now)
 
 
 @pytest.mark.parametrize(
