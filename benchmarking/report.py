@@ -12,6 +12,8 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from babel.numbers import format_decimal, format_percent
+
 from benchmarking.charts import bar_chart
 from benchmarking.framework import Framework, Source
 from benchmarking.index import DimensionScore, GapScore, IndicatorScore, MunicipalityIndex, Status
@@ -19,6 +21,8 @@ from channels.i18n import t
 from surveys.disclosure import HIDDEN
 
 MISSING = "—"
+SCORE = "0.0"  # scores run from 0 to 100: one decimal, never a group separator
+CHANGE = "+0.0;-0.0"
 
 
 @dataclass(frozen=True)
@@ -37,14 +41,15 @@ class ReportData:
         return [self.current] if self.previous is None else [self.previous, self.current]
 
 
-def number(value: float | None) -> str:
-    return MISSING if value is None else f"{value:.1f}"
+def number(value: float | None, lang: str) -> str:
+    """A score as a reader of `lang` writes it (Babel): 66,7 in Georgian or Russian, 66.7 in English."""
+    return MISSING if value is None else format_decimal(value, format=SCORE, locale=lang)
 
 
-def indicator_text(score: IndicatorScore) -> str:
+def indicator_text(score: IndicatorScore, lang: str) -> str:
     if score.status is Status.HIDDEN:
         return HIDDEN
-    return number(score.score)
+    return number(score.score, lang)
 
 
 def status_text(lang: str, status: Status) -> str:
@@ -63,10 +68,10 @@ def source_text(lang: str, source: Source) -> str:
     }[source]
 
 
-def gap_values(gap: GapScore) -> list[str]:
+def gap_values(gap: GapScore, lang: str) -> list[str]:
     if gap.hidden and gap.minority is None and gap.others is None:
         return [HIDDEN, HIDDEN, MISSING]
-    return [number(gap.minority), number(gap.others), number(gap.gap)]
+    return [number(gap.minority, lang), number(gap.others, lang), number(gap.gap, lang)]
 
 
 def summary_rows(data: ReportData) -> list[list[str]]:
@@ -74,14 +79,14 @@ def summary_rows(data: ReportData) -> list[list[str]]:
     lang, rows = data.lang, []
     for n, dimension in enumerate(data.framework.dimensions):
         scores = [index.dimensions[n] for index in data.periods]
-        row = [dimension.label_in(lang), *[number(s.score) for s in scores]]
+        row = [dimension.label_in(lang), *[number(s.score, lang) for s in scores]]
         if data.previous is not None:
-            row.append(_change(scores[0].score, scores[1].score))
+            row.append(_change(scores[0].score, scores[1].score, lang))
         row.append(f"{scores[-1].missing}/{len(scores[-1].indicators)}")
         rows.append(row)
-    overall = [t(lang, "Overall index"), *[number(index.overall) for index in data.periods]]
+    overall = [t(lang, "Overall index"), *[number(index.overall, lang) for index in data.periods]]
     if data.previous is not None:
-        overall.append(_change(data.previous.overall, data.current.overall))
+        overall.append(_change(data.previous.overall, data.current.overall, lang))
     overall.append(f"{data.current.missing}/{data.current.total}")
     rows.append(overall)
     return rows
@@ -95,8 +100,10 @@ def summary_header(data: ReportData) -> list[str]:
     return [*header, t(lang, "Indicators without data")]
 
 
-def _change(before: float | None, after: float | None) -> str:
-    return MISSING if before is None or after is None else f"{after - before:+.1f}"
+def _change(before: float | None, after: float | None, lang: str) -> str:
+    if before is None or after is None:
+        return MISSING
+    return format_decimal(after - before, format=CHANGE, locale=lang)
 
 
 def indicator_header(lang: str) -> list[str]:
@@ -115,8 +122,8 @@ def indicator_rows(data: ReportData, dimension: DimensionScore) -> list[list[str
         [
             score.indicator.label_in(lang),
             source_text(lang, score.indicator.source),
-            indicator_text(score),
-            MISSING if score.weight is None else f"{100 * score.weight:.0f}%",
+            indicator_text(score, lang),
+            MISSING if score.weight is None else format_percent(score.weight, locale=lang),
             status_text(lang, score.status),
         ]
         for score in dimension.indicators
@@ -133,7 +140,7 @@ def gap_header(lang: str) -> list[str]:
 
 
 def gap_rows(data: ReportData) -> list[list[str]]:
-    return [[gap.label.label_in(data.lang), *gap_values(gap)] for gap in data.current.gaps]
+    return [[gap.label.label_in(data.lang), *gap_values(gap, data.lang)] for gap in data.current.gaps]
 
 
 def notes(data: ReportData) -> list[str]:

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 
+from babel.numbers import get_decimal_symbol, get_minus_sign_symbol, get_plus_sign_symbol, parse_decimal
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Font
@@ -28,7 +29,6 @@ from benchmarking.report import (
 from channels.i18n import t
 
 SHEET_NAME_MAX = 31  # Excel's limit
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 def workbook(data: ReportData, progress: Callable[[str], None] = lambda _: None) -> bytes:
@@ -40,7 +40,7 @@ def workbook(data: ReportData, progress: Callable[[str], None] = lambda _: None)
     summary.append([title(data)])
     summary["A1"].font = Font(bold=True, size=13)
     summary.append([])
-    _rows(summary, summary_header(data), summary_rows(data))
+    _rows(summary, summary_header(data), summary_rows(data), lang)
     summary.append([])
     for line in [*notes(data), *method(data)]:
         summary.append([line])
@@ -53,9 +53,10 @@ def workbook(data: ReportData, progress: Callable[[str], None] = lambda _: None)
             for dimension in data.current.dimensions
             for row in indicator_rows(data, dimension)
         ],
+        lang,
     )
     gaps = book.create_sheet(_sheet_name(t(lang, "Inclusion gap")))
-    _rows(gaps, gap_header(lang), gap_rows(data))
+    _rows(gaps, gap_header(lang), gap_rows(data), lang)
     images = charts(data)
     progress("charts")
     sheet = book.create_sheet(_sheet_name(t(lang, "Charts")))
@@ -70,18 +71,28 @@ def workbook(data: ReportData, progress: Callable[[str], None] = lambda _: None)
     return buffer.getvalue()
 
 
-def _rows(sheet: Worksheet, header: list[str], rows: list[list[str]]) -> None:
+def _rows(sheet: Worksheet, header: list[str], rows: list[list[str]], lang: str) -> None:
     sheet.append(header)
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
+    number = _number(lang)
     for row in rows:
-        sheet.append([_value(cell) for cell in row])
+        sheet.append([_value(cell, number, lang) for cell in row])
     sheet.column_dimensions["A"].width = 60
 
 
-def _value(text: str) -> str | float:
-    """Scores go in as numbers (so a reader can chart them); "<5", "—" and labels stay text."""
-    return float(text) if _NUMBER.match(text) else text
+def _number(lang: str) -> re.Pattern[str]:
+    """A score or change as `report.number` writes it in `lang` (its own signs and decimal mark)."""
+    signs = re.escape(get_plus_sign_symbol(lang) + get_minus_sign_symbol(lang))
+    return re.compile(rf"^[{signs}]?\d+({re.escape(get_decimal_symbol(lang))}\d+)?$")
+
+
+def _value(text: str, number: re.Pattern[str], lang: str) -> str | float:
+    """Scores go in as numbers (so a reader can chart them, and Excel shows them in its own locale);
+    "<5", "—" and labels stay text."""
+    if not number.match(text):
+        return text
+    return float(parse_decimal(text.replace(get_plus_sign_symbol(lang), ""), locale=lang))
 
 
 def _sheet_name(name: str) -> str:

@@ -222,8 +222,8 @@ def index(
     header = [t(lang, "Dimension"), *[first[c].municipality.name_in(lang) for c in places]]
     rows = []
     for n, dimension in enumerate(loaded.dimensions):
-        rows.append([dimension.label_in(lang), *[_cell(results, names, c, n) for c in places]])
-    rows.append([t(lang, "Overall index"), *[_cell(results, names, c, None) for c in places]])
+        rows.append([dimension.label_in(lang), *[_cell(results, names, c, n, lang) for c in places]])
+    rows.append([t(lang, "Overall index"), *[_cell(results, names, c, None, lang) for c in places]])
     rows.append(
         [t(lang, "Indicators without data"), *[f"{first[c].missing}/{first[c].total}" for c in places]]
     )
@@ -234,15 +234,15 @@ def index(
 
 
 def _cell(
-    results: dict[tuple[str, str], MunicipalityIndex], names: list[str], code: str, n: int | None
+    results: dict[tuple[str, str], MunicipalityIndex], names: list[str], code: str, n: int | None, lang: str
 ) -> str:
     def score(name: str) -> float | None:
         found = results[(name, code)]
         return found.overall if n is None else found.dimensions[n].score
 
     if len(names) == 1:
-        return number(score(names[0]))
-    return f"{number(score(names[1]))} → {number(score(names[0]))}"
+        return number(score(names[0]), lang)
+    return f"{number(score(names[1]), lang)} → {number(score(names[0]), lang)}"
 
 
 @app.command()

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
-from benchmarking.framework_yaml import DEFAULT_PATH
+from benchmarking.framework_yaml import DEFAULT_PATH, default_framework
 from bot.cli import app
 from channels.i18n import t
 from storage.models.benchmarking import BenchmarkPeriod, SelfAssessment
@@ -96,6 +96,30 @@ async def test_markdown_report_scores_and_hidden_cells(
     trust = "Trust that the municipality takes residents' views into account"
     assert _row(text, trust, last=True) == f"| {trust} | <5 | <5 | — |"
     assert "| Participation in decisions | — |" in text  # missing, not zero
+
+
+async def test_numbers_are_written_as_readers_of_the_language_write_them(
+    sessions: async_sessionmaker[AsyncSession], migrated_url: str, tmp_path: Path
+) -> None:
+    """Babel's decimal mark and percent: "77,8" and "100 %" in Russian, "77,8" in Georgian (report and
+    CLI table), "77.8" in English; the XLSX keeps scores as numbers whatever the language."""
+    await _data(sessions)
+    framework = default_framework()
+    aware = framework.indicator("aware_of_hearings")
+    assert aware is not None
+    russian = (await _report(migrated_url, tmp_path, "md", "ru")).read_text(encoding="utf-8")
+    overall = f"{OVERALL:.1f}".replace(".", ",")
+    assert f"| {t('ru', 'Overall index')} | {overall} | 15/18 |" in russian
+    # the only scored indicator of its dimension: all of the weight, and the mean of 6 of 9 answers
+    assert f"| {INFORMATION:.1f} | 100\u00a0% |".replace(".", ",") in _row(russian, aware.label_in("ru"))
+    georgian = (await _report(migrated_url, tmp_path, "md", "ka")).read_text(encoding="utf-8")
+    assert f"| {t('ka', 'Overall index')} | {overall} | 15/18 |" in georgian
+    code, output = await _invoke(
+        ["benchmark", "index", "--period", "2026-baseline", "--language", "ka"], migrated_url
+    )
+    assert code == 0, output
+    line = next(line for line in output.splitlines() if line.startswith(t("ka", "Overall index")))
+    assert overall in line and f"{OVERALL:.1f}" not in line
 
 
 async def test_html_report_is_valid_escaped_and_in_armenian(
