@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from babel.numbers import format_percent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarking import actionplans
 from benchmarking.actionplan_notices import item_title, status_label
-from channels.i18n import render
+from channels.i18n import format_param, render
 from channels.message import N_, Content, Joined, LinkButton, Literal, Outgoing, Renderable, Reply, Text
 from channels.sms.render import render_sms
 from channels.sms.segments import count_segments
@@ -178,8 +180,11 @@ def report(view: PlanView, lang: str, fmt: str) -> str:
         "| " + " | ".join(headings) + " |",
         "|" + "---|" * len(headings),
     ]
-    for row in rows:
-        cells = [row[0], row[1], row[2], row[3], row[4], f"{row[5]}%", row[6] or "", row[7], row[8], row[9]]
+    for item, row in zip(view.items, rows, strict=True):
+        # The CSV keeps ISO dates and bare numbers for programs; a reader gets them in their language.
+        due, done = (format_param(day, lang) if day else "" for day in (item.due_on, item.done_on))
+        progress = format_percent(item.progress / 100, locale=lang)
+        cells = [row[0], row[1], row[2], due, row[4], progress, done, row[7], row[8], row[9]]
         lines.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -216,4 +221,9 @@ def _report_row(item: ActionPlanItem, today: date, lang: str) -> list[str]:
 
 
 def _md(cell: str) -> str:
-    return " ".join(cell.replace("|", "\\|").split())
+    """One table cell: line breaks and runs of spaces become one space; the no-break spaces Babel puts
+    in numbers ("40 %") stay."""
+    return _SPACES.sub(" ", cell.replace("|", "\\|")).strip()
+
+
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")

@@ -119,3 +119,25 @@ async def test_the_report_is_in_the_language_asked_for(
         if line.startswith(("| ", f"{ids[0]},", f"{ids[1]},", f"{ids[2]},"))
     ]
     assert len(rows) == 4 if fmt == "md" else len(rows) == 3
+
+
+async def test_the_markdown_report_writes_dates_and_progress_as_the_reader_does(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Russian: "21 ноября 2026", "40 %" (Babel); the CSV keeps ISO dates and bare numbers for programs."""
+    async with sessions() as session, session.begin():
+        ids = await _plan(session)
+        place = await actionplans.municipality(session, "chokhatauri")
+        view = await actionplan_views.load(session, place, TODAY)
+    row = next(
+        line
+        for line in actionplan_views.report(view, "ru", "md").splitlines()
+        if line.startswith(f"| {ids[0]} |")
+    )
+    assert "| 21 ноября 2026 |" in row and "| 40\u00a0% |" in row and "2026-11-21" not in row
+    csv_row = next(
+        line
+        for line in actionplan_views.report(view, "ru", "csv").splitlines()
+        if line.startswith(f"{ids[0]},")
+    )
+    assert ",2026-11-21," in csv_row and ",40," in csv_row
