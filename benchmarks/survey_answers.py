@@ -14,7 +14,7 @@ against `/bench/noop` give the ceiling of the HTTP stack on this machine. Every 
 exactly once: the benchmark counts the rows and the distinct (response, question) pairs.
 
 Answers stored per second run from the first request until the last answer is in the database: civicbot's
-webhook spools an update it has not handled within its budget and answers Telegram at once (handling goes
+webhook spools an update the database has not taken in time and answers Telegram at once (handling goes
 on), so answered requests alone would flatter it. Also reported: webhook answers slower than 1 s (Telegram
 may re-send those), updates spooled, and CPU per answer of each process. `--profile DIR` samples the app
 with py-spy (on PATH) while the answers run.
