@@ -14,7 +14,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_transaction import run_refusable
-from campaigns import editing, service, staff
+from campaigns import editing, staff
 from campaigns.definition import CampaignDraft
 from campaigns.editing import Change
 from campaigns.errors import CampaignError
@@ -87,10 +87,8 @@ def edit_command(
 
     async def _edit(session: AsyncSession) -> tuple[Campaign, list[Change]]:
         member = await staff.by_ref(session, as_)
-        if source is not None:
-            start = CampaignDraft.from_yaml(source, now)
-        else:
-            start = editing.as_draft(await service.get(session, campaign_id))
+        campaign = await editing.editable(session, campaign_id, member, now)  # before reading the changes
+        start = CampaignDraft.from_yaml(source, now) if source is not None else editing.as_draft(campaign)
         draft = editing.amended(
             start,
             name=name,

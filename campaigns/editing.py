@@ -120,6 +120,28 @@ def _as_dict(step: StepDraft) -> dict[str, Any]:
     return found
 
 
+async def editable(
+    session: AsyncSession, campaign_id: int, by: StaffMember, now: datetime | None = None
+) -> Campaign:
+    """The campaign, once `by` may edit it: an officer's scope (a refusal is audited), then its state.
+    Checked before the changes are read, so a refusal about them (no step 3) says nothing of a campaign
+    outside the officer's municipality."""
+    campaign = await get(session, campaign_id)
+    spec = AudienceSpec.from_dict(campaign.audience)
+    subject = f"campaign:{campaign.id}"
+    await staff.ensure_scope(session, by, spec, action="edit", subject=subject, now=now or utcnow())
+    if campaign.status not in EDITABLE:
+        raise InvalidTransition(
+            Text.of(
+                "Campaign {id} is {status}: only a draft can be edited. To change it now, cancel it and "
+                "create it again.",
+                id=campaign.id,
+                status=Text(STATUS_LABELS[CampaignStatus(campaign.status)]),
+            )
+        )
+    return campaign
+
+
 async def edit(
     session: AsyncSession,
     campaign_id: int,
@@ -130,19 +152,9 @@ async def edit(
     """Replace a draft's definition with `draft`; returns the campaign and what changed (nothing
     changed: an empty list, and nothing is written)."""
     now = now or utcnow()
-    campaign = await get(session, campaign_id)
+    campaign = await editable(session, campaign_id, by, now)
     subject = f"campaign:{campaign.id}"
     before = as_draft(campaign)
-    await staff.ensure_scope(session, by, before.audience, action="edit", subject=subject, now=now)
-    if campaign.status not in EDITABLE:
-        raise InvalidTransition(
-            Text.of(
-                "Campaign {id} is {status}: only a draft can be edited. To change it now, cancel it and "
-                "create it again.",
-                id=campaign.id,
-                status=Text(STATUS_LABELS[CampaignStatus(campaign.status)]),
-            )
-        )
     await staff.ensure_scope(session, by, draft.audience, action="edit", subject=subject, now=now)
     ids = await municipality_ids(session, draft.audience)
     ensure_upcoming(((n, step.schedule) for n, step in enumerate(draft.steps, start=1)), now)

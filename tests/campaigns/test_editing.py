@@ -197,3 +197,29 @@ async def test_the_next_step_works_as_printed_for_a_name_with_a_space(migrated_u
     next_step = edited.output.splitlines()[-1].removeprefix("next: civicbot ")
     submitted = await _cli(migrated_url, *shlex.split(next_step))
     assert submitted.exit_code == 0, submitted.output
+
+
+async def test_an_officer_learns_nothing_of_another_municipalitys_campaign(
+    migrated_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Scope is checked before the changes are read: a wrong step number must not tell a Dmanisi officer
+    how many steps Marneuli's campaign has."""
+    await _cli(
+        migrated_url, "staff", "grant", "--name", "levan", "--role", "officer", "--municipality", "marneuli"
+    )
+    await _cli(
+        migrated_url, "staff", "grant", "--name", "giorgi", "--role", "officer", "--municipality", "dmanisi"
+    )
+    created = await _cli(
+        migrated_url, "campaign", "create", "--as", "levan", "--name", "Water", "--municipality", "marneuli",
+        "--text", "ka=წყალი.",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    refused = await _cli(
+        migrated_url, "campaign", "edit", "1", "--as", "giorgi", "--step", "3", "--at", "now"
+    )
+    assert refused.exit_code == 1
+    assert "Officers can only reach people in their own municipality" in refused.output
+    assert "it has 1" not in refused.output
+    async with sessions() as session:
+        assert [actor for actor, _ in await _audited(session, "campaign.scope_denied")] == ["giorgi"]
