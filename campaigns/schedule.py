@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from campaigns.errors import InvalidDefinition
-from channels.message import Text
+from channels.message import Literal, Text
 from storage.models.campaigns import CampaignStep, ScheduleKind
 
 TBILISI = ZoneInfo("Asia/Tbilisi")
@@ -231,12 +231,22 @@ def ensure_upcoming(
     steps: Iterable[tuple[int, StepSchedule]], now: datetime, tolerance: timedelta = timedelta(0)
 ) -> None:
     """Refuse a step that can no longer go out: a one-off time more than `tolerance` ago, or a recurring
-    step whose `until` has passed. The refusal names the time and Tbilisi's time now, so the author
-    sees what to change; a step scheduled "now" always can go."""
+    step whose `until` has passed (or comes before its first time). The refusal names the time and
+    Tbilisi's time now, so the author sees what to change; a step scheduled "now" always can go."""
     for position, plan in steps:
         if plan.kind == ScheduleKind.NOW:
             continue
         if plan.recurring:
+            if plan.until is not None and plan.until > now and plan.next_time(now, now) is None:
+                raise InvalidDefinition(
+                    Text.of(
+                        "Step {step} would not go out even once: its schedule ({cron}) has no time between "
+                        "now and its end, {time} (Tbilisi time). Choose a later end or another schedule.",
+                        step=position,
+                        cron=Literal(plan.cron or ""),
+                        time=plan.until,
+                    )
+                )
             if plan.until is not None and plan.next_time(now, now) is None:
                 raise InvalidDefinition(
                     Text.of(

@@ -91,6 +91,31 @@ async def test_an_event_step_and_a_finished_repetition_are_refused_too(
         assert await _count(session) == 0
 
 
+@pytest.mark.parametrize("language", ["ka", "az", "hy", "ru", "en"])
+async def test_a_repetition_that_ends_before_its_first_time_is_not_said_to_have_passed(
+    sessions: async_sessionmaker[AsyncSession], language: str
+) -> None:
+    """Mondays at 10:00 until Saturday, written on a Friday: refused, but its end is still ahead."""
+    async with sessions() as session, session.begin():
+        author = await add_staff(session, "nino")
+        with pytest.raises(InvalidDefinition) as refused:
+            await service.create(
+                session, _draft({"cron": "0 10 * * 1", "until": "2026-12-05 23:00"}), author, NOW
+            )
+    said = render(refused.value.message, language)
+    assert "5" in said and "0 10 * * 1" in said, said
+    past = {
+        "en": "already passed",
+        "ka": "უკვე გავიდა",
+        "az": "artıq keçib",
+        "hy": "արդեն անցել",
+        "ru": "уже прошло",
+    }
+    assert past[language] not in said, said
+    if language != "en":
+        assert "Step" not in said and "schedule" not in said, said
+
+
 async def test_a_time_that_passed_while_it_was_a_draft_is_refused_at_submit(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
