@@ -8,8 +8,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
+import typer.testing
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contacts.privacy import PrivacyPolicy
@@ -53,6 +56,24 @@ def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     TEMPLATES.sqlite.place_in(tmp_path_factory.mktemp("templates"))
     yield TEMPLATES
     TEMPLATES.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cli_command_built_once() -> Iterator[None]:
+    """typer's `CliRunner.invoke` rebuilds the click command of a Typer app from every command's signature
+    on each call, about 0.12 s for `bot.cli.app` (12 of the 17 s of the CLI permission matrix's 105 calls):
+    build it once per process and app. The app's commands are all registered at import, so it never goes
+    stale, and click makes a new context for every call."""
+    built: dict[int, tuple[typer.Typer, Any]] = {}
+
+    def command_of(app: typer.Typer) -> Any:
+        if id(app) not in built:  # the app is kept in the value, so its id is not reused
+            built[id(app)] = (app, typer.main.get_command(app))
+        return built[id(app)][1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", command_of)
+        yield
 
 
 @asynccontextmanager
