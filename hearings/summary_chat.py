@@ -63,7 +63,7 @@ class SummaryDesk:
     async def command(self, argument: str) -> list[Outgoing]:
         """`/summary 3`: that hearing's summary; `/summary`: the hearings to choose from."""
         text = argument.strip().lstrip("#")
-        if text.isdigit():
+        if text.isdecimal():  # not isdigit: "²" is a digit int() refuses
             return await self._summary(int(text))
         if text:
             return [_say(Text("Send /summary and the hearing's number, like /summary 3."))]
@@ -73,7 +73,7 @@ class SummaryDesk:
         """A button: `hsum:v:<id>`."""
         _, action, value = [*data.split(":", 2), "", ""][:3]
         match action:
-            case "v" if value.isdigit():
+            case "v" if value.isdecimal():
                 return await self._summary(int(value))
         return [_say(Text("This button is no longer active."))]
 

@@ -112,3 +112,16 @@ async def test_the_table_command_names_its_reader_as_the_cli_takes_them(
         words = shlex.split(said[said.index("civicbot") :])
         assert words[:4] == ["civicbot", "hearing", "summary", str(found.id)]
         assert await staff.by_ref(session, words[words.index("--as") + 1]) is reader
+
+
+async def test_a_number_only_unicode_calls_a_digit_is_not_taken_for_a_hearing(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """ "²" and "①" pass `str.isdigit` but not `int`: they get the hint, not an error in the handler."""
+    async with sessions() as session, session.begin():
+        desk = SummaryDesk(session, await officer(session), NOW)
+        for typed in ("²", "①"):
+            [reply] = await desk.command(typed)
+            assert render(reply.parts[0], "en").startswith("Send /summary and the hearing's number")
+            [reply] = await desk.choose(f"hsum:v:{typed}")
+            assert render(reply.parts[0], "en") == "This button is no longer active."
