@@ -10,11 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contacts.vault import DataVault
 from storage.base import utcnow
-
-# Also re-exported (`as`), for handlers/sms/{conversation,gate}.py and handlers/telegram/middlewares.py
-# only: others were changing them when these moved down. Import from storage.identities, then drop these.
-from storage.identities import find_identity as find_identity
-from storage.identities import set_identity_reachable as set_identity_reachable
+from storage.identities import find_identity
 from storage.models import AuditEntry, Channel, ChannelIdentity, Contact, ContactStatus, Municipality, OptOut
 
 

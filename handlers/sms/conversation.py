@@ -33,18 +33,17 @@ from contacts.conversation import Conversation, Step
 from contacts.privacy import PrivacyPolicy
 from contacts.registry import (
     contact_for,
-    find_identity,
     forget_opt_out,
     is_opted_out,
     municipalities,
     remember_opt_out,
-    set_identity_reachable,
 )
 from contacts.vault import DataVault
 from handlers.dialogs import ENTRY_NAMESPACES, DialogKind, Dialogs, kind_of_entry
 from handlers.sms import reading, texts
 from handlers.sms.keywords import Keyword, match_keyword
 from handlers.telegram.actionplan_site import plan_sms  # the PLAN keyword (no aiogram inside)
+from storage.identities import find_identity, set_identity_reachable
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus, IdentityStatus, Municipality
 
 # How long a hearing notice or poll invitation can still be answered with a bare number.

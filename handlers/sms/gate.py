@@ -22,11 +22,11 @@ from channels.inbound_limits import (
 from channels.inbound_limits import sms_country_allowed as _allowed
 from channels.message import Outgoing
 from channels.replies import enqueue_replies
-from contacts.registry import find_identity
 from handlers.context import AppContext
 from handlers.sms.conversation import Inbound
 from handlers.sms.keywords import Keyword, match_keyword
 from storage.base import utcnow
+from storage.identities import find_identity
 from storage.inbound import record_event
 from storage.locks import lock_address
 from storage.models import Channel, Contact, ContactStatus

@@ -19,10 +19,10 @@ from campaigns.schedule import QuietHours
 from channels import outbox
 from channels.i18n import t
 from channels.message import Choice, Content, Outgoing, Text
-from contacts.registry import find_identity
 from hearings import officers
 from storage.base import utcnow
 from storage.db import create_engine, session_factory
+from storage.identities import find_identity
 from storage.models import Channel, Contact, ContactStatus, InboundEvent
 from storage.models.deliveries import Delivery, DeliveryStatus
 from storage.models.hearings import HearingRsvp, Rsvp

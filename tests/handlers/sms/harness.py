@@ -20,7 +20,7 @@ from bot.settings import DatabaseSettings, HttpSettings, PrivacySettings, Settin
 from channels.dispatcher import DeliveryWorkers
 from channels.ratelimit import ChannelLimit
 from channels.sms.sender import sms_sender
-from contacts.registry import find_identity
+from storage.identities import find_identity
 from storage.models import Channel, Contact
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.twilio_models import InboundResult

@@ -11,10 +11,10 @@ from campaigns.schedule import QuietHours
 from channels import outbox
 from channels.i18n import t
 from channels.message import Choice, Content, Outgoing, Text
-from contacts.registry import find_identity
 from handlers.sms import texts
 from hearings import officers
 from storage.base import utcnow
+from storage.identities import find_identity
 from storage.models import Channel, Contact
 from storage.models.hearings import HearingQuestion, HearingRsvp, Rsvp
 from storage.models.surveys import ResponseStatus, SurveyResponse
