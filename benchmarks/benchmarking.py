@@ -71,7 +71,8 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
     framework = both_surveys(default_framework())
     engine = create_engine(url)
     sessions = session_factory(engine)
-    statements: list[tuple[float, str, Any]] = []
+    # (seconds, SQL, parameters, the planner settings the index had set for it with set_config)
+    statements: list[tuple[float, str, Any, dict[str, str]]] = []
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _start(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
@@ -79,7 +80,17 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
 
     @event.listens_for(engine.sync_engine, "after_cursor_execute")
     def _stop(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        statements.append((time.perf_counter() - conn.info.pop("started"), statement, parameters))
+        settings = conn.info.setdefault("settings", {})
+        if "set_config(" in statement:  # benchmarking.figures: for the rest of the transaction
+            settings[str(parameters[0])] = str(parameters[1])
+        statements.append(
+            (time.perf_counter() - conn.info.pop("started"), statement, parameters, dict(settings))
+        )
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _ended(conn: Any) -> None:
+        conn.info.pop("settings", None)
 
     try:
         timings = []
@@ -97,10 +108,12 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
     finally:
         await engine.dispose()
     differ = [key for key in results if shape(results[key]) != shape(scanned[key])]
-    heaviest_s, heaviest_sql, params = last_run[0]
+    heaviest_s, heaviest_sql, params, settings = last_run[0]
     conn = await asyncpg.connect(pg_dsn(url))
     try:
         await conn.execute("SET plan_cache_mode = force_custom_plan")
+        for name, value in settings.items():  # the plan the index got, not the one the defaults give
+            await conn.execute("SELECT set_config($1, $2, false)", name, value)
         plan = [row[0] for row in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + heaviest_sql, *params)]
         scans = []
         for _ in range(runs + 1):
@@ -113,7 +126,7 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
         await conn.close()
     return {
         "timings": timings[1:],
-        "statements": [(round(s * 1000, 1), sql.split()[:12]) for s, sql, _ in last_run[:8]],
+        "statements": [(round(s * 1000, 1), sql.split()[:12]) for s, sql, *_ in last_run[:8]],
         "statement_count": len(last_run),
         "heaviest_s": heaviest_s,
         "plan": plan,
