@@ -67,6 +67,7 @@ async def reschedule(
     waiting notices now say the new time."""
     now = now or utcnow()
     hearing = await get(session, hearing_id)
+    await session.flush()  # a refresh drops changes not flushed yet
     await session.refresh(hearing, with_for_update=True)  # a racing move waits, then sees this one's time
     subject = f"hearing:{hearing.id}"
     await ensure_scope(session, actor, hearing.municipality_id, action="reschedule", subject=subject, now=now)

@@ -241,3 +241,15 @@ async def test_cli_reschedule_says_who_is_told_and_when(
     assert "\n1 notice not sent yet says the new time\n" in result.output
     result = await asyncio.to_thread(CliRunner().invoke, app, args, env={"DATABASE_URL": migrated_url})
     assert result.exit_code == 1 and "already starts at that time" in result.output
+
+
+async def test_a_change_to_the_hearing_not_flushed_yet_survives_the_move(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The move reads the hearing again under a lock: what the caller changed before stays changed."""
+    async with sessions() as session, session.begin():
+        found = await hearing(session)
+        by = await coordinator(session)
+        found.capacity = 40
+        await reschedule(session, found.id, MOVED, by, NOW)
+        assert found.capacity == 40
