@@ -21,11 +21,11 @@ from campaigns.audience import AudienceSpec, municipality_ids
 from campaigns.definition import CampaignDraft, LinkDraft, StepDraft, schedule_from
 from campaigns.errors import InvalidDefinition, InvalidTransition
 from campaigns.schedule import TBILISI, StepSchedule, ensure_upcoming
-from campaigns.service import STATUS_LABELS, get
+from campaigns.service import STATUS_LABELS, get, step_row
 from channels.message import Text
 from contacts.registry import audit
 from storage.base import utcnow
-from storage.models.campaigns import Campaign, CampaignStatus, CampaignStep, ScheduleKind, StaffMember
+from storage.models.campaigns import Campaign, CampaignStatus, ScheduleKind, StaffMember
 
 EDITABLE = (CampaignStatus.DRAFT,)
 
@@ -167,7 +167,7 @@ async def edit(
     campaign.updated_at = now
     campaign.steps.clear()
     await session.flush()  # the old steps go before new ones take their positions
-    campaign.steps.extend(_row(position, step) for position, step in enumerate(draft.steps, start=1))
+    campaign.steps.extend(step_row(position, step) for position, step in enumerate(draft.steps, start=1))
     await session.flush()
     await audit(
         session,
@@ -179,24 +179,6 @@ async def edit(
         now=now,
     )
     return campaign, changes
-
-
-def _row(position: int, step: StepDraft) -> CampaignStep:
-    plan = step.schedule
-    return CampaignStep(
-        position=position,
-        texts=dict(step.texts),
-        links=[{"url": link.url, "label": dict(link.label)} for link in step.links],
-        survey_id=step.survey_id,
-        media_url=step.media_url,
-        schedule_kind=plan.kind,
-        send_at=plan.send_at,
-        cron=plan.cron,
-        until=plan.until,
-        event_at=plan.event_at,
-        offset_minutes=int(plan.offset.total_seconds() // 60),
-        urgent=step.urgent,
-    )
 
 
 def differences(before: CampaignDraft, after: CampaignDraft) -> list[Change]:

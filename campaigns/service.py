@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import approval, staff, staff_notices
 from campaigns.audience import AudienceSpec, municipality_ids
-from campaigns.definition import CampaignDraft
+from campaigns.definition import CampaignDraft, StepDraft
 from campaigns.errors import InvalidTransition, NotFound
 from campaigns.schedule import StepSchedule, ensure_upcoming
 from channels import outbox
@@ -79,28 +79,30 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    for position, step in enumerate(draft.steps, start=1):
-        schedule = step.schedule
-        campaign.steps.append(
-            CampaignStep(
-                position=position,
-                texts=dict(step.texts),
-                links=[{"url": link.url, "label": dict(link.label)} for link in step.links],
-                survey_id=step.survey_id,
-                media_url=step.media_url,
-                schedule_kind=schedule.kind,
-                send_at=schedule.send_at,
-                cron=schedule.cron,
-                until=schedule.until,
-                event_at=schedule.event_at,
-                offset_minutes=int(schedule.offset.total_seconds() // 60),
-                urgent=step.urgent,
-            )
-        )
+    campaign.steps.extend(step_row(position, step) for position, step in enumerate(draft.steps, start=1))
     session.add(campaign)
     await session.flush()
     await _record(session, campaign, by.label, "campaign.created", now, {"steps": len(draft.steps)})
     return campaign
+
+
+def step_row(position: int, step: StepDraft) -> CampaignStep:
+    """The stored row of a drafted step; creating and editing a campaign both write steps this way."""
+    plan = step.schedule
+    return CampaignStep(
+        position=position,
+        texts=dict(step.texts),
+        links=[{"url": link.url, "label": dict(link.label)} for link in step.links],
+        survey_id=step.survey_id,
+        media_url=step.media_url,
+        schedule_kind=plan.kind,
+        send_at=plan.send_at,
+        cron=plan.cron,
+        until=plan.until,
+        event_at=plan.event_at,
+        offset_minutes=int(plan.offset.total_seconds() // 60),
+        urgent=step.urgent,
+    )
 
 
 async def submit(
