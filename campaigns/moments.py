@@ -15,19 +15,14 @@ from typing import Any
 from campaigns.schedule import TBILISI
 
 _UNITS = {
-    "m": timedelta(minutes=1),
-    "min": timedelta(minutes=1),
-    "minute": timedelta(minutes=1),
-    "minutes": timedelta(minutes=1),
-    "h": timedelta(hours=1),
-    "hour": timedelta(hours=1),
-    "hours": timedelta(hours=1),
-    "d": timedelta(days=1),
-    "day": timedelta(days=1),
-    "days": timedelta(days=1),
-    "w": timedelta(weeks=1),
-    "week": timedelta(weeks=1),
-    "weeks": timedelta(weeks=1),
+    spelling: length
+    for length, spellings in (
+        (timedelta(minutes=1), ("m", "min", "minute", "minutes")),
+        (timedelta(hours=1), ("h", "hour", "hours")),
+        (timedelta(days=1), ("d", "day", "days")),
+        (timedelta(weeks=1), ("w", "week", "weeks")),
+    )
+    for spelling in spellings
 }
 _AMOUNT = re.compile(r"(\d{1,4})\s*([a-z]+)", re.ASCII)
 _CLOCK = r"(?:\s+(?:at\s+)?(?P<clock>\d{1,2}:\d{2}))"
