@@ -18,6 +18,7 @@ from channels.message import Outgoing
 from channels.telegram.send import Replies, acknowledge
 from handlers.telegram.actionplan_site import plan_chat, quiet_hours
 from handlers.telegram.filters import Namespace
+from handlers.telegram.staff_only import staff_or_refuse
 from storage.base import utcnow
 from storage.models import Contact
 from storage.models.campaigns import StaffMember
@@ -68,11 +69,8 @@ async def on_button(
 ) -> None:
     """A button of the staff flow: municipality, item, status, progress, no note, save, cancel."""
     await acknowledge(bot, query.id)
-    member = await staff.by_telegram(session, query.from_user.id)
+    member = await staff_or_refuse(session, query.from_user, query.from_user.id, lang, replies)
     if member is None:
-        replies.add(
-            query.from_user.id, [Outgoing.say("Sorry, this command is only for municipality staff.")], lang
-        )
         return
     said = await PlanConsole(session, member, quiet_hours()).choose(query.data or "")
     _add(replies, query.from_user.id, said, lang)

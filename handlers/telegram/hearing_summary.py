@@ -10,15 +10,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns import staff
-from channels.message import N_, Outgoing
 from channels.telegram.send import Replies, acknowledge
 from handlers.telegram.filters import Namespace
+from handlers.telegram.staff_only import staff_or_refuse
 from hearings.summary_chat import NAMESPACE, SummaryDesk
 
 router = Router(name=__name__)
-
-NOT_STAFF = N_("Sorry, this command is only for municipality staff.")
 
 
 @router.message(Command("summary"))
@@ -26,9 +23,8 @@ async def on_summary(
     message: Message, command: CommandObject, session: AsyncSession, lang: str, replies: Replies
 ) -> None:
     """Staff: `/summary 3` shows hearing 3; `/summary` offers the hearings to choose from."""
-    member = await staff.by_telegram(session, message.from_user.id) if message.from_user else None
+    member = await staff_or_refuse(session, message.from_user, message.chat.id, lang, replies)
     if member is None:
-        replies.add(message.chat.id, [Outgoing.say(NOT_STAFF)], lang)
         return
     replies.add(message.chat.id, await SummaryDesk(session, member).command(command.args or ""), lang)
 
@@ -39,8 +35,7 @@ async def on_button(
 ) -> None:
     """A hearing chosen from the /summary list."""
     await acknowledge(bot, query.id)
-    member = await staff.by_telegram(session, query.from_user.id)
+    member = await staff_or_refuse(session, query.from_user, query.from_user.id, lang, replies)
     if member is None:
-        replies.add(query.from_user.id, [Outgoing.say(NOT_STAFF)], lang)
         return
     replies.add(query.from_user.id, await SummaryDesk(session, member).choose(query.data or ""), lang)
