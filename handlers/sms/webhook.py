@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
@@ -33,6 +32,7 @@ from channels.sms.render import render_sms
 from channels.spool import SpoolEntry
 from contacts.phones import InvalidPhone, normalize_phone
 from handlers.context import AppContext
+from handlers.locks import SenderLocks
 from handlers.sms.conversation import Inbound, SmsAnswer, SmsConversation
 from handlers.sms.gate import SmsGate, hold_back
 from handlers.spool import Replay
@@ -60,27 +60,6 @@ class SmsWebhookConfig:
     own_numbers: frozenset[str]
 
 
-class PhoneLocks:
-    """One incoming SMS per number at a time in this process (a PostgreSQL advisory lock spans replicas)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, phone: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(phone, (asyncio.Lock(), 0))
-        self._locks[phone] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[phone]
-            if users == 1:
-                del self._locks[phone]
-            else:
-                self._locks[phone] = (lock, users - 1)
-
-
 def _config(state: State) -> tuple[SmsWebhookConfig, AppContext] | None:
     """The SMS configuration of the running service, or None when SMS is off."""
     service = getattr(state, "service", None)
@@ -97,7 +76,7 @@ def _config(state: State) -> tuple[SmsWebhookConfig, AppContext] | None:
             own_numbers=frozenset(n for n in (twilio.twilio_from,) if n),
         )
         state.sms_webhook = config
-        state.sms_locks = PhoneLocks()
+        state.sms_locks = SenderLocks()  # one SMS per number in this process; lock_address spans replicas
         state.sms_gate = SmsGate.from_settings()
     context: AppContext = service.context
     return config, context
@@ -154,7 +133,7 @@ async def incoming_sms(request: Request) -> Response:
         return _twiml([])
     entry = SpoolEntry(Channel.SMS.value, sms.message_sid, sms.phone, utcnow(),
                        {"form": list(form.multi_items()), "verdict": verdict.value})  # fmt: skip
-    locks: PhoneLocks = request.app.state.sms_locks
+    locks: SenderLocks = request.app.state.sms_locks
     try:  # answered within the spool's budget: handled, or kept in the spool for later
         answer = await request.app.state.intake.take(entry, lambda: _process(context, locks, sms, verdict))
     except Exception:  # nothing was kept (one transaction, no spool): Twilio does not send it again
@@ -181,7 +160,7 @@ def _inbound(form: Mapping[str, str], config: SmsWebhookConfig) -> Inbound | Non
 
 
 async def _process(
-    context: AppContext, locks: PhoneLocks, sms: Inbound, verdict: Verdict
+    context: AppContext, locks: SenderLocks, sms: Inbound, verdict: Verdict
 ) -> SmsAnswer | None:
     async with locks.hold(sms.phone):
         if verdict is not Verdict.HANDLE:
