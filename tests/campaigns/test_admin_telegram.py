@@ -18,6 +18,7 @@ from storage.db import unit_of_work
 from storage.models import AuditEntry
 from storage.models.campaigns import Campaign, CampaignStatus, Role
 from tests.campaigns.people import add_person, add_staff, draft
+from tests.e2e.conftest import CONVERSATION_PACE_ENV, CONVERSATION_PER_CHAT
 from tests.e2e.service import civicbot_serve
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_state import BotMessage
@@ -58,7 +59,9 @@ async def setting(
         await add_person(session, municipality="batumi", language="ru")
         waiting = await service.create(session, draft(texts={"ka": "ა", "az": "b"}), giorgi)
         await service.submit(session, waiting.id, giorgi)
-    async with FakeTelegram(TOKEN) as fake:
+    # Staff and citizens converse at the end-to-end tests' pace, not Telegram's one message a second
+    # to a chat: this test is about who may approve and who receives, not the per-chat limit.
+    async with FakeTelegram(TOKEN, per_chat_limit=CONVERSATION_PER_CHAT) as fake:
         for user_id in (OFFICER, COORDINATOR, OTHER_COORDINATOR, CITIZEN, *citizens):
             fake.register_user(user_id, "Test", language_code="en")
         env = {
@@ -67,6 +70,7 @@ async def setting(
             "DATABASE_URL": migrated_url,
             "QUIET_HOURS": "00:00-00:00",
             "SCHEDULER_RESYNC_SECONDS": "0.5",
+            **CONVERSATION_PACE_ENV,
         }
         async with civicbot_serve(env, tmp_path):
             yield Setting(fake, sessions, citizens, waiting.id)

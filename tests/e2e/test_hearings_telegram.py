@@ -16,7 +16,7 @@ from storage.db import create_engine, session_factory, unit_of_work
 from storage.models.campaigns import Role
 from storage.models.hearings import HearingQuestion, HearingRsvp
 from tests.campaigns.people import add_staff
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import CONVERSATION_PER_CHAT, TOKEN
 from tests.e2e.service import RunningService
 from tests.e2e.test_telegram_onboarding import Person
 from tests.fakes.telegram_api import FakeTelegram
@@ -28,8 +28,9 @@ QUESTION = "Will the <b>school road</b> & the bridge in Kesalo be repaired in 20
 
 @pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
-    """Strict HTML: a bare `&` or `<` the bot forgot to escape is refused, as a typo-free proof."""
-    async with FakeTelegram(TOKEN, strict_html=True) as fake:
+    """Strict HTML: a bare `&` or `<` the bot forgot to escape is refused, as a typo-free proof. At the
+    conversation pace, as `service` is configured (`CONVERSATION_PER_CHAT`)."""
+    async with FakeTelegram(TOKEN, strict_html=True, per_chat_limit=CONVERSATION_PER_CHAT) as fake:
         yield fake
 
 

@@ -24,7 +24,7 @@ from handlers.telegram.webhook import WebhookCredentials
 from storage.db import create_engine, session_factory, unit_of_work
 from storage.models.campaigns import Role
 from tests.conftest import database_for
-from tests.e2e.conftest import TOKEN, telegram  # noqa: F401  (the fixture)
+from tests.e2e.conftest import CONVERSATION_PACE_ENV, TOKEN, telegram  # noqa: F401  (the fixture)
 from tests.e2e.service import civicbot_serve, free_port
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
@@ -87,6 +87,7 @@ async def test_no_secret_reaches_the_log_or_any_page(
             "DELIVERY_POLL_SECONDS": "0.1",
             "QUIET_HOURS": "00:00-00:00",
             "LOG_LEVEL": "DEBUG",
+            **CONVERSATION_PACE_ENV,  # as `telegram` is configured
         }
         async with civicbot_serve(env, tmp_path, port=port) as service:
             twilio.webhooks.connect_base_url = service.base_url
