@@ -392,7 +392,8 @@ def staff_revoke(who: str = typer.Argument(..., help="Name or Telegram user id."
 
 @staff_app.command("list")
 def staff_list() -> None:
-    """List staff members with role, municipality and whether they are active.
+    """List staff members with role, municipality, the language of their notices and whether they are
+    active.
 
     Example: civicbot staff list
     """
@@ -412,4 +413,4 @@ def staff_list() -> None:
         )
     for member, where in rows:
         state = "active" if member.active else "revoked"
-        typer.echo(f"{member.label:<20} {member.role:<12} {where:<12} {state}")
+        typer.echo(f"{member.label:<20} {member.role:<12} {where:<12} {member.language:<4} {state}")

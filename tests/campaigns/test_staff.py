@@ -1,4 +1,5 @@
-"""`staff grant` never silently renames or re-assigns a Telegram id; an empty staff list says so."""
+"""`staff grant` never silently renames or re-assigns a Telegram id; `staff list` shows each member's
+language, and an empty list says how to begin."""
 
 from __future__ import annotations
 
@@ -32,6 +33,21 @@ async def test_an_empty_staff_list_says_how_to_begin(migrated_url: str) -> None:
     result = await _cli(migrated_url, "staff", "list")
     assert result.exit_code == 0
     assert result.output.startswith("no staff yet; add the first coordinator with:")
+
+
+async def test_staff_list_shows_the_language_of_each_members_notices(migrated_url: str) -> None:
+    await _cli(migrated_url, "staff", "grant", "--name", "nino", "--role", "coordinator")
+    await _cli(
+        migrated_url, "staff", "grant", "--name", "elvin", "--role", "officer", "--municipality", "marneuli",
+        "--language", "az",
+    )  # fmt: skip
+
+    result = await _cli(migrated_url, "staff", "list")
+
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()}
+    assert rows["nino"] == ["nino", "coordinator", "all", "ka", "active"]
+    assert rows["elvin"] == ["elvin", "officer", "marneuli", "az", "active"]
 
 
 @pytest.mark.parametrize(
