@@ -1,6 +1,9 @@
 """/broadcast and /approve end to end: `civicbot serve` against the fake Bot API, from an officer's
 first message to the citizens' phones (the scheduler and the delivery workers run in the service), with the
-staff notices in between: the coordinators told of the submission, the officer of approval and the end."""
+staff notices in between: the coordinators told of the submission, the officer of approval and the end.
+
+On PostgreSQL only, like every end-to-end test (`tests/e2e/conftest.py`): who may approve and who receives
+does not depend on the database; the storage and channel tests run on both."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from storage.db import unit_of_work
 from storage.models import AuditEntry
 from storage.models.campaigns import Campaign, CampaignStatus, Role
 from tests.campaigns.people import add_person, add_staff, draft
-from tests.e2e.conftest import CONVERSATION_PACE_ENV, CONVERSATION_PER_CHAT
+from tests.e2e.conftest import CONVERSATION_PACE_ENV, CONVERSATION_PER_CHAT, database_url  # noqa: F401
 from tests.e2e.service import civicbot_serve
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_state import BotMessage
