@@ -24,6 +24,7 @@ from campaigns.schedule import QuietHours
 from channels.message import Choice, Content, Joined, Literal, Outgoing, Renderable, Text
 from contacts.registry import municipalities
 from storage.base import utcnow
+from storage.ids import parse_id
 from storage.models import Municipality
 from storage.models.actionplans import ActionPlanItem, ItemStatus
 from storage.models.campaigns import Role, StaffMember
@@ -78,10 +79,10 @@ class PlanConsole:
                 case "x":
                     self._set(None)
                     return [_say(Text("Cancelled. Nothing was changed."))]
-                case "m" if state == Stage.MUNICIPALITY and ref.isdigit():
-                    return await self._items(int(ref))
-                case "i" if state == Stage.ITEM and ref.isdigit():
-                    return await self._pick(int(ref))
+                case "m" if state == Stage.MUNICIPALITY and (number := parse_id(ref)) is not None:
+                    return await self._items(number)
+                case "i" if state == Stage.ITEM and (number := parse_id(ref)) is not None:
+                    return await self._pick(number)
                 case "s" if state == Stage.STATUS and self._is_current(ref):
                     return await self._status(value)
                 case "p" if state == Stage.PROGRESS and self._is_current(ref):

@@ -48,6 +48,7 @@ from campaigns.schedule import QuietHours
 from channels.message import Text
 from contacts.registry import audit
 from storage.base import utcnow
+from storage.ids import parse_id
 from storage.models.actionplans import ActionPlan, ActionPlanItem, ItemStatus
 from storage.models.campaigns import Role, StaffMember
 
@@ -144,8 +145,8 @@ def parse_updates(data: bytes) -> tuple[list[UpdateRow], list[RowProblem]]:
 
 
 def _row(line: int, values: Mapping[str, str]) -> UpdateRow:
-    ref = values["item"].lstrip("#")
-    if not ref.isdigit():
+    item_id = parse_id(values["item"].lstrip("#"))
+    if item_id is None:
         raise ValueError(f"item must be an item id (a number), got {values['item']!r}")
     status: ItemStatus | None = None
     if raw := values.get("status", ""):
@@ -154,7 +155,7 @@ def _row(line: int, values: Mapping[str, str]) -> UpdateRow:
             raise ValueError(f"status {raw!r} is not one of planned, in_progress, done, delayed, dropped")
     progress: int | None = None
     if raw := values.get("progress", "").removesuffix("%").strip():
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise ValueError(f"progress must be a whole number from 0 to 100, got {raw!r}")
         progress = int(raw)
     update = Update(
@@ -168,7 +169,7 @@ def _row(line: int, values: Mapping[str, str]) -> UpdateRow:
         actionplans.check(update)
     except CampaignError as exc:
         raise ValueError(str(exc)) from None
-    return UpdateRow(line, int(ref), update)
+    return UpdateRow(line, item_id, update)
 
 
 async def import_updates(

@@ -30,6 +30,7 @@ from channels.i18n import LANGUAGE_SELF_NAMES, LANGUAGES
 from channels.message import Choice, Content, Joined, Literal, Outgoing, Text
 from contacts.registry import municipalities, municipality_by_code
 from storage.base import utcnow
+from storage.ids import parse_id
 from storage.models.campaigns import Campaign, CampaignStatus, CampaignStep, Role, StaffMember
 
 ALL = "*"
@@ -95,6 +96,7 @@ class Console:
         """A console button: `adm:m:<code>`, `adm:sub`, `adm:x`, `adm:rv:<id>` (review), `adm:ap:<id>`,
         `adm:rj:<id>` (return with a reason), `adm:sc:<id>`."""
         _, action, value = [*data.split(":", 2), "", ""][:3]
+        number = parse_id(value)
         try:
             match action:
                 case "m" if self.member.dialog_state == Stage.MUNICIPALITY:
@@ -104,14 +106,14 @@ class Console:
                 case "x":
                     self._set(None)
                     return [_say(Text("Cancelled. Nothing was sent."))]
-                case "rv" if value.isdigit():
-                    return await self.review(int(value))
-                case "ap" if value.isdigit():
-                    return await self._approve(int(value))
-                case "rj" if value.isdigit():
-                    return await self._ask_reason(int(value))
-                case "sc" if value.isdigit():
-                    return await self._schedule(int(value))
+                case "rv" if number is not None:
+                    return await self.review(number)
+                case "ap" if number is not None:
+                    return await self._approve(number)
+                case "rj" if number is not None:
+                    return await self._ask_reason(number)
+                case "sc" if number is not None:
+                    return await self._schedule(number)
         except CampaignError as refusal:
             return [_say(refusal.message)]
         return [_say(Text("This button is no longer active."))]

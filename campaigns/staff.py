@@ -33,7 +33,7 @@ async def by_telegram(session: AsyncSession, telegram_id: int) -> StaffMember | 
 async def by_ref(session: AsyncSession, ref: str) -> StaffMember:
     """The active staff member a CLI `--as` names: a Telegram user id or a name."""
     ref = ref.strip()
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # a Telegram user id ("²" is a digit int() refuses)
         found = await session.scalar(select(StaffMember).where(StaffMember.telegram_id == int(ref)))
     else:
         found = await session.scalar(select(StaffMember).where(StaffMember.name == ref))

@@ -20,6 +20,7 @@ from hearings import calendar, capacity, notices
 from hearings.officers import announce, cancel, create, publish_feedback, questions, rsvp_summary
 from hearings.reminders import enqueue_due_reminders, mark_held, run_hearing_reminders
 from storage.base import utcnow
+from storage.ids import parse_id
 from storage.models import Channel, Contact, Municipality
 from storage.models.hearings import Hearing, HearingQuestion, HearingRsvp, HearingStatus, Rsvp
 
@@ -101,11 +102,12 @@ class HearingConversation:
         """`hr:<id>:go|maybe|no` (RSVP) or `hq:<id>` (ask a question); anything else is stale."""
         namespace, _, rest = data.partition(":")
         hearing_ref, _, value = rest.partition(":")
-        if namespace not in ("hr", "hq") or not hearing_ref.isdigit():
+        hearing_id = parse_id(hearing_ref)
+        if namespace not in ("hr", "hq") or hearing_id is None:
             return _stale()
         if not self.contact.has_consent:
             return [Outgoing.say("Please finish signing up first: send /start.")]
-        hearing = await self.session.get(Hearing, int(hearing_ref))
+        hearing = await self.session.get(Hearing, hearing_id)
         if hearing is None or hearing.status == HearingStatus.DRAFT:
             return _stale()
         if closed := self._closed(hearing):
@@ -123,7 +125,8 @@ class HearingConversation:
         state = self.contact.dialog_state or ""
         prefix = next((p for p in (QUESTION_STATE, NAME_STATE) if state.startswith(p)), None)
         hearing_ref = state.removeprefix(prefix) if prefix else ""
-        hearing = await self.session.get(Hearing, int(hearing_ref)) if hearing_ref.isdigit() else None
+        hearing_id = parse_id(hearing_ref)
+        hearing = await self.session.get(Hearing, hearing_id) if hearing_id else None
         if prefix is None or hearing is None:
             self._clear_state()
             return [

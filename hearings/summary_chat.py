@@ -23,6 +23,7 @@ from channels.message import N_, Choice, Content, Joined, Literal, Outgoing, Ren
 from hearings import notices, officers
 from hearings.summary import Summary, summary
 from storage.base import utcnow
+from storage.ids import parse_id
 from storage.models import Municipality
 from storage.models.campaigns import StaffMember
 from storage.models.hearings import HearingStatus, Moderation, Rsvp
@@ -63,8 +64,8 @@ class SummaryDesk:
     async def command(self, argument: str) -> list[Outgoing]:
         """`/summary 3`: that hearing's summary; `/summary`: the hearings to choose from."""
         text = argument.strip().lstrip("#")
-        if text.isdecimal():  # not isdigit: "²" is a digit int() refuses
-            return await self._summary(int(text))
+        if (hearing_id := parse_id(text)) is not None:
+            return await self._summary(hearing_id)
         if text:
             return [_say(Text("Send /summary and the hearing's number, like /summary 3."))]
         return await self._choices()
@@ -73,8 +74,8 @@ class SummaryDesk:
         """A button: `hsum:v:<id>`."""
         _, action, value = [*data.split(":", 2), "", ""][:3]
         match action:
-            case "v" if value.isdecimal():
-                return await self._summary(int(value))
+            case "v" if (hearing_id := parse_id(value)) is not None:
+                return await self._summary(hearing_id)
         return [_say(Text("This button is no longer active."))]
 
     async def _choices(self) -> list[Outgoing]:

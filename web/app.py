@@ -10,8 +10,10 @@ import importlib
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
+from web.paths import missing_when_the_path_is_wrong
 from web.security_headers import FramingSettings, SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -32,6 +34,7 @@ def mount_web(app: FastAPI, service: object | None = None) -> None:
         if router is not None:
             app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(RequestValidationError, missing_when_the_path_is_wrong)
     framing = FramingSettings().public_frame_ancestors
     app.add_middleware(SecurityHeaders, public_frame_ancestors=framing)  # CSP, no framing, no caching
 

@@ -24,6 +24,7 @@ from channels.settings import DeliverySettings
 from channels.telegram.send import Replies, acknowledge
 from handlers.telegram.actionplan_site import quiet_hours
 from handlers.telegram.filters import Namespace
+from storage.ids import parse_id
 from storage.models.campaigns import StaffMember
 
 router = Router(name=__name__)
@@ -98,9 +99,8 @@ async def on_approve(
         return
     argument = (command.args or "").strip()
     console = Console(session, member, _rates())
-    said = (
-        await console.choose(f"{NAMESPACE}:rv:{argument}") if argument.isdigit() else await console.review()
-    )
+    number = parse_id(argument.lstrip("#"))
+    said = await console.choose(f"{NAMESPACE}:rv:{number}") if number else await console.review()
     _add(replies, message.chat.id, said, lang)
 
 

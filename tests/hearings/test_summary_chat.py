@@ -120,7 +120,7 @@ async def test_a_number_only_unicode_calls_a_digit_is_not_taken_for_a_hearing(
     """ "²" and "①" pass `str.isdigit` but not `int`: they get the hint, not an error in the handler."""
     async with sessions() as session, session.begin():
         desk = SummaryDesk(session, await officer(session), NOW)
-        for typed in ("²", "①"):
+        for typed in ("²", "①", "99999999999", "-3"):  # and what no INTEGER id can be
             [reply] = await desk.command(typed)
             assert render(reply.parts[0], "en").startswith("Send /summary and the hearing's number")
             [reply] = await desk.choose(f"hsum:v:{typed}")

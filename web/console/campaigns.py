@@ -18,6 +18,7 @@ from storage.models.campaigns import Campaign, StaffMember
 from web.console import campaign_form, figures
 from web.console.auth import Console, as_staff
 from web.console.overview import ensure_campaign_scope
+from web.paths import RowId
 
 router = APIRouter(prefix="/console/campaigns")
 ACTIONS = {
@@ -127,7 +128,7 @@ async def create(request: Request) -> Response:
 
 
 @router.get("/{campaign_id}")
-async def detail(request: Request, campaign_id: int) -> Response:
+async def detail(request: Request, campaign_id: RowId) -> Response:
     async def _detail(console: Console) -> Response:
         campaign = await service.get(console.session, campaign_id)
         await ensure_campaign_scope(console, campaign.audience.get("municipalities") or [])
@@ -152,7 +153,7 @@ async def detail(request: Request, campaign_id: int) -> Response:
 
 
 @router.post("/{campaign_id}/reject")
-async def reject(request: Request, campaign_id: int) -> Response:
+async def reject(request: Request, campaign_id: RowId) -> Response:
     """Return a submitted campaign to its author with the reason typed (the service checks who may)."""
 
     async def _reject(console: Console) -> Response:
@@ -164,7 +165,7 @@ async def reject(request: Request, campaign_id: int) -> Response:
 
 
 @router.post("/{campaign_id}/{verb}")
-async def act(request: Request, campaign_id: int, verb: str) -> Response:
+async def act(request: Request, campaign_id: RowId, verb: str) -> Response:
     """One life-cycle step; the service checks role, scope, languages and state, and audits it."""
 
     async def _act(console: Console) -> Response:

@@ -23,6 +23,7 @@ from storage.models.hearings import HearingStatus, Moderation, QuestionStatus
 from surveys.export import Cell, to_csv
 from web.console.auth import Console, as_staff
 from web.console.message_preview import rendered
+from web.paths import RowId
 from web.service import running_service
 
 router = APIRouter(prefix="/console/hearings")
@@ -115,13 +116,16 @@ async def create(request: Request) -> Response:
 
 def _held_until(value: str | None) -> datetime | None:
     """When the notices just queued go out, from the announce redirect (None: they go out now)."""
-    if value is None or not value.isdigit():
+    if value is None or not (value.isascii() and value.isdigit()):
         return None
-    return datetime.fromtimestamp(int(value), UTC)
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (OverflowError, ValueError):  # a hand-edited address: no time to show
+        return None
 
 
 @router.get("/{hearing_id}")
-async def detail(request: Request, hearing_id: int) -> Response:
+async def detail(request: Request, hearing_id: RowId) -> Response:
     async def _detail(console: Console) -> Response:
         summary = await officers.rsvp_summary(console.session, hearing_id, console.member)
         hearing = await officers.get(console.session, hearing_id)
@@ -148,7 +152,7 @@ async def detail(request: Request, hearing_id: int) -> Response:
 
 
 @router.post("/{hearing_id}/announce")
-async def announce(request: Request, hearing_id: int) -> Response:
+async def announce(request: Request, hearing_id: RowId) -> Response:
     async def _announce(console: Console) -> Response:
         now = utcnow()
         base_url = running_service(request).settings.http.public_base_url
@@ -164,7 +168,7 @@ async def announce(request: Request, hearing_id: int) -> Response:
 
 
 @router.post("/{hearing_id}/reschedule")
-async def reschedule(request: Request, hearing_id: int) -> Response:
+async def reschedule(request: Request, hearing_id: RowId) -> Response:
     """Move the hearing: people who said they will (maybe) come are told the new time; answers stay."""
 
     async def _reschedule(console: Console) -> Response:
@@ -181,7 +185,7 @@ async def reschedule(request: Request, hearing_id: int) -> Response:
 
 
 @router.post("/{hearing_id}/questions/{question_id}")
-async def moderate_question(request: Request, hearing_id: int, question_id: int) -> Response:
+async def moderate_question(request: Request, hearing_id: RowId, question_id: RowId) -> Response:
     """Mark a question sent in advance as to be shown at the hearing, hidden, or not looked at (audited)."""
 
     async def _moderate(console: Console) -> Response:
@@ -194,7 +198,7 @@ async def moderate_question(request: Request, hearing_id: int, question_id: int)
 
 
 @router.post("/{hearing_id}/cancel")
-async def cancel(request: Request, hearing_id: int) -> Response:
+async def cancel(request: Request, hearing_id: RowId) -> Response:
     async def _cancel(console: Console) -> Response:
         await officers.cancel(console.session, hearing_id, console.member)
         return RedirectResponse(f"/console/hearings/{hearing_id}", status_code=303)
@@ -203,7 +207,7 @@ async def cancel(request: Request, hearing_id: int) -> Response:
 
 
 @router.post("/{hearing_id}/feedback")
-async def feedback(request: Request, hearing_id: int) -> Response:
+async def feedback(request: Request, hearing_id: RowId) -> Response:
     async def _feedback(console: Console) -> Response:
         notified = await officers.publish_feedback(
             console.session, hearing_id, _per_language(console.form, "feedback"), console.member
@@ -214,7 +218,7 @@ async def feedback(request: Request, hearing_id: int) -> Response:
 
 
 @router.get("/{hearing_id}/export.csv")
-async def export(request: Request, hearing_id: int) -> Response:
+async def export(request: Request, hearing_id: RowId) -> Response:
     """RSVP counts and the questions sent in advance (no names or addresses), for preparing the answers."""
 
     async def _export(console: Console) -> Response:

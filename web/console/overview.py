@@ -14,6 +14,7 @@ from contacts.registry import municipalities, municipality_by_code
 from storage.base import utcnow
 from web.console import figures
 from web.console.auth import Console, Forbidden, as_staff
+from web.paths import RowId
 
 router = APIRouter(prefix="/console")
 CHANNEL_NAMES = {"telegram": "Telegram", "sms": "SMS"}  # product names, the same in every language
@@ -59,7 +60,7 @@ async def municipality(request: Request, code: str) -> Response:
 
 
 @router.get("/campaigns/{campaign_id}/progress")
-async def campaign_progress(request: Request, campaign_id: int) -> Response:
+async def campaign_progress(request: Request, campaign_id: RowId) -> Response:
     """The live part of a campaign (polled by htmx): queued, held for quiet hours, sent, failed."""
 
     async def _fragment(console: Console) -> Response:

@@ -14,6 +14,7 @@ from contacts.registry import find_by_username
 from storage.identities import find_identity
 from storage.models import Channel, Contact, ContactStatus, Municipality
 from web.console.auth import Console, Forbidden, as_staff
+from web.paths import RowId
 
 router = APIRouter(prefix="/console/people")
 KINDS = ("phone", "username", "ref")
@@ -77,7 +78,7 @@ async def search(request: Request) -> Response:
 
 
 @router.post("/{contact_id}/erase")
-async def erase(request: Request, contact_id: int) -> Response:
+async def erase(request: Request, contact_id: RowId) -> Response:
     """Erase on request: only with the confirmation box ticked; the person is told, the log keeps it."""
 
     async def _erase(console: Console) -> Response:

@@ -12,6 +12,7 @@ from channels.message import Text
 from contacts.registry import municipalities
 from storage.models.campaigns import Role
 from web.console.auth import Console, as_staff
+from web.paths import RowId
 
 router = APIRouter(prefix="/console/staff")
 
@@ -58,7 +59,7 @@ async def grant(request: Request) -> Response:
 
 
 @router.post("/{member_id}/revoke")
-async def revoke(request: Request, member_id: int) -> Response:
+async def revoke(request: Request, member_id: RowId) -> Response:
     async def _revoke(console: Console) -> Response:
         await console.ensure_coordinator("staff")
         members = {m.id: m for m in await staff.all_staff(console.session)}

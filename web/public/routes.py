@@ -23,6 +23,7 @@ from channels.message import Content, Renderable, Text
 from contacts.privacy import PrivacyPolicy, short_notice
 from hearings.calendar import calendar, public_hearing
 from storage.models import Municipality
+from web.paths import RowId
 from web.public.data import TTL, MunicipalityPage, PublicData
 from web.service import running_service
 from web.simulator.routes import simulated_viewer
@@ -214,7 +215,7 @@ async def calendar_feed(request: Request, code: str) -> Response:
 
 
 @router.get("/m/{code}/hearings/{hearing_id}.ics")
-async def hearing_file(request: Request, code: str, hearing_id: int) -> Response:
+async def hearing_file(request: Request, code: str, hearing_id: RowId) -> Response:
     """One hearing as an .ics file to add to a calendar."""
     lang = request_language(request)
     page = await _data(request).municipality(code)
