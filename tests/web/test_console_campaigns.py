@@ -1,5 +1,6 @@
 """A campaign built, previewed, submitted, approved by another coordinator and scheduled in the browser;
-its progress moves on the page as the scheduler queues the messages."""
+its progress moves on the page as the scheduler queues the messages; every step of a stored campaign is
+previewed on its page."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns import staff
+from campaigns import service, staff
 from campaigns import staff_access as access
+from campaigns.definition import CampaignDraft
 from contacts.registry import municipality_by_code
 from storage.base import utcnow
 from storage.models import Channel, ChannelIdentity, Contact, ContactStatus
@@ -185,4 +187,42 @@ def test_a_coordinator_returns_a_campaign_with_a_reason(
     page.reload()
     expect(page.get_by_role("status")).to_contain_text("Returned by nino")
     expect(page.get_by_role("status")).to_contain_text("Name the street, please.")
+    assert_accessible(page)
+
+
+TWO_STEPS = """
+name: Budget hearing, notice and reminder
+base_language: az
+audience: {municipalities: [marneuli]}
+steps:
+  - texts: {az: "Büdcə dinləməsi 10 iyulda keçiriləcək."}
+    schedule: {at: "2031-07-01 10:00"}
+  - texts:
+      az: "Xatırlatma: büdcə dinləməsi sabahdır."
+      ka: "შეხსენება: ბიუჯეტის საჯარო განხილვა ხვალ გაიმართება."
+    schedule: {at: "2031-07-09 18:00"}
+"""
+
+
+def test_the_campaign_page_previews_every_step(page: Any, web_server: WebServer) -> None:
+    """An approver reads the reminder as well as the notice: each step with its time and its texts."""
+
+    async def _create(session: AsyncSession) -> int:
+        author = await staff.by_ref(session, "nino")
+        campaign = await service.create(session, CampaignDraft.from_yaml(TWO_STEPS), author)
+        return campaign.id
+
+    campaign_id = web_server.db(_create)
+    sign_in(page, "tamar")
+    page.goto(f"/console/campaigns/{campaign_id}")
+
+    first = page.get_by_role("region", name=re.compile("^Step 1 of 2"))
+    second = page.get_by_role("region", name=re.compile("^Step 2 of 2"))
+    expect(first).to_contain_text("1 July 2031")
+    expect(first).to_contain_text("Büdcə dinləməsi 10 iyulda keçiriləcək.")
+    expect(first).not_to_contain_text("Xatırlatma")
+    expect(second).to_contain_text("9 July 2031")
+    expect(second).to_contain_text("Xatırlatma: büdcə dinləməsi sabahdır.")
+    expect(second).to_contain_text("შეხსენება: ბიუჯეტის საჯარო განხილვა ხვალ გაიმართება.")
+    expect(second).to_contain_text("UCS-2")  # the Georgian reminder's SMS, segments counted
     assert_accessible(page)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from fastapi import APIRouter, Request, Response
@@ -12,8 +13,11 @@ from fastapi.responses import RedirectResponse
 from campaigns import approval, audience, service, staff
 from campaigns.audience import AudienceSpec
 from campaigns.errors import CampaignError
+from campaigns.outline import step_time
+from channels.message import Text
 from contacts.options import TOPICS
 from contacts.registry import municipalities
+from storage.base import utcnow
 from storage.models.campaigns import Campaign, StaffMember
 from web.console import campaign_form, figures
 from web.console.auth import Console, as_staff
@@ -127,12 +131,41 @@ async def create(request: Request) -> Response:
     return await as_staff(request, _create, form=True)
 
 
+@dataclass(frozen=True)
+class StepPreview:
+    """One step of a campaign as its page shows it: when it goes out, then each language's text."""
+
+    position: int
+    heading: str
+    previews: list[campaign_form.LanguagePreview]
+
+
+def _step_previews(console: Console, campaign: Campaign) -> list[StepPreview]:
+    """Every step, in order: an approver reads each message that will go out, not only the first."""
+    now, price = utcnow(), _price(console)
+    steps = sorted(campaign.steps, key=lambda step: step.position)
+    return [
+        StepPreview(
+            step.position,
+            console.text(
+                Text.of(
+                    "Step {step} of {steps}: {when}",
+                    step=step.position,
+                    steps=len(steps),
+                    when=step_time(step, now),
+                )
+            ),
+            campaign_form.preview(step.texts, price),
+        )
+        for step in steps
+    ]
+
+
 @router.get("/{campaign_id}")
 async def detail(request: Request, campaign_id: RowId) -> Response:
     async def _detail(console: Console) -> Response:
         campaign = await service.get(console.session, campaign_id)
         await ensure_campaign_scope(console, campaign.audience.get("municipalities") or [])
-        step = campaign.steps[0] if campaign.steps else None
         returner = (
             await console.session.get(StaffMember, campaign.rejected_by_id)
             if campaign.rejected_by_id
@@ -143,7 +176,7 @@ async def detail(request: Request, campaign_id: RowId) -> Response:
             campaign=campaign,
             labels=service.STATUS_LABELS,
             p=await figures.progress(console.session, campaign.id),
-            previews=campaign_form.preview(step.texts if step else {}, _price(console)),
+            steps=_step_previews(console, campaign),
             counted=await audience.count(console.session, audience.AudienceSpec.from_dict(campaign.audience)),
             message=console.request.query_params.get("done"),
             returned_by=returner.label if returner else None,
