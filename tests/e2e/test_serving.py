@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -12,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import create_engine
+from tests.e2e import forked
 from tests.e2e.conftest import TOKEN
 from tests.e2e.service import civicbot_serve, free_port, prepare_database
 from tests.fakes.telegram_api import FakeTelegram
@@ -124,17 +123,10 @@ def test_a_weak_webhook_secret_is_refused_at_start(tmp_path: Path) -> None:
         "TELEGRAM_WEBHOOK_SECRET": "short",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    done = forked.run(["serve"], env, tmp_path, timeout=60)  # `python -m bot.cli serve`, imports paid
     assert done.returncode == 2
-    assert b"TELEGRAM_WEBHOOK_SECRET must be 16 to 256 characters" in done.stderr
-    assert b"Traceback" not in done.stderr
+    assert "TELEGRAM_WEBHOOK_SECRET must be 16 to 256 characters" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 async def test_serves_without_a_token_with_telegram_off(tmp_path: Path) -> None:
