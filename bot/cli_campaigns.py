@@ -7,6 +7,7 @@ anything, so what is kept is the refusal's audit entry.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -156,7 +157,7 @@ def campaign_create(
     campaign = _transaction(_create)
     typer.echo(
         f"campaign {campaign.id} created as a draft; "
-        f"next: civicbot campaign submit {campaign.id} --as {actor}"
+        f"next: civicbot campaign submit {campaign.id} --as {shlex.quote(actor)}"
     )
 
 
@@ -172,7 +173,7 @@ def _transition(verb: str, action: Callable[..., Awaitable[Campaign]]) -> Callab
         if campaign.status == CampaignStatus.SUBMITTED:
             typer.echo(_told(campaign.id, approvers))
         if campaign.status == CampaignStatus.APPROVED:  # who approved may schedule it
-            typer.echo(f"next: civicbot campaign schedule {campaign.id} --as {actor}")
+            typer.echo(f"next: civicbot campaign schedule {campaign.id} --as {shlex.quote(actor)}")
 
     command.__doc__ = (
         f"{verb.capitalize()} a campaign (audited with who did it).\n\n"
@@ -195,7 +196,7 @@ def _told(campaign_id: int, approvers: list[StaffMember]) -> str:
     told = [m.label for m in approvers if m.telegram_id is not None]
     if told:
         return f"told on Telegram: {', '.join(told)} (they can approve it with /approve {campaign_id})"
-    names = [m.label for m in approvers] or ["<coordinator>"]
+    names = [shlex.quote(m.label) for m in approvers] or ["<coordinator>"]  # quoted: works as printed
     return (
         "no coordinator who may approve it has a Telegram id, so nobody was told; "
         f"ask one to run: civicbot campaign approve {campaign_id} --as {names[0]}"

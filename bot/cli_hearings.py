@@ -3,6 +3,7 @@ in advance, and publish feedback. Every command acts as a staff member (`--as`),
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -162,7 +163,7 @@ def create(
     hearing = _run(_create)
     typer.echo(
         f"hearing {hearing.id} created as a draft, starts {_local(hearing)} Tbilisi time; "
-        f"announce it with: civicbot hearing announce {hearing.id} --as {as_}"
+        f"announce it with: civicbot hearing announce {hearing.id} --as {shlex.quote(as_)}"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from datetime import datetime, timedelta
 from importlib import resources
 
@@ -215,14 +216,15 @@ def test_every_command_help_has_an_example(group: str) -> None:
 
 
 async def test_every_printed_next_hint_works_as_printed(migrated_url: str) -> None:
-    for name in ("a", "b"):
+    """Pasted into a shell as printed, names with a space included."""
+    for name in ("Nino Beridze", "Giorgi Kapanadze"):
         await _cli(migrated_url, "staff", "grant", "--name", name, "--role", "coordinator")
     created = await _cli(
         migrated_url,
         "campaign",
         "create",
         "--as",
-        "a",
+        "Nino Beridze",
         "--name",
         "Water cut",
         "--municipality",
@@ -231,7 +233,7 @@ async def test_every_printed_next_hint_works_as_printed(migrated_url: str) -> No
         "ka=ხვალ წყალი არ იქნება.",
         "--urgent",
     )
-    approve = ["campaign", "approve", "1", "--as", "b"]
+    approve = ["campaign", "approve", "1", "--as", "Giorgi Kapanadze"]
     followed = []
     output = created.output
     for _ in range(4):
@@ -241,8 +243,8 @@ async def test_every_printed_next_hint_works_as_printed(migrated_url: str) -> No
         if not hints:
             if "is submitted" not in output:
                 break
-            hints = [" ".join(approve)]  # a second coordinator approves: nothing to hint at
-        result = await _cli(migrated_url, *hints[0].split())
+            hints = [shlex.join(approve)]  # a second coordinator approves: nothing to hint at
+        result = await _cli(migrated_url, *shlex.split(hints[0]))
         assert result.exit_code == 0, (hints[0], result.output)
         followed.append(hints[0].split()[1])
         output = result.output
