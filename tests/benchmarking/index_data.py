@@ -50,28 +50,8 @@ async def respond(
     """One new person who answered `answers` ({question: value}) in `language` at `at`."""
     person = await add_person(session, municipality=municipality, language=language)
     person.consent_at = at - timedelta(days=1)  # a subscriber since before the answer
-    response = SurveyResponse(
-        survey_id=record.id,
-        contact_id=person.id,
-        channel="telegram",
-        language=language,
-        status=ResponseStatus.COMPLETED,
-        started_at=at,
-        completed_at=at,
-    )
-    session.add(response)
-    await session.flush()
-    for question, value in answers.items():
-        session.add(
-            SurveyAnswer(
-                response_id=response.id,
-                question=question,
-                value=to_json(value),
-                declined=question in declined,
-                answered_at=at,
-            )
-        )
-    await session.flush()
+    stored = {question: to_json(value) for question, value in answers.items()}
+    await answer_as(session, record, person, stored, at, language=language, declined=declined)
 
 
 async def hearing(
@@ -136,6 +116,7 @@ async def answer_as(
         language=language or contact.language,
         status=ResponseStatus.COMPLETED,
         started_at=at,
+        completed_at=at,
     )
     session.add(response)
     await session.flush()
