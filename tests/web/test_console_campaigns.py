@@ -5,6 +5,8 @@ previewed on its page."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -54,6 +56,34 @@ def people(web_server: WebServer, telegram: ThreadedTelegram) -> None:
     web_server.db(_setup)
 
 
+def submit_in_azerbaijani(page: Any, name: str, text: str, send_at: str) -> None:
+    """tamar writes a Marneuli campaign in Azerbaijani only (the fallback for the others), saves it and
+    submits it: a campaign another coordinator can act on."""
+    sign_in(page, "tamar")
+    page.goto("/console/campaigns/new")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.locator("select[name=municipality]").select_option("marneuli")
+    page.locator("textarea[name=text_az]").fill(text)
+    page.get_by_label("Fallback language for people whose language has no text").select_option("az")
+    page.locator("input[name=send_at]").fill(send_at)
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Submit for approval").click()
+
+
+@contextmanager
+def coordinator_on(browser: Any, web_server: WebServer, name: str, url: str) -> Iterator[Any]:
+    """A second coordinator, signed in in a browser context of their own, on the page at `url`."""
+    other = browser.new_context(base_url=web_server.base_url, locale="en-US")
+    try:
+        second = other.new_page()
+        sign_in(second, name)
+        second.get_by_role("heading", name="Municipalities").wait_for()
+        second.goto(url)
+        yield second
+    finally:
+        other.close()
+
+
 def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_server: WebServer) -> None:
     sign_in(page, "nino")
     page.get_by_role("link", name="Campaigns").click()
@@ -81,12 +111,7 @@ def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_serv
     page.get_by_role("button", name="Approve").click()  # nino wrote it: refused
     assert page.get_by_role("alert").is_visible()
 
-    other = browser.new_context(base_url=web_server.base_url, locale="en-US")
-    try:
-        tamar = other.new_page()
-        sign_in(tamar, "tamar")
-        tamar.get_by_role("heading", name="Municipalities").wait_for()
-        tamar.goto("/console/campaigns")
+    with coordinator_on(browser, web_server, "tamar", "/console/campaigns") as tamar:
         tamar.get_by_role("link", name="Budget hearing invitation").click()
         tamar.get_by_role("button", name="Approve").click()
         expect(tamar.locator(".badge")).to_have_text("approved")
@@ -101,8 +126,6 @@ def test_build_preview_submit_approve_schedule(page: Any, browser: Any, web_serv
         expect(tamar.get_by_role("cell", name="Azərbaycanca")).to_be_visible()
         assert_accessible(tamar)
         screenshot(tamar, "overview")
-    finally:
-        other.close()
 
 
 def test_a_send_time_in_the_past_is_refused_in_the_staff_members_language(
@@ -124,20 +147,6 @@ def test_a_send_time_in_the_past_is_refused_in_the_staff_members_language(
     page.context.clear_cookies(name="lang")
 
 
-def submit_in_azerbaijani(page: Any, name: str, text: str, send_at: str) -> None:
-    """tamar writes a Marneuli campaign in Azerbaijani only (the fallback for the others), saves it and
-    submits it: a campaign another coordinator can act on."""
-    sign_in(page, "tamar")
-    page.goto("/console/campaigns/new")
-    page.get_by_label("Name", exact=True).fill(name)
-    page.locator("select[name=municipality]").select_option("marneuli")
-    page.locator("textarea[name=text_az]").fill(text)
-    page.get_by_label("Fallback language for people whose language has no text").select_option("az")
-    page.locator("input[name=send_at]").fill(send_at)
-    page.get_by_role("button", name="Save draft").click()
-    page.get_by_role("button", name="Submit for approval").click()
-
-
 def test_a_later_campaign_is_paused_resumed_and_cancelled(
     page: Any, browser: Any, web_server: WebServer
 ) -> None:
@@ -145,12 +154,7 @@ def test_a_later_campaign_is_paused_resumed_and_cancelled(
         page, "Water works next week", "Gələn həftə su təchizatı işləri aparılacaq.", "2031-06-01T10:00"
     )
 
-    other = browser.new_context(base_url=web_server.base_url, locale="en-US")
-    try:
-        nino = other.new_page()
-        sign_in(nino, "nino")
-        nino.get_by_role("heading", name="Municipalities").wait_for()
-        nino.goto(page.url)
+    with coordinator_on(browser, web_server, "nino", page.url) as nino:
         nino.get_by_role("button", name="Approve").click()
         nino.get_by_role("button", name="Schedule").click()
         expect(nino.locator(".badge")).to_have_text("scheduled")
@@ -162,8 +166,6 @@ def test_a_later_campaign_is_paused_resumed_and_cancelled(
         expect(nino.locator(".badge")).to_have_text("cancelled")
         expect(nino.get_by_text("Nothing more to do")).to_be_visible()
         expect(nino.locator("[data-count=sent]")).to_have_text("0")
-    finally:
-        other.close()
 
 
 def test_a_coordinator_returns_a_campaign_with_a_reason(
@@ -172,18 +174,11 @@ def test_a_coordinator_returns_a_campaign_with_a_reason(
     submit_in_azerbaijani(page, "Road repairs", "Yol təmiri bazar ertəsi başlayır.", "2031-07-01T10:00")
     expect(page.locator(".badge")).to_have_text("submitted")
 
-    other = browser.new_context(base_url=web_server.base_url, locale="en-US")
-    try:
-        nino = other.new_page()
-        sign_in(nino, "nino")
-        nino.get_by_role("heading", name="Municipalities").wait_for()
-        nino.goto(page.url)
+    with coordinator_on(browser, web_server, "nino", page.url) as nino:
         nino.get_by_label("Why return it? Its author will read this.").fill("Name the street, please.")
         assert_accessible(nino)
         nino.get_by_role("button", name="Return with a reason").click()
         expect(nino.locator(".badge")).to_have_text("draft")
-    finally:
-        other.close()
     page.reload()
     expect(page.get_by_role("status")).to_contain_text("Returned by nino")
     expect(page.get_by_role("status")).to_contain_text("Name the street, please.")
