@@ -17,16 +17,18 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.base import utcnow
 from storage.db import create_engine, session_factory, unit_of_work
+from storage.models.deliveries import Delivery, DeliveryStatus
 from tests.campaigns.people import add_person, draft, scheduled
 from tests.conftest import database_for
 from tests.e2e.service import civicbot_serve, free_port, prepare_database
@@ -106,6 +108,36 @@ async def _wait(condition: object, timeout: float, what: str) -> None:  # noqa: 
         await asyncio.sleep(0.1)
 
 
+async def _wait_for_outbox(url: str, condition: Callable[[list[tuple[str, int]]], bool], what: str) -> None:
+    """Wait until `condition` holds for every outbox row's (status, attempts), polling the database."""
+    engine = create_engine(url)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while True:
+            async with engine.connect() as connection:
+                rows = (await connection.execute(select(Delivery.status, Delivery.attempts))).all()
+            if rows and condition([(str(status), attempts) for status, attempts in rows]):
+                return
+            assert loop.time() < deadline, f"{what}: {sorted(rows)}"
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()
+
+
+def _failed_twice(rows: list[tuple[str, int]]) -> bool:
+    """Nothing sent yet, and every message failed at least twice (a claimed one is in its next try)."""
+    return all(
+        (status == DeliveryStatus.PENDING and tries >= 2) or (status == DeliveryStatus.SENDING and tries >= 3)
+        for status, tries in rows
+    )
+
+
+def _settled(rows: list[tuple[str, int]]) -> bool:
+    """No message waits or is being sent: nothing more, a duplicate included, can go out."""
+    return all(status not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING) for status, _ in rows)
+
+
 async def test_a_broadcast_survives_bot_api_5xx_and_resets_and_twilio_down(
     sessions: async_sessionmaker[AsyncSession], migrated_url: str, tmp_path: Path
 ) -> None:
@@ -139,12 +171,16 @@ async def test_a_broadcast_survives_bot_api_5xx_and_resets_and_twilio_down(
             async with unit_of_work(sessions) as session:
                 await scheduled(session, draft(texts={"ka": "საჯარო განხილვა ხვალ."}), utcnow())
             await _wait(lambda: bot_api.refused > 10 and twilio_api.refused > 3, 30, "no send was tried")
-            await asyncio.sleep(3)  # the outage goes on; retries keep failing
+            await _wait_for_outbox(  # the outage goes on: every message failed, and failed again on retry
+                migrated_url, _failed_twice, "not every message was retried during the outage"
+            )
             bot_api.mode, bot_api.resets_left = "reset", IN_FLIGHT  # connections dropped mid-answer
             await _wait(lambda: bot_api.reset == IN_FLIGHT, 30, "no connection was dropped")
             bot_api.mode = "ok"
-            await asyncio.sleep(2)
-            twilio_api.mode = "ok"  # Twilio back later than Telegram
+            await _wait(
+                lambda: all(telegram.messages(chat) for chat in chats), 60, "Telegram never recovered"
+            )
+            twilio_api.mode = "ok"  # Twilio back later than Telegram, once everyone on Telegram has it
 
             def everyone_reached() -> bool:
                 return all(telegram.messages(chat) for chat in chats) and all(
@@ -152,7 +188,7 @@ async def test_a_broadcast_survives_bot_api_5xx_and_resets_and_twilio_down(
                 )
 
             await _wait(everyone_reached, 90, "somebody never got the broadcast:\n" + service.log()[-3000:])
-            await asyncio.sleep(2)  # anything still to come (a duplicate) would arrive by now
+            await _wait_for_outbox(migrated_url, _settled, "messages still waiting or being sent")
             with contextlib.suppress(TimeoutError):
                 await twilio.wait_idle(timeout=10)
             log = service.log()
@@ -254,7 +290,7 @@ async def test_a_broadcast_survives_the_database_restarting_under_load(tmp_path:
                     assert during < people, "the broadcast finished before the database went down"
                     await _wait(lambda: reached() == people, 120,
                                 "somebody never got the broadcast:\n" + service.log()[-3000:])  # fmt: skip
-                    await asyncio.sleep(2)
+                    await _wait_for_outbox(url, _settled, "messages still waiting or being sent")
                     async with (
                         aiohttp.ClientSession() as client,
                         client.get(service.base_url + "/healthz") as health,
