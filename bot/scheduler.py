@@ -27,8 +27,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Gauge
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -36,7 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.pool import NullPool
 
 from campaigns.firing import fire_step
-from campaigns.schedule import TBILISI, QuietHours
+from campaigns.quiet import QuietSettings
+from campaigns.schedule import TBILISI
 from campaigns.staff_notices import report_finished
 from campaigns.timetable import Occurrence, Timetable, record_missed, timetable
 from hearings.reminders import run_hearing_reminders
@@ -57,23 +58,14 @@ LEADER_CHECK_TIMEOUT = 10.0  # seconds the leader's "still connected?" query may
 LEADER = Gauge("civicbot_scheduler_leader", "1 while this process runs the campaign scheduler, else 0")
 
 
-class SchedulerSettings(BaseSettings):
+class SchedulerSettings(QuietSettings):
+    """QUIET_HOURS (`campaigns.quiet`) and how the scheduler runs."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    quiet_hours: str = Field(default="22:00-09:00", description="local hours non-urgent messages wait")
     scheduler_resync_seconds: float = Field(default=60.0, gt=0, description="rebuild jobs from the database")
     scheduler_misfire_grace_minutes: float = Field(default=360.0, ge=0, description="latest catch-up")
     scheduler_leader_retry_seconds: float = Field(default=5.0, gt=0, description="followers retry")
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _parses(cls, value: str) -> str:
-        QuietHours.parse(value)
-        return value
-
-    @property
-    def quiet(self) -> QuietHours:
-        return QuietHours.parse(self.quiet_hours)
 
     @property
     def grace(self) -> timedelta:

@@ -4,6 +4,8 @@ Campaigns, hearing notices, reminders, feedback polls and action-plan notices al
 when a message may go to a municipality's people, so one setting (`QUIET_HOURS`, default 22:00-09:00)
 and one per-municipality override (`civicbot municipality set CODE quiet-hours 21:00-08:00`, or `off`)
 hold everywhere. `urgent` skips them: only for what an officer explicitly marks urgent (audited there).
+A caller that passes no quiet hours of its own gets the service's `QUIET_HOURS` (`service_quiet_hours`),
+never a built-in default that would ignore the operator's setting.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.schedule import TBILISI, QuietHours, apply_quiet_hours
@@ -29,15 +33,39 @@ def parse_quiet_hours(value: str) -> QuietHours:
     return QuietHours.parse(value)
 
 
+class QuietSettings(BaseSettings):
+    """The service's quiet hours, `QUIET_HOURS`: the one reading of that setting."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    quiet_hours: str = Field(default="22:00-09:00", description="local hours non-urgent messages wait")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @property
+    def quiet(self) -> QuietHours:
+        return parse_quiet_hours(self.quiet_hours)
+
+
+def service_quiet_hours() -> QuietHours:
+    """`QUIET_HOURS` as the service runs with it (read when asked: the console, the CLI and the
+    scheduler all see the same value)."""
+    return QuietSettings().quiet
+
+
 def quiet_hours_of(place: Municipality | None, default: QuietHours | None = None) -> QuietHours:
-    """The municipality's own quiet hours when it set them, else `default` (the service's setting)."""
+    """The municipality's own quiet hours when it set them, else `default`, else the service's setting."""
     own = place.quiet_hours if place is not None else None
     if own:
         try:
             return parse_quiet_hours(own)
         except ValueError:
             pass  # written through `municipality set`, which validates; never silently send at night
-    return default or QuietHours()
+    return default or service_quiet_hours()
 
 
 def next_allowed(

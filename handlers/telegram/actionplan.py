@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from benchmarking.actionplan_console import NAMESPACE, PlanConsole
 from campaigns import staff
 from campaigns.console import Said
+from campaigns.quiet import service_quiet_hours
 from channels.message import Outgoing
 from channels.telegram.send import Replies, acknowledge
-from handlers.telegram.actionplan_site import plan_chat, quiet_hours
+from handlers.telegram.actionplan_site import plan_chat
 from handlers.telegram.filters import Namespace
 from handlers.telegram.staff_only import staff_or_refuse
 from storage.base import utcnow
@@ -54,7 +55,7 @@ async def on_actionplan(
     """Staff: the guided update. Everyone else: their municipality's plan, item by item."""
     member = await staff.by_telegram(session, message.from_user.id) if message.from_user else None
     if member is not None:
-        said = await PlanConsole(session, member, quiet_hours()).start()
+        said = await PlanConsole(session, member, service_quiet_hours()).start()
         _add(replies, message.chat.id, said, lang)
         return
     if contact is None:
@@ -72,7 +73,7 @@ async def on_button(
     member = await staff_or_refuse(session, query.from_user, query.from_user.id, lang, replies)
     if member is None:
         return
-    said = await PlanConsole(session, member, quiet_hours()).choose(query.data or "")
+    said = await PlanConsole(session, member, service_quiet_hours()).choose(query.data or "")
     _add(replies, query.from_user.id, said, lang)
 
 
@@ -84,6 +85,6 @@ async def on_note(
     _add(
         replies,
         message.chat.id,
-        await PlanConsole(session, member, quiet_hours()).text(message.text or ""),
+        await PlanConsole(session, member, service_quiet_hours()).text(message.text or ""),
         lang,
     )

@@ -1,8 +1,8 @@
 """What /actionplan on Telegram and the PLAN keyword by SMS share: the settings they need (read on first
 use) and the SMS reply. Nothing here imports aiogram, so the SMS handler can use it too.
 
-Handlers do not import `bot/`; these are the same variables the service reads (PUBLIC_BASE_URL,
-QUIET_HOURS), so a deployment sets them once.
+Handlers do not import `bot/`; PUBLIC_BASE_URL is the same variable the service reads, so a deployment
+sets it once (QUIET_HOURS is read by `campaigns.quiet` for every path).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarking import actionplan_views, actionplans
-from campaigns.schedule import QuietHours
 from channels.message import Reply
 from storage.models import Contact, Municipality
 
@@ -22,7 +21,6 @@ from storage.models import Contact, Municipality
 class PublicSite(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
     public_base_url: str | None = None
-    quiet_hours: str = "22:00-09:00"
 
 
 @cache
@@ -34,13 +32,6 @@ def plan_page(code: str) -> str | None:
     """The public page of a municipality's plan, when the service has a public address."""
     base = _site().public_base_url
     return f"{base.rstrip('/')}/m/{code}/plan" if base else None
-
-
-def quiet_hours() -> QuietHours:
-    try:
-        return QuietHours.parse(_site().quiet_hours)
-    except ValueError:
-        return QuietHours()
 
 
 async def _page_of(session: AsyncSession, contact: Contact) -> str | None:

@@ -19,10 +19,10 @@ from campaigns import staff
 from campaigns.console import Console, Said
 from campaigns.dryrun import Rates
 from campaigns.outline import NAMESPACE
+from campaigns.quiet import service_quiet_hours
 from channels.message import N_, Outgoing
 from channels.settings import DeliverySettings
 from channels.telegram.send import Replies, acknowledge
-from handlers.telegram.actionplan_site import quiet_hours
 from handlers.telegram.filters import Namespace
 from storage.ids import parse_id
 from storage.models.campaigns import StaffMember
@@ -114,7 +114,7 @@ async def on_button(
     if member is None:
         replies.add(query.from_user.id, [Outgoing.say(NOT_STAFF)], lang)
         return
-    console = Console(session, member, _rates(), quiet=quiet_hours())  # the service's QUIET_HOURS
+    console = Console(session, member, _rates(), quiet=service_quiet_hours())
     _add(replies, query.from_user.id, await console.choose(query.data or ""), lang)
 
 

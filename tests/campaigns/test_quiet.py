@@ -94,3 +94,17 @@ def test_the_municipalitys_privacy_contact_is_the_one_citizens_are_given(own: st
 
     assert expected in render(short_notice(marneuli, policy), "en")
     assert any(expected in render(part, "en") for part in texts.privacy_details(marneuli, policy).parts)
+
+
+def test_a_caller_without_quiet_hours_of_its_own_gets_the_services_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The console announced hearings with the built-in 22:00-09:00 whatever QUIET_HOURS said: every
+    path that passes no quiet hours now reads the operator's setting."""
+    monkeypatch.setenv("QUIET_HOURS", "20:00-10:00")
+    at_nine_tbilisi = datetime(2026, 12, 4, 5, 0, tzinfo=UTC)
+    assert quiet_hours_of(None) == QuietHours(time(20), time(10))
+    assert next_allowed(at_nine_tbilisi, place(None)) == datetime(2026, 12, 4, 6, 0, tzinfo=UTC)
+    assert next_allowed(at_nine_tbilisi, place("off")) == at_nine_tbilisi  # its own setting still wins
+    monkeypatch.setenv("QUIET_HOURS", "off")
+    assert next_allowed(at_nine_tbilisi, place(None)) == at_nine_tbilisi
