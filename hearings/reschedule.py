@@ -8,6 +8,8 @@ the move), so a hearing moved back to that time gets its reminders again. The "m
 names the move (its new start and when it was made): moved, moved back and moved again is news each time.
 The same move cannot be made twice: the hearing's row is locked while it moves, so a second move racing
 the first (a double click) waits, then finds the hearing already at that time and is refused.
+News of an earlier move that has not gone yet (held by quiet hours) is withdrawn: its reader gets one
+message, from the time they last knew to the new one, or none when the hearing is back at that time.
 
 A notice not sent yet (held by quiet hours, or waiting its turn) is rendered again in place, under its
 own key: one row per person, so nobody gets the notice twice and the old time never goes out. Only a
@@ -28,7 +30,7 @@ from campaigns.errors import InvalidDefinition, InvalidTransition
 from campaigns.schedule import QuietHours
 from channels.message import Text
 from channels.outbox import OPEN_STATUSES
-from channels.payload import dump_outgoing
+from channels.payload import dump_outgoing, load_outgoing
 from contacts.registry import audit
 from hearings import calendar, notice_period, notices, participants, sms_notice
 from hearings.officers import ensure_scope, get, send_time
@@ -86,12 +88,15 @@ async def reschedule(
         place = await session.get_one(Municipality, hearing.municipality_id)
         goes = await send_time(session, hearing, now, quiet=quiet, urgent=urgent)
         retimed = await retime_notices(session, hearing, place.code, public_base_url, goes, now)
+        knew = await withdraw_earlier_news(session, hearing.id, now)
+        back = {contact for (contact, _), time in knew.items() if time == hearing.starts_at}
         coming = participants.rsvp_contacts(hearing.id, (Rsvp.GOING, Rsvp.MAYBE))
         who = cast(Select[int], select(union(coming, notices_in_flight(hearing.id, now)).subquery().c[0]))
+        url = calendar.file_url(public_base_url, place.code, hearing.id)
         told = await participants.send_to(
             session,
-            participants.reach(session, who),
-            notices.moved(hearing, was, calendar.file_url(public_base_url, place.code, hearing.id)),
+            participants.reach(session, who.where(who.selected_columns[0].not_in(back)) if back else who),
+            lambda person: notices.moved(hearing, knew.get((person.contact_id, person.channel), was), url),
             moved_key(hearing, now),
             not_before=goes,
             now=now,
@@ -135,6 +140,43 @@ async def withdraw_reminders(session: AsyncSession, hearing_id: int, now: dateti
         execution_options={"synchronize_session": False},
     )
     return cast(CursorResult[Any], result).rowcount
+
+
+async def withdraw_earlier_news(
+    session: AsyncSession, hearing_id: int, now: datetime
+) -> dict[tuple[int, str], datetime]:
+    """Withdraw the news of earlier moves that has not gone yet (each giving up its key); returns, per
+    person and channel, the time that news moved the hearing from: the time they last knew of."""
+    earlier = await session.execute(
+        select(Delivery.id, Delivery.contact_id, Delivery.channel, Delivery.payload).where(
+            Delivery.dedupe_key.startswith(f"h{hearing_id}:moved@", autoescape=True),
+            _waiting(now),
+            Delivery.contact_id.is_not(None),
+        )
+        .order_by(Delivery.id)
+    )
+    knew: dict[tuple[int, str], datetime] = {}
+    withdrawn: list[int] = []
+    for delivery_id, contact_id, channel, payload in earlier.all():
+        first = load_outgoing(payload).parts[0]
+        was = first.params.get("was") if isinstance(first, Text) else None
+        if isinstance(was, datetime):
+            knew.setdefault((contact_id, channel), was)  # the first news not sent: what they knew before
+        withdrawn.append(delivery_id)
+    if withdrawn:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(withdrawn))
+            .values(
+                status=DeliveryStatus.CANCELLED,
+                last_error="hearing moved again",
+                lease_until=None,
+                updated_at=now,
+                dedupe_key=Delivery.dedupe_key + f":withdrawn@{round(now.timestamp() * 1_000_000)}",
+            ),
+            execution_options={"synchronize_session": False},
+        )
+    return knew
 
 
 def _notices(hearing_id: int) -> Any:

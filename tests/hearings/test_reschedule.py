@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
@@ -21,7 +21,7 @@ from hearings.reschedule import reschedule
 from hearings.service import HearingConversation
 from storage.models import AuditEntry, Channel, Contact
 from storage.models.campaigns import Role, StaffMember
-from storage.models.deliveries import DeliveryStatus
+from storage.models.deliveries import Delivery, DeliveryStatus
 from storage.models.hearings import HearingRsvp, Rsvp
 from tests.campaigns.people import add_person, add_staff
 from tests.hearings.builders import NOW, STARTS, coordinator, deliveries, hearing, hours, officer
@@ -97,17 +97,27 @@ async def test_moving_tells_going_and_maybe_and_retimes_reminders(
     )
 
 
+async def _delivered(session: AsyncSession) -> None:
+    """The delivery worker sent every message waiting (the tests call no worker)."""
+    await session.execute(
+        update(Delivery).where(Delivery.status == DeliveryStatus.PENDING).values(status=DeliveryStatus.SENT)
+    )
+
+
 async def test_moving_back_and_forth_tells_people_each_move(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Moved, moved back, moved again: each is news (after the second they expect the first time)."""
+    """Moved, moved back, moved again, each news sent before the next move: each is news (after the
+    second they expect the first time)."""
     async with sessions() as session, session.begin():
         found = await hearing(session)
         person = await add_person(session, language="en")
         await _answer(session, person.id, found.id, "go", NOW)
         by = await coordinator(session)
         _, first, _, _ = await reschedule(session, found.id, MOVED, by, NOW)
+        await _delivered(session)
         _, back, _, _ = await reschedule(session, found.id, STARTS, by, NOW + timedelta(minutes=1))
+        await _delivered(session)
         _, again, _, _ = await reschedule(session, found.id, MOVED, by, NOW + timedelta(minutes=2))
         rows = [r for r in await deliveries(session) if ":moved@" in r.dedupe_key]
     assert (first, back, again) == (1, 1, 1)
@@ -117,6 +127,37 @@ async def test_moving_back_and_forth_tells_people_each_move(
         "from 17 December 2026, 15:00 to 15 December 2026, 15:00. Your answer still stands.",
         "from 15 December 2026, 15:00 to 17 December 2026, 15:00. Your answer still stands.",
     ]
+
+
+async def test_news_of_a_move_not_sent_yet_gives_way_to_the_next_move(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Moved at night (the news held until 09:00), moved again before then: one message, from the time
+    they knew to the newest; moved back to that time before 09:00: no message at all."""
+    night = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)  # 23:00 in Tbilisi
+    later = MOVED + timedelta(days=1)
+    async with sessions() as session, session.begin():
+        found = await hearing(session)
+        person = await add_person(session, language="en")
+        await _answer(session, person.id, found.id, "go", NOW)
+        by = await coordinator(session)
+        await _delivered(session)
+        _, first, goes, _ = await reschedule(session, found.id, MOVED, by, night)
+        _, second, _, _ = await reschedule(session, found.id, later, by, night + timedelta(minutes=5))
+        rows = [r for r in await deliveries(session) if ":moved@" in r.dedupe_key]
+        waiting = [r for r in rows if r.status == DeliveryStatus.PENDING]
+        assert (first, second, goes.astimezone(TIMEZONE).hour) == (1, 1, 9)
+        assert [r.status for r in rows].count(DeliveryStatus.CANCELLED) == 1
+        [news] = waiting
+        assert render(load_outgoing(news.payload).parts[0], "en").split(" has moved ")[1] == (
+            "from 15 December 2026, 15:00 to 18 December 2026, 15:00. Your answer still stands."
+        )
+        _, back, _, _ = await reschedule(session, found.id, STARTS, by, night + timedelta(minutes=10))
+    async with sessions() as session:
+        rows = [r for r in await deliveries(session) if ":moved@" in r.dedupe_key]
+    assert back == 0, "back at the time they knew: nothing to tell"
+    assert {r.status for r in rows} == {DeliveryStatus.CANCELLED}
+    assert len({r.dedupe_key for r in rows}) == len(rows) == 2
 
 
 async def test_moving_back_brings_back_the_reminders_the_move_withdrew(
