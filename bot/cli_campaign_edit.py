@@ -57,7 +57,7 @@ def edit_command(
         typer.Option(
             "--at",
             "--starts-at",
-            help="When the step goes out: 'now', '2026-12-01 10:00', 'tomorrow 10:00', 'in 2 hours'.",
+            help="When it goes out (Tbilisi): 'now', 'YYYY-MM-DD HH:MM', 'tomorrow 10:00', 'in 2 hours'.",
         ),
     ] = None,
     text: Annotated[

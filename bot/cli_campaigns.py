@@ -123,7 +123,7 @@ def campaign_create(
     topic: list[str] | None = TOPIC,
     fallback: str | None = typer.Option(None, help="Fallback language for people without a text."),
     at: str | None = typer.Option(
-        None, help="Send at this Tbilisi time: '2026-12-01 10:00', 'tomorrow 10:00' or 'in 2 hours'."
+        None, help="Send at this Tbilisi time: 'YYYY-MM-DD HH:MM', 'tomorrow 10:00' or 'in 2 hours'."
     ),
     urgent: bool = typer.Option(False, help="Ignore quiet hours (emergencies only)."),
 ) -> None:

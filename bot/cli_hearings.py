@@ -99,7 +99,7 @@ def create(
     file: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, help="A YAML file.")] = None,
     municipality: Annotated[str | None, typer.Option(help="Municipality code (marneuli, …).")] = None,
     starts: Annotated[
-        str | None, typer.Option(help='Start, Tbilisi time: "2026-12-10 15:00" or "in 21 days at 15:00".')
+        str | None, typer.Option(help='Start, Tbilisi time: "YYYY-MM-DD HH:MM" or "in 21 days at 15:00".')
     ] = None,
     duration: Annotated[int | None, typer.Option(help="Length in minutes.")] = None,
     title: PerLanguage = None,
@@ -242,7 +242,7 @@ def reschedule(
     hearing_id: HearingId,
     as_: Actor,
     starts_at: Annotated[
-        str, typer.Option(help='The new start, Tbilisi time: "2026-12-12 15:00" or "in 8 days at 15:00".')
+        str, typer.Option(help='The new start, Tbilisi time: "YYYY-MM-DD HH:MM" or "in 8 days at 15:00".')
     ],
     urgent: Annotated[
         bool, typer.Option(help="Tell people through quiet hours (moved at short notice); audited.")
