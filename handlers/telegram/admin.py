@@ -20,16 +20,14 @@ from campaigns.console import Console, Said
 from campaigns.dryrun import Rates
 from campaigns.outline import NAMESPACE
 from campaigns.quiet import service_quiet_hours
-from channels.message import N_, Outgoing
 from channels.settings import DeliverySettings
 from channels.telegram.send import Replies, acknowledge
 from handlers.telegram.filters import Namespace
+from handlers.telegram.staff_only import staff_or_refuse
 from storage.ids import parse_id
 from storage.models.campaigns import StaffMember
 
 router = Router(name=__name__)
-
-NOT_STAFF = N_("Sorry, this command is only for municipality staff.")
 
 
 class _SmsFigures(BaseSettings):
@@ -70,18 +68,13 @@ def _add(replies: Replies, chat_id: int, said: Sequence[Said], lang: str) -> Non
         replies.add(chat_id, [item.message], item.language or lang)
 
 
-async def _member(session: AsyncSession, user: User | None) -> StaffMember | None:
-    return await staff.by_telegram(session, user.id) if user else None
-
-
 @router.message(Command("broadcast"))
 async def on_broadcast(
     message: Message, command: CommandObject, session: AsyncSession, lang: str, replies: Replies
 ) -> None:
     """Start a guided broadcast (`/broadcast marneuli` picks the municipality at once)."""
-    member = await _member(session, message.from_user)
+    member = await staff_or_refuse(session, message.from_user, message.chat.id, lang, replies)
     if member is None:
-        replies.add(message.chat.id, [Outgoing.say(NOT_STAFF)], lang)
         return
     said = await Console(session, member, _rates()).broadcast(command.args or "")
     _add(replies, message.chat.id, said, lang)
@@ -93,9 +86,8 @@ async def on_approve(
 ) -> None:
     """Coordinators: the approval view of the campaign waiting (`/approve 12`: of campaign 12), or the
     list of those waiting."""
-    member = await _member(session, message.from_user)
+    member = await staff_or_refuse(session, message.from_user, message.chat.id, lang, replies)
     if member is None:
-        replies.add(message.chat.id, [Outgoing.say(NOT_STAFF)], lang)
         return
     argument = (command.args or "").strip()
     console = Console(session, member, _rates())
@@ -110,9 +102,8 @@ async def on_button(
 ) -> None:
     """A console button: municipality, submit, cancel, review, approve, return, schedule."""
     await acknowledge(bot, query.id)
-    member = await _member(session, query.from_user)
+    member = await staff_or_refuse(session, query.from_user, query.from_user.id, lang, replies)
     if member is None:
-        replies.add(query.from_user.id, [Outgoing.say(NOT_STAFF)], lang)
         return
     console = Console(session, member, _rates(), quiet=service_quiet_hours())
     _add(replies, query.from_user.id, await console.choose(query.data or ""), lang)

@@ -8,14 +8,13 @@ from aiogram.types import Message
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns import staff
 from campaigns.staff_access import issue_link
 from channels.message import N_, Outgoing
 from channels.telegram.send import Replies
+from handlers.telegram.staff_only import staff_or_refuse
 
 router = Router(name=__name__)
 
-NOT_STAFF = N_("Sorry, this command is only for municipality staff.")
 LINK = N_("Your sign-in link to the staff console. It works once, for 10 minutes; do not forward it:\n{url}")
 
 
@@ -34,9 +33,8 @@ class _ConsoleAddress(BaseSettings):
 @router.message(Command("console"))
 async def on_console(message: Message, session: AsyncSession, lang: str, replies: Replies) -> None:
     """Active staff get a fresh sign-in link in this private chat; anyone else a polite refusal."""
-    member = await staff.by_telegram(session, message.from_user.id) if message.from_user else None
+    member = await staff_or_refuse(session, message.from_user, message.chat.id, lang, replies)
     if member is None:
-        replies.add(message.chat.id, [Outgoing.say(NOT_STAFF)], lang)
         return
     token = await issue_link(session, member)
     url = f"{_ConsoleAddress().base()}/console/signin/link?token={token}"
