@@ -151,6 +151,11 @@ class Intake:
     def depth(self) -> int:
         return len(self._events)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing being handled and nothing waiting in the spool (what tests and a drain wait for)."""
+        return not self._attempts and not self._events
+
     def register(self, channel: str, replay: Replay) -> None:
         """How the replayer hands a spooled event of `channel` to the normal handling path.
 

@@ -50,7 +50,12 @@ class SmsHarness:
         return self.service.sessions
 
     async def deliver(self) -> None:
-        """Send everything the outbox holds and wait for the fake's status callbacks to land."""
+        """Once every SMS taken is handled (one spooled on a starved machine finishes in the background),
+        send everything the outbox holds and wait for the fake's status callbacks to land."""
+        deadline = asyncio.get_running_loop().time() + 30
+        while not self.service.intake.idle:
+            assert asyncio.get_running_loop().time() < deadline, "an SMS was still being handled after 30 s"
+            await asyncio.sleep(0.01)
         await self.workers.drain()
         await self.fake.wait_idle()
 
