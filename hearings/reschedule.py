@@ -124,15 +124,19 @@ async def reschedule(
 async def withdraw_reminders(session: AsyncSession, hearing_id: int, now: datetime) -> int:
     """Withdraw the hearing's reminders not sent yet (`participants.withdraw`), each giving up its key:
     the key names only the start, so moved back to that time, the hearing's reminders are due again."""
+    reminders = Delivery.dedupe_key.startswith(f"h{hearing_id}:rem", autoescape=True)
+    return await _withdraw(session, and_(reminders, Delivery.status.in_(OPEN_STATUSES)), "hearing moved", now)
+
+
+async def _withdraw(session: AsyncSession, which: Any, reason: str, now: datetime) -> int:
+    """Cancel the deliveries `which` selects, each giving up its key (suffixed with the moment): a later
+    message with the same key may be queued again."""
     result = await session.execute(
         update(Delivery)
-        .where(
-            Delivery.dedupe_key.startswith(f"h{hearing_id}:rem", autoescape=True),
-            Delivery.status.in_(OPEN_STATUSES),
-        )
+        .where(which)
         .values(
             status=DeliveryStatus.CANCELLED,
-            last_error="hearing moved",
+            last_error=reason,
             lease_until=None,
             updated_at=now,
             dedupe_key=Delivery.dedupe_key + f":withdrawn@{round(now.timestamp() * 1_000_000)}",
@@ -148,7 +152,8 @@ async def withdraw_earlier_news(
     """Withdraw the news of earlier moves that has not gone yet (each giving up its key); returns, per
     person and channel, the time that news moved the hearing from: the time they last knew of."""
     earlier = await session.execute(
-        select(Delivery.id, Delivery.contact_id, Delivery.channel, Delivery.payload).where(
+        select(Delivery.id, Delivery.contact_id, Delivery.channel, Delivery.payload)
+        .where(
             Delivery.dedupe_key.startswith(f"h{hearing_id}:moved@", autoescape=True),
             _waiting(now),
             Delivery.contact_id.is_not(None),
@@ -164,18 +169,7 @@ async def withdraw_earlier_news(
             knew.setdefault((contact_id, channel), was)  # the first news not sent: what they knew before
         withdrawn.append(delivery_id)
     if withdrawn:
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(withdrawn))
-            .values(
-                status=DeliveryStatus.CANCELLED,
-                last_error="hearing moved again",
-                lease_until=None,
-                updated_at=now,
-                dedupe_key=Delivery.dedupe_key + f":withdrawn@{round(now.timestamp() * 1_000_000)}",
-            ),
-            execution_options={"synchronize_session": False},
-        )
+        await _withdraw(session, Delivery.id.in_(withdrawn), "hearing moved again", now)
     return knew
 
 

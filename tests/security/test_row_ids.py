@@ -9,7 +9,6 @@ import re
 import httpx
 import pytest
 from fastapi import FastAPI
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Service
@@ -18,8 +17,8 @@ from campaigns import staff_access as access
 from campaigns.console import Console
 from channels.i18n import render
 from hearings.service import HearingConversation
-from storage.models import Channel
 from storage.ids import MAX_ID, parse_id
+from storage.models import Channel
 from storage.models.campaigns import Role
 from tests.campaigns.people import add_person
 from tests.hearings.builders import coordinator
