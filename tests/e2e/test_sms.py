@@ -121,9 +121,11 @@ class Phone:
             assert loop.time() < deadline, f"{open_rows} messages to {self.number} never recorded"
             await asyncio.sleep(0.05)
 
-    async def nothing_more(self, seconds: float = 2.0) -> None:
+    async def nothing_more(self) -> None:
+        """No further message comes: the webhook answered after its commit, so anything the last SMS
+        queued is in the outbox; once nothing due for this phone is left unsent, nothing more is coming."""
         before = len(self.received)
-        await asyncio.sleep(seconds)  # several delivery polls: anything queued would have gone
+        await self.sends_recorded()
         await self.world.fake.wait_idle(timeout=WAIT)
         assert self.received[before:] == []
 
