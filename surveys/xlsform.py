@@ -185,7 +185,8 @@ def _refuse_zip_bombs(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError) as error:
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError) as error:
+        # NotImplementedError: a directory asking for a zip version or method this Python cannot read
         raise XLSFormError([CellProblem("", None, None, None, _not_a_workbook(error))]) from error
     unpacked = sum(entry.file_size for entry in entries)
     packed = max(sum(entry.compress_size for entry in entries), 1)

@@ -22,6 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from campaigns.definition import CampaignDraft
 from campaigns.errors import InvalidDefinition
+from channels.i18n import render
 from channels.textnorm import normalize_reply
 from contacts import importer
 from handlers.sms.keywords import Keyword, match_keyword
@@ -93,8 +94,19 @@ def test_any_bytes_are_a_survey_or_an_xlsform_error(data: bytes) -> None:
 
 @FAST
 @given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8))
+@example([(36575, 64)])  # found by this test: a central directory entry asking for zip version 6.4
 def test_a_damaged_workbook_is_a_survey_or_an_xlsform_error(edits: list[tuple[int, int]]) -> None:
     assert _built_or_refused(lambda: load_survey_xlsform(_mutate(GOOD_XLSX, edits)), XLSFormError)
+
+
+def test_a_workbook_asking_for_a_zip_version_python_cannot_read_is_an_xlsform_error() -> None:
+    """zipfile raises NotImplementedError, not BadZipFile, for a version it does not know."""
+    entry = GOOD_XLSX.index(b"PK\x01\x02")  # the first central directory entry
+    version_needed = entry + 6
+    damaged = GOOD_XLSX[:version_needed] + bytes([64, 0]) + GOOD_XLSX[version_needed + 2 :]
+    with pytest.raises(XLSFormError) as refused:
+        load_survey_xlsform(damaged)
+    assert "not an .xlsx workbook" in render(refused.value.problems[0].text, "en")
 
 
 @FAST
