@@ -237,7 +237,9 @@ def ensure_upcoming(
         if plan.kind == ScheduleKind.NOW:
             continue
         if plan.recurring:
-            if plan.until is not None and plan.until > now and plan.next_time(now, now) is None:
+            if plan.until is None or plan.next_time(now, now) is not None:
+                continue
+            if plan.until > now:
                 raise InvalidDefinition(
                     Text.of(
                         "Step {step} would not go out even once: its schedule ({cron}) has no time between "
@@ -247,17 +249,15 @@ def ensure_upcoming(
                         time=plan.until,
                     )
                 )
-            if plan.until is not None and plan.next_time(now, now) is None:
-                raise InvalidDefinition(
-                    Text.of(
-                        "Step {step} repeats only until {time} (Tbilisi time), which has already passed: "
-                        "it is now {now} in Tbilisi. Choose a later end.",
-                        step=position,
-                        time=plan.until,
-                        now=now,
-                    )
+            raise InvalidDefinition(
+                Text.of(
+                    "Step {step} repeats only until {time} (Tbilisi time), which has already passed: "
+                    "it is now {now} in Tbilisi. Choose a later end.",
+                    step=position,
+                    time=plan.until,
+                    now=now,
                 )
-            continue
+            )
         due = plan.single_time(now)
         if due < now - tolerance:
             raise InvalidDefinition(
