@@ -143,7 +143,7 @@ class StepPreview:
 def _step_previews(console: Console, campaign: Campaign) -> list[StepPreview]:
     """Every step, in order: an approver reads each message that will go out, not only the first."""
     now, price = utcnow(), _price(console)
-    steps = sorted(campaign.steps, key=lambda step: step.position)
+    steps = campaign.steps  # in position order (the relationship's order_by)
     return [
         StepPreview(
             step.position,
