@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.methods import TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import Update
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -101,17 +101,17 @@ async def telegram_webhook(path_key: str, request: Request) -> Response:
         log.debug("update %s raised", update.update_id, exc_info=True)
         return Response(status_code=200)
     if result is KEPT:
-        return _stop_the_spinner(update) or Response(status_code=200)
+        result = _stop_the_spinner(update)
     return _reply_with(bot, result) or Response(status_code=200)
 
 
-def _stop_the_spinner(update: Update) -> Response | None:
+def _stop_the_spinner(update: Update) -> AnswerCallbackQuery | None:
     """A button press left to the spool is answered now, with no text: the person's app stops its
     spinner instead of waiting for a database that is stuck. The handler's own answer, when it comes, is
     not sent (`skip_button_answer`): a callback query is answered once."""
     if update.callback_query is None:
         return None
-    return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": update.callback_query.id})
+    return AnswerCallbackQuery(callback_query_id=update.callback_query.id)
 
 
 def _reply_with(bot: Bot, result: Any) -> Response | None:
