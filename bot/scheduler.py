@@ -28,7 +28,6 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Gauge
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -59,9 +58,7 @@ LEADER = Gauge("civicbot_scheduler_leader", "1 while this process runs the campa
 
 
 class SchedulerSettings(QuietSettings):
-    """QUIET_HOURS (`campaigns.quiet`) and how the scheduler runs."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    """QUIET_HOURS (`campaigns.quiet`, whose settings source this shares) and how the scheduler runs."""
 
     scheduler_resync_seconds: float = Field(default=60.0, gt=0, description="rebuild jobs from the database")
     scheduler_misfire_grace_minutes: float = Field(default=360.0, ge=0, description="latest catch-up")

@@ -84,7 +84,6 @@ async def fire_step(
     `not_before` at the end of quiet hours. Marks the campaign sending, and done when nothing is left.
     """
     now = now or utcnow()
-    quiet = quiet or QuietHours()
     step = await session.get(CampaignStep, step_id)
     if step is None:
         return 0

@@ -91,6 +91,7 @@ async def next_allowed_for(
     if urgent:
         return now
     places = [place for place in await municipalities(session) if not codes or place.code in codes]
+    default = default or service_quiet_hours()  # read once, not once a municipality
     fallback = next_allowed(now, None, default=default)
     return max((next_allowed(now, place, default=default) for place in places), default=fallback)
 

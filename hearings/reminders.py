@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from campaigns.quiet import quiet_hours_of
+from campaigns.quiet import quiet_hours_of, service_quiet_hours
 from campaigns.schedule import QuietHours
 from channels.i18n import TIMEZONE
 from channels.outbox import OPEN_STATUSES
@@ -89,7 +89,7 @@ async def enqueue_due_reminders(
 ) -> int:
     """Queue the reminders that are due at `now`; returns how many messages were new."""
     now = now or utcnow()
-    quiet = quiet or QuietHours()
+    quiet = quiet or service_quiet_hours()  # read once for every hearing below
     longest = max(offset.before for offset in OFFSETS)
     hearings = (
         await session.scalars(

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from campaigns.quiet import next_allowed, quiet_hours_of, release
+from campaigns.quiet import next_allowed, next_allowed_for, quiet_hours_of, release
 from campaigns.schedule import QuietHours
 from channels.i18n import render
 from contacts.privacy import PrivacyPolicy, short_notice
@@ -108,3 +109,16 @@ def test_a_caller_without_quiet_hours_of_its_own_gets_the_services_setting(
     assert next_allowed(at_nine_tbilisi, place("off")) == at_nine_tbilisi  # its own setting still wins
     monkeypatch.setenv("QUIET_HOURS", "off")
     assert next_allowed(at_nine_tbilisi, place(None)) == at_nine_tbilisi
+
+
+async def test_several_municipalities_without_quiet_hours_of_their_own_read_the_setting(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What campaign firing asks (`next_allowed_for`, no quiet hours passed) follows QUIET_HOURS."""
+    monkeypatch.setenv("QUIET_HOURS", "off")
+    at_night = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)  # midnight in Tbilisi
+    async with sessions() as session:
+        assert await next_allowed_for(session, [], at_night) == at_night
+    monkeypatch.setenv("QUIET_HOURS", "23:00-10:00")
+    async with sessions() as session:
+        assert await next_allowed_for(session, [], at_night) == datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
