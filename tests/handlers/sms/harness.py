@@ -32,12 +32,6 @@ PUBLIC_BASE = "https://civicbot.example.ge"
 DPO = "dpo@marneuli.example.ge"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class SmsHarness:
     fake: FakeTwilio
@@ -96,8 +90,12 @@ def harness_settings(database_url: str, state_dir: Path, api_base: str) -> Setti
 async def sms_harness(
     database_url: str, state_dir: Path, **fake_options: object
 ) -> AsyncIterator[SmsHarness]:
-    """The service's HTTP app (no background components) behind a proxy-like public URL."""
-    port = free_port()
+    """The service's HTTP app (no background components) behind a proxy-like public URL. Its socket is
+    bound here and handed to uvicorn: a port picked first and bound later can be taken in between by
+    another test process (it was, once, in a full run)."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = int(listening.getsockname()[1])
     local = f"http://127.0.0.1:{port}"
     options: dict[str, object] = {
         "senders": [SENDER],
@@ -112,7 +110,7 @@ async def sms_harness(
         server = uvicorn.Server(
             uvicorn.Config(create_http_app(settings, service), host="127.0.0.1", port=port, log_config=None)
         )
-        serving = asyncio.create_task(server.serve())
+        serving = asyncio.create_task(server.serve(sockets=[listening]))
         while not server.started:
             if serving.done():
                 serving.result()
@@ -130,3 +128,4 @@ async def sms_harness(
         finally:
             server.should_exit = True
             await serving
+            listening.close()
